@@ -1,0 +1,1 @@
+"""Gateway access: the adapter over pypowerwall and the per-gateway poller."""

@@ -1,0 +1,1 @@
+"""Built-in Tesla Energy Gateway simulator that the real pypowerwall client talks to."""
