@@ -1,0 +1,279 @@
+"""Run many simulated gateways in one process.
+
+`SimulatorCluster` runs inside an existing event loop (`async with SimulatorCluster(...)`,
+as the server's --demo does). `running_simulator(...)` runs one in a background thread with
+its own loop, for tests and benchmarks that drive the real, blocking pypowerwall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import secrets
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pypowerwall_server.simulator.faults import Fault
+from pypowerwall_server.simulator.interface import SimulatedGatewayApp
+from pypowerwall_server.simulator.observe import RequestRecord
+from pypowerwall_server.simulator.server import GatewayServer
+from pypowerwall_server.simulator.tls import server_context
+
+if TYPE_CHECKING:
+    from pypowerwall_server.simulator.admin import AdminServer
+    from pypowerwall_server.simulator.config import SiteConfig
+
+AppFactory = Callable[["SiteConfig"], SimulatedGatewayApp]
+T = TypeVar("T")
+THREAD_CALL_TIMEOUT_S = 60.0
+
+
+class UnknownGateway(KeyError):
+    """No simulated gateway has this id."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunningGateway:
+    id: str
+    host: str  # "127.0.0.1:PORT", as our server's gateway config wants it
+    port: int
+    app: SimulatedGatewayApp
+    config: SiteConfig
+
+
+def default_app_factory(config: SiteConfig) -> SimulatedGatewayApp:
+    """The real simulated gateway (imported late: it loads the protobuf modules)."""
+    gateway = importlib.import_module("pypowerwall_server.simulator.gateway")
+    app: SimulatedGatewayApp = gateway.SimulatedGateway(config, clock=time.time)
+    return app
+
+
+class SimulatorCluster:
+    """Every gateway's HTTPS port plus the admin API, on the running event loop."""
+
+    def __init__(
+        self,
+        configs: Sequence[SiteConfig],
+        *,
+        host: str = "127.0.0.1",
+        base_port: int | None = None,
+        admin: bool = True,
+        admin_port: int = 0,
+        admin_token: str | None = None,
+        cert_path: str | Path | None = None,
+        key_path: str | Path | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        app_factory: AppFactory = default_app_factory,
+        ring_size: int = 1000,
+    ) -> None:
+        ids = [c.gateway_id for c in configs]
+        if len(set(ids)) != len(ids):
+            raise ValueError("gateway ids must be unique")
+        self.configs = list(configs)
+        self.host = host
+        self.admin_token = admin_token or secrets.token_urlsafe(24)
+        self.servers: dict[str, GatewayServer] = {}
+        self.gateways: list[RunningGateway] = []
+        self._base_port = base_port
+        self._admin_wanted = admin
+        self._admin_port = admin_port
+        self._admin: AdminServer | None = None
+        self._tls = (cert_path, key_path, ssl_context)
+        self._app_factory = app_factory
+        self._ring_size = ring_size
+
+    @property
+    def admin_url(self) -> str | None:
+        return None if self._admin is None else self._admin.url
+
+    async def __aenter__(self) -> SimulatorCluster:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        cert_path, key_path, context = self._tls
+        context = context or server_context(cert_path, key_path)
+        for i, config in enumerate(self.configs):
+            port = 0 if self._base_port is None else self._base_port + i
+            app = self._app_factory(config)
+            server = GatewayServer(
+                config.gateway_id,
+                app,
+                context,
+                host=self.host,
+                port=port,
+                ring_size=self._ring_size,
+            )
+            self.servers[config.gateway_id] = server
+        try:
+            await asyncio.gather(*(s.start() for s in self.servers.values()))
+            if self._admin_wanted:
+                await self._start_admin()
+        except BaseException:
+            await self.stop()
+            raise
+        self.gateways = [
+            RunningGateway(c.gateway_id, s.address, s.port, s.app, c)
+            for c, s in zip(self.configs, self.servers.values(), strict=True)
+        ]
+
+    async def _start_admin(self) -> None:
+        from pypowerwall_server.simulator.admin import AdminServer
+
+        self._admin = AdminServer(self, host=self.host, port=self._admin_port)
+        await self._admin.start()
+
+    async def stop(self) -> None:
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
+        await asyncio.gather(*(s.close() for s in self.servers.values()), return_exceptions=True)
+
+    # --- Python API (call on the cluster's event loop) -----------------------------------
+
+    def server(self, gateway_id: str) -> GatewayServer:
+        try:
+            return self.servers[gateway_id]
+        except KeyError:
+            raise UnknownGateway(gateway_id) from None
+
+    def set_fault(self, gateway_id: str, fault: Fault) -> int:
+        """Activate a fault on one gateway; returns its id (for clear_faults)."""
+        return self.server(gateway_id).add_fault(fault).id
+
+    def clear_faults(self, gateway_id: str | None = None, fault_id: int | None = None) -> int:
+        """Clear one fault (fault_id), every fault of a gateway, or of all gateways."""
+        if fault_id is not None:
+            if gateway_id is None:
+                raise ValueError("fault_id needs a gateway_id")
+            return int(self.server(gateway_id).remove_fault(fault_id))
+        servers = self.servers.values() if gateway_id is None else [self.server(gateway_id)]
+        return sum(s.clear_faults() for s in servers)
+
+    def request_counts(self, gateway_id: str) -> dict[str, int]:
+        return self.server(gateway_id).log.counts()
+
+    def total_requests(self, gateway_id: str | None = None) -> int:
+        servers = self.servers.values() if gateway_id is None else [self.server(gateway_id)]
+        return sum(s.log.total() for s in servers)
+
+    def recent_requests(self, gateway_id: str, limit: int | None = None) -> list[RequestRecord]:
+        return self.server(gateway_id).log.recent(limit)
+
+    def reset_requests(self, gateway_id: str | None = None) -> None:
+        servers = self.servers.values() if gateway_id is None else [self.server(gateway_id)]
+        for server in servers:
+            server.log.reset()
+
+
+class RunningSimulator:
+    """A SimulatorCluster on a background thread; every method is safe from any thread."""
+
+    def __init__(self, cluster: SimulatorCluster, loop: asyncio.AbstractEventLoop) -> None:
+        self.cluster = cluster
+        self._loop = loop
+
+    @property
+    def gateways(self) -> list[RunningGateway]:
+        return self.cluster.gateways
+
+    @property
+    def admin_url(self) -> str | None:
+        return self.cluster.admin_url
+
+    @property
+    def admin_token(self) -> str:
+        return self.cluster.admin_token
+
+    def gateway(self, gateway_id: str) -> RunningGateway:
+        for gateway in self.gateways:
+            if gateway.id == gateway_id:
+                return gateway
+        raise UnknownGateway(gateway_id)
+
+    def set_fault(self, gateway_id: str, fault: Fault) -> int:
+        return self._call(self.cluster.set_fault, gateway_id, fault)
+
+    def clear_faults(self, gateway_id: str | None = None, fault_id: int | None = None) -> int:
+        return self._call(self.cluster.clear_faults, gateway_id, fault_id)
+
+    def request_counts(self, gateway_id: str) -> dict[str, int]:
+        return self.cluster.request_counts(gateway_id)
+
+    def total_requests(self, gateway_id: str | None = None) -> int:
+        return self.cluster.total_requests(gateway_id)
+
+    def recent_requests(self, gateway_id: str, limit: int | None = None) -> list[RequestRecord]:
+        return self.cluster.recent_requests(gateway_id, limit)
+
+    def reset_requests(self, gateway_id: str | None = None) -> None:
+        self.cluster.reset_requests(gateway_id)
+
+    def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        async def on_loop() -> T:
+            return fn(*args)
+
+        future = asyncio.run_coroutine_threadsafe(on_loop(), self._loop)
+        return future.result(THREAD_CALL_TIMEOUT_S)
+
+
+@contextlib.contextmanager
+def running_simulator(
+    configs: Sequence[SiteConfig],
+    *,
+    host: str = "127.0.0.1",
+    admin: bool = True,
+    base_port: int | None = None,
+    admin_port: int = 0,
+    admin_token: str | None = None,
+    app_factory: AppFactory = default_app_factory,
+) -> Iterator[RunningSimulator]:
+    """Run the simulated gateways on a background thread for the duration of the block."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=_run_loop, args=(loop,), name="pwsim-loop", daemon=True)
+    thread.start()
+    cluster = SimulatorCluster(
+        configs,
+        host=host,
+        base_port=base_port,
+        admin=admin,
+        admin_port=admin_port,
+        admin_token=admin_token,
+        app_factory=app_factory,
+    )
+    try:
+        asyncio.run_coroutine_threadsafe(cluster.start(), loop).result(THREAD_CALL_TIMEOUT_S)
+        yield RunningSimulator(cluster, loop)
+    finally:
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(cluster.stop(), loop).result(THREAD_CALL_TIMEOUT_S)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(THREAD_CALL_TIMEOUT_S)
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
