@@ -1,0 +1,201 @@
+"""One simulated Tesla Energy Gateway: the semantics behind the transport (interface.py).
+
+Routes each request to login, the local customer API (local_api.py) or TEDAPI
+(tedapi.py), enforces sessions, and exposes the admin controls. Thread-safe: one lock
+guards the physical model; the transport may call from an event loop and tests from
+other threads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pypowerwall_server.simulator.config import SiteConfig
+from pypowerwall_server.simulator.gateway_auth import (
+    MalformedBody,
+    SessionStore,
+    login_cookies,
+    parse_body,
+    request_token,
+    user_record,
+)
+from pypowerwall_server.simulator.interface import SimRequest, SimResponse
+from pypowerwall_server.simulator.local_api import operation, render
+from pypowerwall_server.simulator.local_api_formats import go_timestamp
+from pypowerwall_server.simulator.model import SiteModel
+from pypowerwall_server.simulator.state import ExportRule, OperatingMode, SiteState
+from pypowerwall_server.simulator.tedapi import (
+    handle_tedapi,
+    is_tedapi_request,
+    render_devices_vitals,
+)
+
+log = logging.getLogger(__name__)
+
+PUBLIC_PATHS = frozenset({"/api/status"})  # answered without a session, as on real gateways
+FIRST_FIRMWARE_WITHOUT_VITALS = (23, 44, 0)
+MODES: dict[object, OperatingMode] = {
+    "self_consumption": "self_consumption",
+    "backup": "backup",
+    "autonomous": "autonomous",
+}
+
+
+def json_response(status: int, body: Any, headers: tuple[tuple[str, str], ...] = ()) -> SimResponse:
+    return SimResponse(status=status, body=json.dumps(body).encode(), headers=headers)
+
+
+def error(status: int, error_text: str, message: str) -> SimResponse:
+    return json_response(status, {"code": status, "error": error_text, "message": message})
+
+
+NOT_FOUND = SimResponse(status=404, body=b"404 page not found\n", content_type="text/plain")
+UNAUTHORIZED = error(401, "Unable to GET to resource", "User does not have adequate access rights")
+BAD_CREDENTIALS = error(401, "bad credentials", "Login Error")
+
+
+class SimulatedGateway:
+    def __init__(self, config: SiteConfig, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._model = SiteModel(config, clock())
+        self._sessions = SessionStore(clock)
+        self._refuse_auth = False
+
+    # --- requests ---
+    def handle(self, request: SimRequest) -> SimResponse:
+        try:
+            return self._route(request)
+        except Exception:  # the contract: never raise into the transport
+            log.exception("simulated gateway %s failed on %s", self.config.gateway_id, request.path)
+            return error(500, "internal error", "simulator failure")
+
+    def _route(self, request: SimRequest) -> SimResponse:
+        if is_tedapi_request(request):
+            return handle_tedapi(request, self.state(), self.config.gw_pwd, self._refuse_auth)
+        if request.path == "/api/login/Basic":
+            return self._login(request) if request.method == "POST" else NOT_FOUND
+        if request.path == "/api/logout":
+            self._sessions.revoke(request_token(request.headers))
+            return SimResponse(status=204, content_type="text/plain")
+        if request.path == "/api/operation" and request.method == "POST":
+            return self._authorized(request) or self._post_operation(request)
+        if request.method != "GET":
+            return error(405, "method not allowed", f"{request.method} {request.path}")
+        if request.path == "/api/devices/vitals":
+            return self._authorized(request) or self._devices_vitals()
+        return self._get(request)
+
+    def _get(self, request: SimRequest) -> SimResponse:
+        site = self.state()
+        found, body = render(request.path, site, self.config)
+        if not found:
+            return NOT_FOUND
+        if request.path not in PUBLIC_PATHS and (denied := self._authorized(request)):
+            return denied
+        return json_response(200, body)
+
+    def _authorized(self, request: SimRequest) -> SimResponse | None:
+        """None when the request carries a live session, else the 401 to send."""
+        if self._sessions.is_valid(request_token(request.headers)):
+            return None
+        return UNAUTHORIZED
+
+    def _login(self, request: SimRequest) -> SimResponse:
+        try:
+            fields = parse_body(request)
+        except MalformedBody as exc:
+            return error(400, "bad request", f"malformed login body: {exc}")
+        accepted = {self.config.customer_password, self.config.derived_customer_password}
+        password = fields.get("password")
+        if self._refuse_auth or fields.get("username") != "customer" or password not in accepted:
+            return BAD_CREDENTIALS
+        token = self._sessions.create()
+        email = str(fields.get("email") or self.config.customer_email)
+        record = user_record(email, token, go_timestamp(self._clock(), self.config.timezone))
+        return json_response(200, record, login_cookies(token, record))
+
+    def _post_operation(self, request: SimRequest) -> SimResponse:
+        try:
+            fields = parse_body(request)
+        except MalformedBody as exc:
+            return error(400, "bad request", f"malformed body: {exc}")
+        mode = fields.get("real_mode")
+        reserve = fields.get("backup_reserve_percent")
+        if mode is not None and mode not in MODES:
+            return error(400, "bad request", f"unknown real_mode {mode!r}")
+        if reserve is not None and not _is_percent(reserve):
+            return error(400, "bad request", f"invalid backup_reserve_percent {reserve!r}")
+        self.set_operation(
+            None if mode is None else MODES[mode],
+            None if reserve is None else float(reserve),  # type: ignore[arg-type]
+        )
+        return json_response(200, operation(self.state(), self.config))
+
+    def _devices_vitals(self) -> SimResponse:
+        site = self.state()
+        if firmware_tuple(site.firmware_version) >= FIRST_FIRMWARE_WITHOUT_VITALS:
+            return NOT_FOUND
+        return SimResponse(
+            status=200, body=render_devices_vitals(site), content_type="application/octet-stream"
+        )
+
+    # --- state and controls ---
+    def state(self) -> SiteState:
+        with self._lock:
+            self._model.advance(self._clock())
+            return self._model.state()
+
+    def set_grid_up(self, up: bool) -> None:
+        with self._lock:
+            self._model.advance(self._clock())
+            self._model.set_grid_up(up)
+
+    def set_operation(self, mode: OperatingMode | None, reserve_raw_percent: float | None) -> None:
+        with self._lock:
+            self._model.advance(self._clock())
+            self._model.set_operation(mode, reserve_raw_percent)
+
+    def set_grid_charging(self, enabled: bool) -> None:
+        with self._lock:
+            self._model.advance(self._clock())
+            self._model.set_grid_charging(enabled)
+
+    def set_export_rule(self, rule: ExportRule) -> None:
+        with self._lock:
+            self._model.advance(self._clock())
+            self._model.set_export_rule(rule)
+
+    def set_wrong_password_mode(self, enabled: bool) -> None:
+        """Like a changed password: existing sessions end and every login is refused."""
+        self._refuse_auth = enabled
+        if enabled:
+            self._sessions.revoke_all()
+
+    def set_missing_powerwall(self, index: int | None) -> None:
+        with self._lock:
+            self._model.missing_index = index
+
+    def set_firmware(self, version: str) -> None:
+        with self._lock:
+            self._model.firmware_version = version
+
+    def expire_sessions(self) -> None:
+        """End every login session (as a gateway reboot would); clients must log in again."""
+        self._sessions.revoke_all()
+
+
+def _is_percent(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100
+
+
+def firmware_tuple(version: str) -> tuple[int, ...]:
+    """(24, 44, 1) for "24.44.1 c58c2df3"; unparseable parts count as 0."""
+    numbers = version.split(" ")[0].split(".")
+    return tuple(int(n) if n.isdigit() else 0 for n in ([*numbers, "0", "0", "0"])[:3])
