@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
 
@@ -50,13 +52,14 @@ class Snapshot:
     calls: Mapping[CallName, Any]
     call_times: Mapping[CallName, float]
     attributes: GatewayAttributes
-    _encoded: dict[str, bytes | None] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def encoded(self, key: str, encode: Callable[[Snapshot], bytes | None]) -> bytes | None:
-        """Return the body for `key`, encoding it on first use only (hot paths)."""
+    def memo(self, key: str, compute: Callable[[Snapshot], T]) -> T:
+        """Compute a derived value (e.g. an encoded response body) once per Snapshot.
+        Races between threads at worst compute the same value twice."""
         try:
-            return self._encoded[key]
+            value: T = self._memo[key]
         except KeyError:
-            body = encode(self)
-            self._encoded[key] = body
-            return body
+            value = compute(self)
+            self._memo[key] = value
+        return value

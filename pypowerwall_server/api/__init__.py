@@ -1,0 +1,1 @@
+"""HTTP API: thin routers over the hub, and the fast path for hot GETs."""

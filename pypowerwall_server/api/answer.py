@@ -1,0 +1,46 @@
+"""A finished HTTP answer (status, bytes, headers), shared by the fast path and the FastAPI
+routes so that both give identical bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: str = JSON
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def asgi_headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"content-type", self.content_type.encode("latin-1")),
+            (b"content-length", str(len(self.body)).encode("latin-1")),
+            *((k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers),
+        ]
+
+    def to_response(self) -> Response:
+        return Response(
+            self.body, self.status, headers=dict(self.headers), media_type=self.content_type
+        )
+
+
+def json_answer(value: Any, status: int = 200) -> Answer:
+    return Answer(status, orjson.dumps(value))
+
+
+def error_answer(
+    status: int, message: str, retry_after: float | None = None, plain_text: bool = False
+) -> Answer:
+    headers = () if retry_after is None else (("retry-after", str(max(1, round(retry_after)))),)
+    if plain_text:
+        return Answer(status, f"{message}\n".encode(), TEXT, headers)
+    return Answer(status, orjson.dumps({"error": message}), JSON, headers)

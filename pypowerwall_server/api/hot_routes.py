@@ -1,0 +1,57 @@
+"""The table the fast path serves: raw path (with query) → answer function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pypowerwall_server.api import views
+from pypowerwall_server.api.answer import Answer
+from pypowerwall_server.api.runtime import Runtime
+
+# Legacy paths polled every few seconds by Telegraf, Home Assistant and scripts.
+HOT_LEGACY_PATHS = (
+    "/aggregates",
+    "/api/meters/aggregates",
+    "/soe",
+    "/api/system_status/soe",
+    "/vitals",
+    "/strings",
+    "/freq",
+    "/pod",
+    "/battery",
+    "/json",
+    "/temps",
+    "/temps/pw",
+    "/alerts",
+    "/alerts/pw",
+    "/fans",
+    "/fans/pw",
+    "/csv",
+    "/csv?headers",
+    "/csv/v2",
+    "/csv/v2?headers",
+    "/version",
+)
+
+
+def hot_routes(rt: Runtime) -> dict[str, Callable[[], Answer]]:
+    hub, options = rt.hub, rt.legacy_options
+    routes: dict[str, Callable[[], Answer]] = {
+        "/api/aggregate/power": rt.aggregates.power,
+        "/api/aggregate/soe": rt.aggregates.soe,
+    }
+
+    def legacy(gateway_id: str, path: str) -> Callable[[], Answer]:
+        return lambda: views.legacy(hub, gateway_id, path, options)
+
+    def data(gateway_id: str, name: str) -> Callable[[], Answer]:
+        return lambda: views.gateway_call(hub, gateway_id, name)
+
+    for path in HOT_LEGACY_PATHS:
+        routes[path] = legacy(hub.default_id, path)
+    for gid in hub.gateway_ids:
+        for path in HOT_LEGACY_PATHS:
+            routes[f"/gw/{gid}{path}"] = legacy(gid, path)
+        for name in views.GATEWAY_DATA_CALLS:
+            routes[f"/api/gateways/{gid}/{name}"] = data(gid, name)
+    return routes

@@ -1,0 +1,134 @@
+"""/health, /api/version and /stats."""
+
+from __future__ import annotations
+
+import datetime
+import resource
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from pypowerwall_server import __version__
+from pypowerwall_server.api import schemas
+from pypowerwall_server.api.answer import json_answer
+from pypowerwall_server.api.runtime import Runtime, RuntimeDep
+from pypowerwall_server.gateway.adapter import library_version
+
+router = APIRouter()
+
+
+@router.get(
+    "/health",
+    response_model=schemas.Health,
+    responses={503: {"model": schemas.Health, "description": "no gateway has fresh data"}},
+    tags=["server"],
+)
+def health(rt: RuntimeDep) -> Response:
+    """healthy: every gateway fresh; degraded: some; unhealthy (503): none, or none configured."""
+    hub, now = rt.hub, rt.hub.clock()
+    entries = [
+        {
+            "id": s.gateway_id,
+            "fresh": hub.is_fresh(s, now),
+            "online": s.online,
+            "age_seconds": s.age(now),
+            "last_error": s.last_error,
+        }
+        for s in hub.states()
+    ]
+    fresh = sum(1 for e in entries if e["fresh"])
+    if entries and fresh == len(entries):
+        status, code = "healthy", 200
+    elif fresh:
+        status, code = "degraded", 200
+    else:
+        status, code = "unhealthy", 503
+    return json_answer({"status": status, "gateways": entries}, code).to_response()
+
+
+@router.get("/api/version", response_model=schemas.VersionInfo, tags=["server"])
+def version() -> Response:
+    """The server's own version (GET /version is the legacy route: gateway firmware)."""
+    return json_answer({"server": __version__, "pypowerwall": library_version()}).to_response()
+
+
+@router.get("/stats", tags=["legacy"])
+def stats(rt: RuntimeDep) -> Response:
+    """The legacy proxy's /stats keys, then ours (per-route and per-gateway counts). No
+    secrets: the config section says only whether each secret is set."""
+    return json_answer(stats_body(rt)).to_response()
+
+
+def stats_body(rt: Runtime) -> dict[str, Any]:
+    hub, now = rt.hub, rt.hub.clock()
+    default = hub.get(hub.default_id)
+    attrs = default.snapshot.attributes if default.snapshot else None
+    routes = rt.stats.as_dict()
+    requests = sum(r["requests"] for r in routes.values())
+    errors = sum(r["errors"] for r in routes.values())
+    site_name = default.snapshot.calls.get("site_name()") if default.snapshot else None
+    return {
+        "pypowerwall": f"{library_version()} Server {__version__}",
+        "mode": _legacy_mode(attrs.tedapi if attrs else False),
+        "gets": requests,
+        "posts": 0,
+        "errors": errors,
+        "timeout": sum(s.failures for s in hub.states()),
+        "uri": {k: v["requests"] for k, v in routes.items()},
+        "ts": int(now),
+        "start": int(rt.stats.started),
+        "clear": int(rt.stats.started),
+        "uptime": str(datetime.timedelta(seconds=int(now - rt.stats.started))),
+        "mem": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "site_name": site_name,
+        "cloudmode": attrs.cloudmode if attrs else False,
+        "fleetapi": attrs.fleetapi if attrs else False,
+        "tedapi": attrs.tedapi if attrs else False,
+        "pw3": attrs.pw3 if attrs else False,
+        "tedapi_mode": attrs.tedapi_mode if attrs else "off",
+        "tedapi_api_version": attrs.tedapi_api_version if attrs else None,
+        "siteid": None,
+        "counter": 0,
+        "cf": None,
+        "config": _masked_config(rt),
+        "server": {"version": __version__, "uptime_seconds": now - rt.stats.started},
+        "routes": routes,
+        "gateways": {
+            s.gateway_id: {
+                "mode": s.mode,
+                "online": s.online,
+                "stale": not hub.is_fresh(s, now),
+                "age_seconds": s.age(now),
+                "polls": s.polls,
+                "failures": s.failures,
+                "last_error": s.last_error,
+            }
+            for s in hub.states()
+        },
+    }
+
+
+def _legacy_mode(tedapi: bool) -> str:
+    return "Local (full)" if tedapi else "Local"
+
+
+def _masked_config(rt: Runtime) -> dict[str, Any]:
+    server = rt.settings.server
+    return {
+        "PW_BIND_ADDRESS": server.bind_address,
+        "PW_PORT": server.port,
+        "PW_NEG_SOLAR": server.neg_solar,
+        "PW_SITE_ZERO_THRESHOLD": server.site_zero_threshold,
+        "gateways": [
+            {
+                "id": g.id,
+                "host": g.host,
+                "mode": g.mode,
+                "poll_interval": g.poll_interval,
+                "gw_pwd": "***" if g.gw_pwd is not None else None,
+                "password": "***" if g.password is not None else None,
+            }
+            for g in rt.settings.gateways
+        ],
+    }

@@ -1,0 +1,71 @@
+"""The legacy pypowerwall proxy's read routes, for the default gateway and under
+/gw/{id}/... for each gateway. The hot ones are usually answered by the fast path first;
+these declarations document them and answer everything else with the same bytes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from pypowerwall_server.api import views
+from pypowerwall_server.api.runtime import RuntimeDep
+
+router = APIRouter(tags=["legacy"])
+
+# Documented in /docs; every other legacy path (/api/*, /pw/*, /tedapi/*, /csv...) is served
+# by the catch-all routes below.
+DOCUMENTED_PATHS = (
+    "/aggregates",
+    "/api/meters/aggregates",
+    "/soe",
+    "/api/system_status/soe",
+    "/vitals",
+    "/strings",
+    "/freq",
+    "/pod",
+    "/battery",
+    "/json",
+    "/temps",
+    "/temps/pw",
+    "/alerts",
+    "/alerts/pw",
+    "/fans",
+    "/fans/pw",
+    "/csv",
+    "/csv/v2",
+    "/version",
+)
+
+
+def _path_and_query(request: Request, path: str) -> str:
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+def _default_gateway_route(path: str) -> None:
+    def endpoint(request: Request, rt: RuntimeDep) -> Response:
+        answer = views.legacy(
+            rt.hub, rt.hub.default_id, _path_and_query(request, path), rt.legacy_options
+        )
+        return answer.to_response()
+
+    endpoint.__name__ = "legacy" + path.replace("/", "_")
+    endpoint.__doc__ = f"Legacy proxy route {path} for the default gateway."
+    router.add_api_route(path, endpoint, methods=["GET"])
+
+
+for _path in DOCUMENTED_PATHS:
+    _default_gateway_route(_path)
+
+
+@router.get("/gw/{gateway_id}/{legacy_path:path}")
+def gateway_legacy(gateway_id: str, legacy_path: str, request: Request, rt: RuntimeDep) -> Response:
+    """Any legacy route for one gateway, e.g. /gw/cabin/aggregates or /gw/cabin/csv/v2?headers."""
+    path = _path_and_query(request, "/" + legacy_path)
+    return views.legacy(rt.hub, gateway_id, path, rt.legacy_options).to_response()
+
+
+@router.get("/{legacy_path:path}", include_in_schema=False)
+def default_legacy(legacy_path: str, request: Request, rt: RuntimeDep) -> Response:
+    path = _path_and_query(request, "/" + legacy_path)
+    return views.legacy(rt.hub, rt.hub.default_id, path, rt.legacy_options).to_response()

@@ -1,0 +1,117 @@
+"""Response models: they document the JSON in /docs. The hot routes return pre-encoded bytes,
+so these are not validated per request."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+class GatewaySummary(BaseModel):
+    id: str
+    name: str
+    mode: str = Field(description="tedapi, local, cloud or fleetapi")
+    online: bool = Field(description="the last poll succeeded")
+    last_updated: float | None = Field(description="epoch seconds of the newest data")
+    age_seconds: float | None
+    stale: bool = Field(description="newest data older than the stale limit (or none yet)")
+    poll_interval: float
+    last_error: str | None
+
+
+class GatewayList(BaseModel):
+    gateways: list[GatewaySummary]
+
+
+class SoeDetail(BaseModel):
+    percent_raw: float | None = Field(description="gateway scale, 0-100")
+    percent_app: float | None = Field(description="Tesla app scale: (raw - 5) / 0.95")
+    capacity_wh: float | None
+    energy_remaining_wh: float | None
+
+
+class GatewayData(BaseModel):
+    power_w: dict[str, float] | None = Field(
+        description="site (+import), battery (+discharge), load, solar (+production), in W"
+    )
+    soe: SoeDetail
+    grid_status: str | None
+    backup_reserve_percent_app: float | None
+    operating_mode: str | None
+    time_remaining_hours: float | None
+    firmware_version: str | None
+    site_name: str | None
+
+
+class GatewayDetail(GatewaySummary):
+    data: GatewayData
+
+
+class PowerEntry(BaseModel):
+    id: str
+    counted: bool = Field(description="included in the totals (fresh, with meter data)")
+    stale: bool
+    updated_at: float | None
+    site: float | None
+    battery: float | None
+    load: float | None
+    solar: float | None
+
+
+class AggregatePower(BaseModel):
+    site: float = Field(description="W, positive = importing from the grid")
+    grid: float = Field(description="same as site")
+    battery: float = Field(description="W, positive = discharging")
+    load: float = Field(description="W, positive = consuming")
+    solar: float = Field(description="W, positive = producing")
+    complete: bool = Field(description="every configured gateway is counted")
+    gateways: list[PowerEntry]
+
+
+class SoeEntry(BaseModel):
+    id: str
+    counted: bool
+    stale: bool
+    has_battery: bool
+    capacity_wh: float | None
+    energy_remaining_wh: float | None
+    percent_raw: float | None
+    percent_app: float | None
+
+
+class AggregateSoe(BaseModel):
+    percent_raw: float = Field(description="capacity-weighted, gateway scale 0-100")
+    percent_app: float = Field(description="capacity-weighted, Tesla app scale 0-100")
+    total_capacity_wh: float
+    energy_remaining_wh: float
+    complete: bool
+    gateways: list[SoeEntry]
+
+
+class AggregateStatus(BaseModel):
+    gateways: list[GatewaySummary]
+    total: int
+    fresh: int
+    stale: int
+    online: int
+
+
+class HealthGateway(BaseModel):
+    id: str
+    fresh: bool
+    online: bool
+    age_seconds: float | None
+    last_error: str | None
+
+
+class Health(BaseModel):
+    status: str = Field(description="healthy, degraded or unhealthy")
+    gateways: list[HealthGateway]
+
+
+class VersionInfo(BaseModel):
+    server: str
+    pypowerwall: str

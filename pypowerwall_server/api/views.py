@@ -1,0 +1,204 @@
+"""Answers computed from the hub's state: no FastAPI here, so the fast path and the declared
+routes call the very same functions. Bodies that depend only on a Snapshot are memoized on
+it (encoded once per poll); aggregate bodies are memoized per hub generation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from pypowerwall_server import aggregate
+from pypowerwall_server.api.answer import Answer, error_answer, json_answer
+from pypowerwall_server.errors import NoData, ServerError
+from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.hub import Hub
+from pypowerwall_server.legacy import LegacyResponse, cache_key, render_legacy
+from pypowerwall_server.legacy import NoData as LegacyNoData
+from pypowerwall_server.models import LegacyOptions, Snapshot
+
+# Our per-gateway data routes: name -> the library call whose result they serve.
+GATEWAY_DATA_CALLS = {
+    "vitals": "vitals()",
+    "aggregates": "poll('/api/meters/aggregates')",
+    "strings": "strings()",
+    "alerts": "alerts()",
+    "status": "status()",
+}
+
+
+def retry_after(state: GatewayState) -> float:
+    return max(1.0, state.interval)
+
+
+def fresh_snapshot(hub: Hub, state: GatewayState) -> Snapshot:
+    """The newest Snapshot if it is within the stale limit, else NoData (503)."""
+    snapshot = state.snapshot
+    if snapshot is None:
+        raise NoData(f"no data yet from gateway '{state.gateway_id}'", retry_after(state))
+    if not hub.is_fresh(state):
+        age = round(hub.clock() - snapshot.taken_at, 1)
+        raise NoData(
+            f"data from gateway '{state.gateway_id}' is {age} s old (stale)", retry_after(state)
+        )
+    return snapshot
+
+
+def guarded(compute: Callable[[], Answer], plain_text: bool = False) -> Answer:
+    """Turn our errors into their HTTP answers (the one mapping place for the fast path)."""
+    try:
+        return compute()
+    except NoData as exc:
+        return error_answer(exc.status_code, exc.message, exc.retry_after, plain_text)
+    except ServerError as exc:
+        return error_answer(exc.status_code, exc.message)
+
+
+# --- legacy proxy routes ---------------------------------------------------------------
+def legacy(hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptions) -> Answer:
+    plain = path_and_query.startswith("/csv")
+    return guarded(lambda: _legacy(hub, gateway_id, path_and_query, options), plain)
+
+
+def _legacy(hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptions) -> Answer:
+    state = hub.get(gateway_id)
+    key = cache_key(path_and_query)
+    if key is None:
+        return error_answer(404, f"unknown legacy path '{path_and_query.split('?')[0]}'")
+    snapshot = fresh_snapshot(hub, state)
+
+    def render(snap: Snapshot) -> Answer:
+        result = render_legacy(path_and_query, snap.calls, snap.attributes, options)
+        if result is None:
+            return error_answer(404, "unknown legacy path")
+        if isinstance(result, LegacyNoData):
+            return error_answer(503, result.reason, retry_after(state), result.plain_text)
+        return _from_legacy(result)
+
+    return snapshot.memo(f"legacy:{key}", render)
+
+
+def _from_legacy(result: LegacyResponse) -> Answer:
+    return Answer(result.status, result.body, result.content_type)
+
+
+# --- our gateway API -------------------------------------------------------------------
+def gateway_summary(hub: Hub, state: GatewayState, now: float) -> dict[str, Any]:
+    snapshot = state.snapshot
+    return {
+        "id": state.gateway_id,
+        "name": state.name,
+        "mode": state.mode,
+        "online": state.online,
+        "last_updated": snapshot.taken_at if snapshot else None,
+        "age_seconds": state.age(now),
+        "stale": not hub.is_fresh(state, now),
+        "poll_interval": state.interval,
+        "last_error": state.last_error,
+    }
+
+
+def gateways_list(hub: Hub) -> Answer:
+    now = hub.clock()
+    return json_answer({"gateways": [gateway_summary(hub, s, now) for s in hub.states()]})
+
+
+def gateway_detail(hub: Hub, gateway_id: str) -> Answer:
+    def compute() -> Answer:
+        state = hub.get(gateway_id)
+        summary = gateway_summary(hub, state, hub.clock())
+        snapshot = fresh_snapshot(hub, state)
+        return json_answer({**summary, "data": snapshot.memo("detail", _gateway_data)})
+
+    return guarded(compute)
+
+
+def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
+    calls = snapshot.calls
+    reading = aggregate.reading_from_calls(snapshot.gateway_id, True, snapshot.taken_at, calls)
+    level = calls.get("level()")
+    return {
+        "power_w": reading.power_w,
+        "soe": {
+            "percent_raw": level,
+            "percent_app": aggregate.app_scale(level) if isinstance(level, int | float) else None,
+            "capacity_wh": reading.full_pack_wh,
+            "energy_remaining_wh": reading.remaining_wh,
+        },
+        "grid_status": calls.get("grid_status('string')"),
+        "backup_reserve_percent_app": calls.get("get_reserve()"),
+        "operating_mode": calls.get("get_mode()"),
+        "time_remaining_hours": calls.get("get_time_remaining()"),
+        "firmware_version": calls.get("version()"),
+        "site_name": calls.get("site_name()"),
+    }
+
+
+def gateway_call(hub: Hub, gateway_id: str, name: str) -> Answer:
+    call = GATEWAY_DATA_CALLS[name]
+
+    def compute() -> Answer:
+        state = hub.get(gateway_id)
+        snapshot = fresh_snapshot(hub, state)
+
+        def encode(snap: Snapshot) -> Answer:
+            value = snap.calls.get(call)
+            if value is None:
+                return error_answer(503, f"gateway gave no {name} data", retry_after(state))
+            return Answer(200, orjson.dumps(value))
+
+        return snapshot.memo(f"data:{name}", encode)
+
+    return guarded(compute)
+
+
+# --- aggregate API ---------------------------------------------------------------------
+class AggregateViews:
+    """Memoizes the aggregate bodies per (hub generation, set of fresh gateways)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        self._cache: dict[str, tuple[object, Answer]] = {}
+
+    def power(self) -> Answer:
+        return self._memo("power", aggregate.aggregate_power, "no fresh power data")
+
+    def soe(self) -> Answer:
+        return self._memo("soe", aggregate.aggregate_soe, "no fresh battery data")
+
+    def status(self) -> Answer:
+        hub, now = self._hub, self._hub.clock()
+        summaries = [gateway_summary(hub, s, now) for s in hub.states()]
+        fresh = sum(1 for s in summaries if not s["stale"])
+        return json_answer(
+            {
+                "gateways": summaries,
+                "total": len(summaries),
+                "fresh": fresh,
+                "stale": len(summaries) - fresh,
+                "online": sum(1 for s in summaries if s["online"]),
+            }
+        )
+
+    def _memo(self, name: str, compute: Callable[..., Any], empty: str) -> Answer:
+        hub, now = self._hub, self._hub.clock()
+        states = hub.states()
+        fresh = tuple(hub.is_fresh(s, now) for s in states)
+        key = (hub.generation, fresh)
+        cached = self._cache.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        readings = [
+            aggregate.reading_from_calls(
+                s.gateway_id, ok, s.snapshot.taken_at, s.snapshot.calls
+            )
+            if s.snapshot is not None
+            else aggregate.GatewayReading(s.gateway_id, False, None, None, None, None)
+            for s, ok in zip(states, fresh, strict=True)
+        ]
+        body = compute(readings)
+        interval = min(s.interval for s in states)
+        answer = json_answer(body) if body is not None else error_answer(503, empty, interval)
+        self._cache[name] = (key, answer)
+        return answer

@@ -1,0 +1,53 @@
+"""The few error classes the server knows (DESIGN.md decision 5). The adapter translates
+library failures into these; one exception handler maps them to HTTP answers."""
+
+from __future__ import annotations
+
+
+class ServerError(Exception):
+    """Base class: `message` is safe to show a user (never contains a secret)."""
+
+    status_code = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class GatewayError(ServerError):
+    status_code = 503
+
+
+class GatewayUnreachable(GatewayError):
+    """Network failure, timeout or a gateway answering 5xx/429: mark stale, back off."""
+
+
+class AuthFailed(GatewayError):
+    """The gateway refused our credentials (after one re-login)."""
+
+
+class NotSupported(GatewayError):
+    """The capability is absent on this gateway or mode; silent, not an outage."""
+
+    status_code = 404
+
+
+class ProtocolChanged(GatewayError):
+    """The gateway answered in a shape we cannot read: stop hammering, surface it."""
+
+
+class UnknownGateway(ServerError):
+    status_code = 404
+
+    def __init__(self, gateway_id: str) -> None:
+        super().__init__(f"unknown gateway id '{gateway_id}'")
+
+
+class NoData(ServerError):
+    """No data yet, or the newest data is too old to serve: 503 + Retry-After."""
+
+    status_code = 503
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,234 @@
+"""The only module that imports pypowerwall (DESIGN.md data flow).
+
+One `PypowerwallAdapter` owns one library connection for one gateway. Its methods block
+(network I/O); the poller runs them in a worker thread, one call at a time per gateway.
+Library results are returned as plain values keyed by call name; library failures become
+our error classes. pypowerwall swallows most errors (returning None and logging), so the
+adapter reads the outcome from the results and from the library's log records.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from pypowerwall_server.errors import AuthFailed, GatewayError, GatewayUnreachable
+from pypowerwall_server.gateway.calls import invoke, parse_call
+from pypowerwall_server.gateway.tls import honor_session_verify
+from pypowerwall_server.models import GatewayAttributes
+from pypowerwall_server.settings import GatewayConfig
+
+log = logging.getLogger(__name__)
+LIBRARY_LOGGER = "pypowerwall"
+_AUTH_HINTS = ("invalid powerwall login", "check password", "401", "unauthorized")
+_NETWORK_HINTS = ("timeout", "timed out", "unable to connect", "connection", "max retries")
+
+
+def _network_failure(messages: Sequence[str]) -> bool:
+    return any(hint in message.lower() for message in messages for hint in _NETWORK_HINTS)
+
+
+class GatewayAdapter(Protocol):
+    """What the poller needs from a gateway connection (fakes implement this in tests)."""
+
+    def connect(self) -> GatewayAttributes: ...
+
+    def fetch(self, calls: Sequence[str]) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class _RecordCollector(logging.Handler):
+    """Collects the library's warning/error messages during one of our calls, so that the
+    cause of a swallowed failure can be classified and shown (secrets scrubbed)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+        self._thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self._thread:
+            self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _collect_library_messages() -> Iterator[_RecordCollector]:
+    collector = _RecordCollector()
+    library_logger = logging.getLogger(LIBRARY_LOGGER)
+    library_logger.addHandler(collector)
+    try:
+        yield collector
+    finally:
+        library_logger.removeHandler(collector)
+
+
+class PypowerwallAdapter:
+    """A pypowerwall.Powerwall for one configured gateway, created on first connect."""
+
+    def __init__(self, config: GatewayConfig, cache_expire: float) -> None:
+        self._config = config
+        self._cache_expire = cache_expire
+        self._pw: Any = None
+        self._secrets = tuple(
+            secret.get_secret_value()
+            for secret in (config.gw_pwd, config.password)
+            if secret is not None and secret.get_secret_value()
+        )
+
+    # --- public API -------------------------------------------------------------------
+    def connect(self) -> GatewayAttributes:
+        """Create (or re-create) the library connection. Raises GatewayError."""
+        honor_session_verify()
+        with _collect_library_messages() as collector:
+            try:
+                if self._pw is None:
+                    self._pw = self._construct()
+                elif self._pw.client is None:
+                    self._pw.connect()
+            except Exception as exc:  # the library raises bare Exceptions on bad setups
+                raise self._classify([*collector.messages, str(exc)]) from None
+            if self._pw.client is None:
+                raise self._classify(collector.messages or ["connection failed"])
+        return self.attributes()
+
+    def attributes(self) -> GatewayAttributes:
+        pw = self._pw
+        tedapi = getattr(pw, "tedapi", None) if pw is not None else None
+        return GatewayAttributes(
+            mode=self._config.mode,
+            tedapi=bool(tedapi),
+            pw3=bool(getattr(tedapi, "pw3", False)) if tedapi else False,
+            cloudmode=bool(getattr(pw, "cloudmode", False)),
+            fleetapi=bool(getattr(pw, "fleetapi", False)),
+            tedapi_mode=str(getattr(pw, "tedapi_mode", "off")),
+            tedapi_api_version=_api_version(pw),
+            library_version=library_version(),
+        )
+
+    def fetch(self, calls: Sequence[str]) -> dict[str, Any]:
+        """Make each call once; a call that raises gives None. Raises GatewayUnreachable
+        (or AuthFailed) when nothing at all came back, so the poller can mark the outage."""
+        if self._pw is None or self._pw.client is None:
+            self.connect()
+        results: dict[str, Any] = {}
+        with _collect_library_messages() as collector:
+            for name in calls:
+                seen = len(collector.messages)
+                try:
+                    results[name] = invoke(self._pw, parse_call(name))
+                except Exception as exc:  # library bugs must not kill the poller
+                    log.debug("call %s raised %s", name, type(exc).__name__)
+                    results[name] = None
+                if results[name] is None and _network_failure(collector.messages[seen:]):
+                    # The gateway is unreachable: the remaining calls would each wait out
+                    # their own timeout and hold this gateway's worker for minutes.
+                    self._reset_library_backoff()
+                    raise self._classify(collector.messages)
+        if calls and all(value is None for value in results.values()):
+            self._reset_library_backoff()
+            raise self._classify(collector.messages or ["no data from gateway"])
+        return results
+
+    def invoke(self, call: str) -> Any:
+        """One call by name (control writes, on-demand reads)."""
+        if self._pw is None or self._pw.client is None:
+            self.connect()
+        return invoke(self._pw, parse_call(call))
+
+    def close(self) -> None:
+        client = getattr(self._pw, "client", None)
+        close_session = getattr(client, "close_session", None)
+        if callable(close_session):
+            try:
+                close_session()
+            except Exception:  # closing a dead session may fail; nothing to recover
+                log.debug("close_session failed", exc_info=True)
+        self._pw = None
+
+    # --- internals ----------------------------------------------------------------------
+    def _construct(self) -> Any:
+        import pypowerwall  # the only import of the library in the project
+
+        cfg = self._config
+        return pypowerwall.Powerwall(
+            host=cfg.host or "",
+            password=_secret(cfg.password),
+            email=cfg.email or "nobody@nowhere.com",
+            timezone=cfg.timezone,
+            pwcacheexpire=self._cache_expire,
+            timeout=cfg.timeout,
+            poolmaxsize=4,
+            cloudmode=cfg.mode == "cloud" or cfg.mode == "fleetapi",
+            siteid=cfg.siteid,
+            authpath=cfg.authpath or "",
+            cachefile=_auth_cache_file(cfg.id, cfg.authpath),
+            fleetapi=cfg.mode == "fleetapi",
+            auto_select=False,
+            retry_modes=False,
+            gw_pwd=_secret(cfg.gw_pwd) or None,
+            failover=False,
+        )
+
+    def _classify(self, messages: Sequence[str]) -> GatewayError:
+        text = self._scrub("; ".join(dict.fromkeys(messages)))[:500]
+        if any(hint in text.lower() for hint in _AUTH_HINTS):
+            return AuthFailed(text)
+        return GatewayUnreachable(text)
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _reset_library_backoff(self) -> None:
+        """The library pauses a gateway for 5 minutes after a 429/503 and caches failures.
+        Our poller owns backoff (with jitter, bounded), so drop the library's own state
+        to let recovery show within one interval once the gateway answers again."""
+        client = getattr(self._pw, "client", None)
+        for holder in (self._pw, client, getattr(client, "tedapi", None)):
+            if holder is None:
+                continue
+            if hasattr(holder, "pwcooldown"):
+                holder.pwcooldown = 0
+            cache = getattr(holder, "pwcache", None)
+            if isinstance(cache, dict):
+                cache.clear()
+
+
+def _secret(value: Any) -> str:
+    return str(value.get_secret_value()) if value is not None else ""
+
+
+def _api_version(pw: Any) -> str | None:
+    version = getattr(pw, "tedapi_api_version", None)
+    if version is None:
+        return None
+    return str(getattr(version, "value", version))
+
+
+def _auth_cache_file(gateway_id: str, authpath: str | None) -> str:
+    """pypowerwall stores the login cookie in a file; keep it out of the working directory."""
+    directory = authpath or os.path.join(tempfile.gettempdir(), f"pypowerwall-server-{os.getuid()}")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    return os.path.join(directory, f".powerwall-{gateway_id}")
+
+
+def library_version() -> str:
+    import pypowerwall
+
+    return str(pypowerwall.__version__)
+
+
+def configure_library_logging(debug: bool) -> None:
+    """pypowerwall logs every failed request at ERROR; the poller logs an outage once when
+    it starts and once when it ends. So the library's records stop at its own logger (where
+    the adapter's collector reads them) unless --debug."""
+    library_logger = logging.getLogger(LIBRARY_LOGGER)
+    library_logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    library_logger.propagate = debug

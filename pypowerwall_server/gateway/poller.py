@@ -1,0 +1,175 @@
+"""One Poller per gateway: the gateway sets the pace, not the clients (DESIGN.md 2, 3).
+
+Each tick makes the fast calls (and the slow ones when due) in a worker thread, at most one
+poll in flight per gateway. A poll that outlives its timeout keeps its thread busy until
+the library's own timeout ends it; the poller skips ticks rather than stacking calls.
+Success yields a new immutable Snapshot; failure keeps the last one (it grows stale), backs
+off with jitter, and logs an outage once when it starts and once when it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pypowerwall_server.errors import GatewayError, GatewayUnreachable
+from pypowerwall_server.gateway.adapter import GatewayAdapter
+from pypowerwall_server.models import GatewayAttributes, Snapshot
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 60.0
+SLOW_TIER_INTERVAL_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayState:
+    """Everything the API says about one gateway; replaced whole on every change."""
+
+    gateway_id: str
+    name: str
+    mode: str
+    interval: float
+    snapshot: Snapshot | None = None
+    online: bool = False
+    last_error: str | None = None
+    last_attempt: float | None = None
+    consecutive_failures: int = 0
+    polls: int = 0
+    failures: int = 0
+
+    def age(self, now: float) -> float | None:
+        return None if self.snapshot is None else max(0.0, now - self.snapshot.taken_at)
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    fast_calls: tuple[str, ...]
+    slow_calls: tuple[str, ...]
+    slow_interval: float = SLOW_TIER_INTERVAL_S
+
+
+class Poller:
+    def __init__(
+        self,
+        state: GatewayState,
+        adapter: GatewayAdapter,
+        executor: Executor,
+        plan: PollPlan,
+        publish: Callable[[GatewayState], None],
+        poll_timeout: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.state = state
+        self._adapter = adapter
+        self._executor = executor
+        self._plan = plan
+        self._publish = publish
+        self._poll_timeout = poll_timeout
+        self._clock = clock
+        self._attributes: GatewayAttributes | None = None
+        self._slow_due_at = 0.0
+        self._in_flight: Future[Any] | None = None
+        self._wakeup = asyncio.Event()
+
+    def refresh_slow_tier(self) -> None:
+        """Fetch the slow tier on the next tick and tick now (e.g. after a control write)."""
+        self._slow_due_at = 0.0
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            started = self._clock()
+            if self._in_flight is not None and not self._in_flight.done():
+                delay = self.state.interval  # a hung call still holds the worker: skip the tick
+            else:
+                delay = await self._poll_once(started)
+            await self._sleep(max(0.0, started + delay - self._clock()))
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wakeup.clear()
+        try:
+            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _poll_once(self, started: float) -> float:
+        include_slow = started >= self._slow_due_at
+        calls = self._plan.fast_calls + (self._plan.slow_calls if include_slow else ())
+        future = self._executor.submit(self._fetch, calls)
+        self._in_flight = future
+        try:
+            results = await asyncio.wait_for(asyncio.wrap_future(future), self._poll_timeout)
+        except TimeoutError:
+            self._on_failure(started, GatewayUnreachable("gateway did not answer in time"))
+        except GatewayError as exc:
+            self._on_failure(started, exc)
+        except Exception as exc:  # a bug must not end polling; log it once per occurrence
+            log.exception("gateway %s: unexpected poll error", self.state.gateway_id)
+            self._on_failure(started, GatewayUnreachable(f"internal error: {type(exc).__name__}"))
+        else:
+            if include_slow:
+                self._slow_due_at = started + self._plan.slow_interval
+            self._on_success(started, results)
+            return self.state.interval
+        return self._backoff()
+
+    def _fetch(self, calls: Sequence[str]) -> dict[str, Any]:
+        """Runs in a worker thread."""
+        if self._attributes is None:
+            self._attributes = self._adapter.connect()
+        return self._adapter.fetch(calls)
+
+    def _on_success(self, started: float, results: dict[str, Any]) -> None:
+        now = self._clock()
+        previous = self.state.snapshot
+        calls = dict(previous.calls) if previous is not None else {}
+        call_times = dict(previous.call_times) if previous is not None else {}
+        calls.update(results)
+        call_times.update(dict.fromkeys(results, now))
+        assert self._attributes is not None
+        snapshot = Snapshot(self.state.gateway_id, now, calls, call_times, self._attributes)
+        if not self.state.online and self.state.consecutive_failures:
+            log.info("gateway %s: recovered", self.state.gateway_id)
+        self._set(
+            replace(
+                self.state,
+                snapshot=snapshot,
+                online=True,
+                last_error=None,
+                last_attempt=started,
+                consecutive_failures=0,
+                polls=self.state.polls + 1,
+            )
+        )
+
+    def _on_failure(self, started: float, error: GatewayError) -> None:
+        if self.state.consecutive_failures == 0:
+            log.warning("gateway %s: down (%s)", self.state.gateway_id, error.message)
+        self._set(
+            replace(
+                self.state,
+                online=False,
+                last_error=error.message,
+                last_attempt=started,
+                consecutive_failures=self.state.consecutive_failures + 1,
+                polls=self.state.polls + 1,
+                failures=self.state.failures + 1,
+            )
+        )
+
+    def _backoff(self) -> float:
+        """First failure: retry at the next interval; then exponential with ±20 % jitter."""
+        failures = self.state.consecutive_failures
+        base = self.state.interval * (2 ** max(0, failures - 1))
+        return min(base, max(MAX_BACKOFF_S, self.state.interval)) * random.uniform(0.8, 1.2)
+
+    def _set(self, state: GatewayState) -> None:
+        self.state = state
+        self._publish(state)

@@ -1,0 +1,44 @@
+"""What each poll asks for, and the bounds on time and threads."""
+
+from __future__ import annotations
+
+from pypowerwall_server.gateway.poller import PollPlan
+from pypowerwall_server.legacy import FAST_CALLS, SLOW_CALLS
+from pypowerwall_server.settings import GatewayConfig
+
+# Calls our own API reads besides the legacy routes' (see api/views.py, aggregate.py).
+OWN_FAST_CALLS = (
+    "poll('/api/meters/aggregates')",
+    "level()",
+    "system_status()",
+    "grid_status('string')",
+    "vitals()",
+    "strings()",
+    "alerts()",
+)
+OWN_SLOW_CALLS = (
+    "status()",
+    "get_reserve()",
+    "get_mode()",
+    "get_time_remaining()",
+    "version()",
+    "site_name()",
+)
+MAX_WORKER_THREADS = 64
+
+
+def poll_plan() -> PollPlan:
+    fast = tuple(dict.fromkeys((*OWN_FAST_CALLS, *FAST_CALLS)))
+    slow = tuple(c for c in dict.fromkeys((*OWN_SLOW_CALLS, *SLOW_CALLS)) if c not in fast)
+    return PollPlan(fast, slow)
+
+
+def poll_timeout(config: GatewayConfig) -> float:
+    """A poll makes many calls, most answered from the library's per-poll cache."""
+    return max(config.poll_interval, 3 * config.timeout)
+
+
+def worker_threads(gateways: int) -> int:
+    """One poll in flight per gateway, so at most one thread each, capped: at 100 ms per
+    gateway request a 5 s interval keeps ~20 threads busy for 500 gateways."""
+    return max(1, min(MAX_WORKER_THREADS, gateways))

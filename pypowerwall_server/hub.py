@@ -1,0 +1,70 @@
+"""The newest state per gateway, and fan-out of changes to subscribers (DESIGN.md).
+
+Pollers publish; API routes read; each subscriber (WebSocket, MQTT) gets its own bounded
+queue and is dropped when it falls behind, never waited for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from pypowerwall_server.errors import UnknownGateway
+from pypowerwall_server.gateway.poller import GatewayState
+
+log = logging.getLogger(__name__)
+
+
+class Subscription:
+    def __init__(self, maxsize: int) -> None:
+        self.queue: asyncio.Queue[GatewayState] = asyncio.Queue(maxsize)
+        self.dropped = False
+
+
+class Hub:
+    def __init__(
+        self,
+        states: Iterable[GatewayState],
+        stale_after_intervals: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._states = {state.gateway_id: state for state in states}
+        self.gateway_ids: tuple[str, ...] = tuple(self._states)
+        self.default_id = "default" if "default" in self._states else self.gateway_ids[0]
+        self.stale_after_intervals = stale_after_intervals
+        self.clock = clock
+        self.generation = 0  # bumps on every published change; keys memoized aggregates
+        self._subscribers: set[Subscription] = set()
+
+    def publish(self, state: GatewayState) -> None:
+        self._states[state.gateway_id] = state
+        self.generation += 1
+        for sub in tuple(self._subscribers):
+            try:
+                sub.queue.put_nowait(state)
+            except asyncio.QueueFull:
+                sub.dropped = True
+                self._subscribers.discard(sub)
+
+    def get(self, gateway_id: str) -> GatewayState:
+        try:
+            return self._states[gateway_id]
+        except KeyError:
+            raise UnknownGateway(gateway_id) from None
+
+    def states(self) -> tuple[GatewayState, ...]:
+        return tuple(self._states[gid] for gid in self.gateway_ids)
+
+    def is_fresh(self, state: GatewayState, now: float | None = None) -> bool:
+        age = state.age(self.clock() if now is None else now)
+        return age is not None and age <= self.stale_after_intervals * state.interval
+
+    def subscribe(self, maxsize: int = 16) -> Subscription:
+        sub = Subscription(maxsize)
+        self._subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subscribers.discard(sub)

@@ -1,0 +1,118 @@
+"""Aggregation tables: capacity weighting, sums, gateways without battery, stale gateways."""
+
+from __future__ import annotations
+
+import pytest
+
+from pypowerwall_server.aggregate import (
+    GatewayReading,
+    aggregate_power,
+    aggregate_soe,
+    app_scale,
+    power_from_aggregates,
+    reading_from_calls,
+)
+
+PW = 13500.0
+
+
+def soe_reading(gid: str, units: int, percent: float, fresh: bool = True) -> GatewayReading:
+    full = units * PW
+    return GatewayReading(gid, fresh, 1.0, None, full, full * percent / 100)
+
+
+def power_reading(gid: str, site: float, battery: float, solar: float, fresh: bool = True):
+    load = site + battery + solar
+    power = {"site": site, "battery": battery, "load": load, "solar": solar}
+    return GatewayReading(gid, fresh, 1.0, power, None, None)
+
+
+def test_two_powerwalls_at_80_and_one_at_20_is_60_percent_not_50():
+    result = aggregate_soe([soe_reading("a", 2, 80.0), soe_reading("b", 1, 20.0)])
+    assert result is not None
+    assert result["percent_raw"] == pytest.approx(60.0)
+    assert result["total_capacity_wh"] == 3 * PW
+    assert result["energy_remaining_wh"] == pytest.approx(3 * PW * 0.6)
+    assert result["percent_app"] == pytest.approx((60.0 - 5) / 0.95)
+    assert result["complete"] is True
+
+
+def test_gateway_without_battery_does_not_dilute_soe():
+    no_battery = GatewayReading("solar-only", True, 1.0, None, None, None)
+    result = aggregate_soe([soe_reading("a", 1, 50.0), no_battery])
+    assert result is not None
+    assert result["percent_raw"] == pytest.approx(50.0)
+    assert [g["has_battery"] for g in result["gateways"]] == [True, False]
+    assert result["complete"] is False  # one gateway has no battery data
+
+
+def test_stale_gateway_is_listed_but_not_counted():
+    result = aggregate_soe([soe_reading("a", 1, 90.0), soe_reading("b", 1, 10.0, fresh=False)])
+    assert result is not None
+    assert result["percent_raw"] == pytest.approx(90.0)
+    assert result["complete"] is False
+    assert [(g["id"], g["counted"], g["stale"]) for g in result["gateways"]] == [
+        ("a", True, False),
+        ("b", False, True),
+    ]
+
+
+def test_no_fresh_gateway_gives_no_total():
+    assert aggregate_soe([soe_reading("a", 1, 50.0, fresh=False)]) is None
+    assert aggregate_power([power_reading("a", 1, 2, 3, fresh=False)]) is None
+    assert aggregate_power([]) is None
+
+
+def test_power_sums_and_balance():
+    result = aggregate_power(
+        [power_reading("a", -2100, -3500, 6500), power_reading("b", 500, 1000, 0)]
+    )
+    assert result is not None
+    assert result["site"] == -1600
+    assert result["grid"] == result["site"]
+    assert result["battery"] == -2500
+    assert result["solar"] == 6500
+    assert result["load"] == result["site"] + result["battery"] + result["solar"]
+    assert result["complete"] is True
+
+
+def test_stale_gateway_excluded_from_power_sum():
+    result = aggregate_power(
+        [power_reading("a", 100, 0, 0), power_reading("b", 900, 0, 0, fresh=False)]
+    )
+    assert result is not None
+    assert result["site"] == 100
+    assert result["complete"] is False
+
+
+@pytest.mark.parametrize(
+    ("aggregates", "expected"),
+    [
+        (None, None),
+        ({}, None),
+        ({"site": None, "battery": {}, "load": {}, "solar": {}}, None),
+        (
+            {m: {"instant_power": v} for m, v in zip(("site", "battery", "load", "solar"), (1, 2, 6, 3))},
+            {"site": 1.0, "battery": 2.0, "load": 6.0, "solar": 3.0},
+        ),
+        ({m: {"instant_power": True} for m in ("site", "battery", "load", "solar")}, None),
+    ],
+)
+def test_power_from_aggregates(aggregates, expected):
+    assert power_from_aggregates(aggregates) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "app"), [(5.0, 0.0), (100.0, 100.0), (0.0, 0.0), (52.5, 50.0), (101.0, 100.0)]
+)
+def test_app_scale(raw, app):
+    assert app_scale(raw) == pytest.approx(app)
+
+
+def test_reading_from_calls_reads_system_status_energy():
+    calls = {
+        "system_status()": {"nominal_full_pack_energy": 27000, "nominal_energy_remaining": 6500},
+        "poll('/api/meters/aggregates')": None,
+    }
+    reading = reading_from_calls("g", True, 10.0, calls)
+    assert (reading.full_pack_wh, reading.remaining_wh, reading.power_w) == (27000, 6500, None)
