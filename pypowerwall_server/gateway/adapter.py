@@ -15,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from pypowerwall_server.errors import AuthFailed, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway.calls import invoke, parse_call
@@ -31,16 +31,6 @@ _NETWORK_HINTS = ("timeout", "timed out", "unable to connect", "connection", "ma
 
 def _network_failure(messages: Sequence[str]) -> bool:
     return any(hint in message.lower() for message in messages for hint in _NETWORK_HINTS)
-
-
-class GatewayAdapter(Protocol):
-    """What the poller needs from a gateway connection (fakes implement this in tests)."""
-
-    def connect(self) -> GatewayAttributes: ...
-
-    def fetch(self, calls: Sequence[str]) -> dict[str, Any]: ...
-
-    def close(self) -> None: ...
 
 
 class _RecordCollector(logging.Handler):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pypowerwall_server.errors import GatewayError, GatewayUnreachable
-from pypowerwall_server.gateway.adapter import GatewayAdapter
+from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.models import GatewayAttributes, Snapshot
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,143 @@
+"""Poller behaviour against a hand-written fake at our GatewayAdapter boundary."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pypowerwall_server.errors import GatewayUnreachable
+from pypowerwall_server.gateway.poller import GatewayState, PollPlan, Poller
+from pypowerwall_server.hub import Hub
+from pypowerwall_server.models import GatewayAttributes
+
+ATTRS = GatewayAttributes("local", False, False, False, False, "off", None, "0.22.2")
+PLAN = PollPlan(fast_calls=("fast()",), slow_calls=("slow()",), slow_interval=3600)
+
+
+class FakeAdapter:
+    def __init__(self) -> None:
+        self.fetches: list[tuple[str, ...]] = []
+        self.fail = False
+        self.hang = threading.Event()  # set = calls hang until released
+        self.release = threading.Event()
+        self.value = 0
+
+    def connect(self) -> GatewayAttributes:
+        return ATTRS
+
+    def fetch(self, calls: Sequence[str]) -> dict[str, Any]:
+        self.fetches.append(tuple(calls))
+        if self.hang.is_set():
+            self.release.wait(timeout=5)
+        if self.fail:
+            raise GatewayUnreachable("simulated outage")
+        self.value += 1
+        return {c: self.value for c in calls}
+
+    def close(self) -> None:
+        pass
+
+
+def make(interval: float = 0.05, timeout: float = 0.2) -> tuple[Poller, FakeAdapter, Hub]:
+    state = GatewayState("gw", "gw", "local", interval)
+    hub = Hub([state], stale_after_intervals=3)
+    adapter = FakeAdapter()
+    executor = ThreadPoolExecutor(2)
+    poller = Poller(state, adapter, executor, PLAN, hub.publish, timeout)
+    return poller, adapter, hub
+
+
+async def run_for(poller: Poller, seconds: float) -> None:
+    task = asyncio.create_task(poller.run())
+    await asyncio.sleep(seconds)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_success_publishes_snapshot_and_slow_tier_only_when_due() -> None:
+    poller, adapter, hub = make()
+    await run_for(poller, 0.3)
+    state = hub.get("gw")
+    assert state.online and state.snapshot is not None
+    assert adapter.fetches[0] == ("fast()", "slow()")
+    assert all(f == ("fast()",) for f in adapter.fetches[1:])
+    assert len(adapter.fetches) >= 3
+    # the slow value is carried over from the first poll, with its own time
+    snap = state.snapshot
+    assert snap.calls["slow()"] == 1 and snap.calls["fast()"] == adapter.value
+    assert snap.call_times["slow()"] < snap.call_times["fast()"]
+
+
+async def test_failure_keeps_last_snapshot_and_logs_outage_once(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="pypowerwall_server.gateway.poller")
+    poller, adapter, hub = make(interval=0.02)
+    task = asyncio.create_task(poller.run())
+    await asyncio.sleep(0.1)
+    good = hub.get("gw").snapshot
+    adapter.fail = True
+    await asyncio.sleep(0.3)
+    down = hub.get("gw")
+    assert down.online is False and down.snapshot is good
+    assert down.last_error == "simulated outage" and down.consecutive_failures >= 2
+    adapter.fail = False
+    poller.refresh_slow_tier()  # wakes the poller at once
+    await asyncio.sleep(0.1)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert hub.get("gw").online is True
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("down" in m for m in messages) == 1
+    assert sum("recovered" in m for m in messages) == 1
+
+
+async def test_hung_call_is_not_stacked_and_times_out() -> None:
+    poller, adapter, hub = make(interval=0.02, timeout=0.1)
+    adapter.hang.set()
+    await run_for(poller, 0.5)
+    assert len(adapter.fetches) == 1  # never a second call while the first hangs
+    state = hub.get("gw")
+    assert state.online is False and state.last_error == "gateway did not answer in time"
+    adapter.release.set()
+
+
+async def test_backoff_grows_with_consecutive_failures() -> None:
+    poller, adapter, _ = make(interval=1.0)
+    delays = []
+    for failures in (1, 2, 3, 4, 10):
+        poller.state = GatewayState("gw", "gw", "local", 1.0, consecutive_failures=failures)
+        delays.append(poller._backoff())
+    assert 0.8 <= delays[0] <= 1.2
+    assert 1.6 <= delays[1] <= 2.4
+    assert 3.2 <= delays[2] <= 4.8
+    assert delays[4] <= 60 * 1.2  # capped
+
+
+async def test_thread_count_bounded_after_many_fault_cycles() -> None:
+    poller, adapter, _ = make(interval=0.001, timeout=0.05)
+    before = threading.active_count()
+    task = asyncio.create_task(poller.run())
+    for cycle in range(100):
+        adapter.fail = cycle % 2 == 0
+        await asyncio.sleep(0.003)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert threading.active_count() <= before + 2  # the executor's two workers at most
+
+
+def test_stale_marking_by_age() -> None:
+    from pypowerwall_server.models import Snapshot
+
+    clock = [1000.0]
+    empty = GatewayState("gw", "gw", "local", 5.0)
+    hub = Hub([empty], stale_after_intervals=3, clock=lambda: clock[0])
+    assert hub.is_fresh(empty) is False  # no data yet is never fresh
+    snap = Snapshot("gw", 1000.0, {}, {}, ATTRS)
+    state = GatewayState("gw", "gw", "local", 5.0, snapshot=snap)
+    clock[0] = 1015.0
+    assert hub.is_fresh(state) is True and state.age(clock[0]) == 15.0
+    clock[0] = 1015.1
+    assert hub.is_fresh(state) is False
