@@ -1,0 +1,131 @@
+"""`pypowerwall-server simulate`: prints usable gateway configs, stops on time or SIGTERM,
+and rejects bad arguments with exit status 2 and one line on stderr."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import requests
+import yaml
+
+from pypowerwall_server.simulator.cli import simulate_main
+
+COMMAND = [sys.executable, "-m", "pypowerwall_server.simulator.cli"]
+
+
+def parse_output(text: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    env_line = next(line for line in text.splitlines() if line.startswith("PW_GATEWAYS="))
+    (assignment,) = shlex.split(env_line)
+    as_json = json.loads(assignment.removeprefix("PW_GATEWAYS="))
+    as_yaml = yaml.safe_load(text.split("# YAML:", 1)[1])
+    return as_json, as_yaml
+
+
+def test_simulate_prints_json_and_yaml_gateway_configs_and_stops_after_duration() -> None:
+    done = subprocess.run(
+        [*COMMAND, "--gateways", "2", "--duration", "2", "--seed", "7", "--powerwalls", "3"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    as_json, as_yaml = parse_output(done.stdout)
+    assert [g["id"] for g in as_json] == ["gw1", "gw2"]
+    assert {"id", "host", "gw_pwd", "password", "email"} == set(as_json[0])
+    assert as_json[0]["host"].startswith("127.0.0.1:")
+    assert as_yaml == {"gateways": as_json}
+    assert "Admin API: http://127.0.0.1:" in done.stdout
+
+
+def test_simulate_serves_until_sigterm() -> None:
+    process = subprocess.Popen(
+        [*COMMAND, "--gateways", "2", "--admin-token", "tok"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(6)]
+        admin_url = lines[1].split(": ", 1)[1].strip()
+        hosts = [g["host"] for g in json.loads(shlex.split(lines[5])[0].split("=", 1)[1])]
+        for host in hosts:
+            answer = requests.get(f"https://{host}/api/status", verify=False, timeout=5)
+            assert answer.status_code == 200
+        listed = requests.get(
+            f"{admin_url}/gateways", headers={"Authorization": "Bearer tok"}, timeout=5
+        ).json()
+        assert [g["host"] for g in listed["gateways"]] == hosts
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+
+
+def free_port_pair() -> int:
+    """A port P with P and P+1 both free right now."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port: int = first.getsockname()[1]
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+                return port
+    raise AssertionError("no two consecutive free ports")
+
+
+def test_simulate_puts_gateway_i_on_port_p_plus_i() -> None:
+    port = free_port_pair()
+    done = subprocess.run(
+        [*COMMAND, "--gateways", "2", "--port", str(port), "--duration", "1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    as_json, _ = parse_output(done.stdout)
+    assert [g["host"] for g in as_json] == [f"127.0.0.1:{port}", f"127.0.0.1:{port + 1}"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--gateways", "0"], "--gateways"),
+        (["--gateways", "x"], "invalid int value"),
+        (["--port", "65535", "--gateways", "2"], "--port"),
+        (["--acceleration", "0"], "--acceleration"),
+        (["--powerwalls", "0"], "--powerwalls"),
+        (["--duration", "-1"], "--duration"),
+        (["--admin-port", "70000"], "--admin-port"),
+        (["--cert", "/nonexistent.pem"], "--cert and --key"),
+        (["--cert", "/nonexistent.pem", "--key", "/nonexistent.key"], "no such file"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert simulate_main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert message in captured.err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert simulate_main(["--help"]) == 0
+    assert "--gateways" in capsys.readouterr().out
