@@ -182,13 +182,6 @@ class FaultBook:
     def of_kind(self, kind: str) -> ActiveFault | None:
         return next((a for a in self._active.values() if a.fault.kind == kind), None)
 
-    def expired(self, now: float) -> list[ActiveFault]:
-        """Remove and return every fault whose duration has passed."""
-        gone = [a for a in self._active.values() if (a.expires_at or now + 1) <= now]
-        for active in gone:
-            del self._active[active.id]
-        return gone
-
     def take_tls_failure(self) -> bool:
         """Whether a new connection should fail its TLS handshake (uses up one count)."""
         active = self.of_kind("tls_failure")
