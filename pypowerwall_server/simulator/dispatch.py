@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from pypowerwall_server.simulator.state import ExportRule, OperatingMode
 
+DEADBAND_WH = 1.0  # closer than this to full or to the floor, the battery idles
+
 
 @dataclass(frozen=True, slots=True)
 class BatteryPack:
@@ -47,13 +49,17 @@ class Flows:
 def charge_limit_w(pack: BatteryPack, horizon_s: float) -> float:
     """Most the pack can take for `horizon_s`: full power, tapering over the last 2 %."""
     taper = min(1.0, max(0.0, (100.0 - pack.soe_percent) / 2.0))
-    headroom_wh = max(0.0, pack.full_wh - pack.remaining_wh)
+    headroom_wh = pack.full_wh - pack.remaining_wh
+    if headroom_wh < DEADBAND_WH:
+        return 0.0
     return min(pack.max_power_w * taper, headroom_wh * 3600.0 / horizon_s)
 
 
 def discharge_limit_w(pack: BatteryPack, floor_wh: float, horizon_s: float) -> float:
     """Most the pack can give for `horizon_s` without going below `floor_wh`."""
-    above_floor_wh = max(0.0, pack.remaining_wh - floor_wh)
+    above_floor_wh = pack.remaining_wh - floor_wh
+    if above_floor_wh < DEADBAND_WH:
+        return 0.0
     return min(pack.max_power_w, above_floor_wh * 3600.0 / horizon_s)
 
 

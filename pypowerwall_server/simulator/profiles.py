@@ -18,17 +18,20 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def local_hour_and_day(t: float, timezone: str) -> tuple[float, int]:
-    """Hour of day (0-24, fractional) and day of year in the site's timezone."""
+    """Standard-time hour of day (0-24, fractional; daylight saving removed, so the sun
+    keeps its schedule) and day of year in the site's timezone."""
     moment = datetime.fromtimestamp(t, _zone(timezone))
-    hour = moment.hour + moment.minute / 60.0 + moment.second / 3600.0
-    return hour, moment.timetuple().tm_yday
+    dst = moment.dst()
+    dst_hours = dst.total_seconds() / 3600.0 if dst else 0.0
+    hour = moment.hour + moment.minute / 60.0 + moment.second / 3600.0 - dst_hours
+    return hour % 24.0, moment.timetuple().tm_yday
 
 
 def daylight_window(day_of_year: int) -> tuple[float, float]:
-    """Sunrise and sunset (local hours): ~9.5 h of daylight in winter, ~14.5 h in summer,
-    centred on 13:00 (solar noon under daylight saving, close enough for a simulation)."""
+    """Sunrise and sunset (standard-time hours): ~9.5 h of daylight in winter, ~14.5 h in
+    summer, centred on noon."""
     day_length = 12.0 + 2.5 * math.sin(2.0 * math.pi * (day_of_year - 80) / 365.0)
-    return 13.0 - day_length / 2.0, 13.0 + day_length / 2.0
+    return 12.0 - day_length / 2.0, 12.0 + day_length / 2.0
 
 
 def clear_sky_fraction(hour: float, day_of_year: int) -> float:
