@@ -25,7 +25,7 @@ from pypowerwall_server.simulator.gateway_auth import (
     user_record,
 )
 from pypowerwall_server.simulator.interface import SimRequest, SimResponse
-from pypowerwall_server.simulator.local_api import operation, render
+from pypowerwall_server.simulator.local_api import ROUTES, operation, render
 from pypowerwall_server.simulator.local_api_formats import go_timestamp
 from pypowerwall_server.simulator.model import SiteModel
 from pypowerwall_server.simulator.state import ExportRule, OperatingMode, SiteState
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/api/status"})  # answered without a session, as on real gateways
 FIRST_FIRMWARE_WITHOUT_VITALS = (23, 44, 0)
+STATE_REFRESH_S = 0.1  # real seconds a computed state is reused; controls refresh at once
 MODES: dict[object, OperatingMode] = {
     "self_consumption": "self_consumption",
     "backup": "backup",
@@ -67,6 +68,7 @@ class SimulatedGateway:
         self._model = SiteModel(config, clock())
         self._sessions = SessionStore(clock)
         self._refuse_auth = False
+        self._cached: tuple[float, SiteState] | None = None
 
     # --- requests ---
     def handle(self, request: SimRequest) -> SimResponse:
@@ -93,12 +95,11 @@ class SimulatedGateway:
         return self._get(request)
 
     def _get(self, request: SimRequest) -> SimResponse:
-        site = self.state()
-        found, body = render(request.path, site, self.config)
-        if not found:
+        if request.path not in ROUTES:
             return NOT_FOUND
         if request.path not in PUBLIC_PATHS and (denied := self._authorized(request)):
             return denied
+        _, body = render(request.path, self.state(), self.config)
         return json_response(200, body)
 
     def _authorized(self, request: SimRequest) -> SimResponse | None:
@@ -149,28 +150,33 @@ class SimulatedGateway:
     # --- state and controls ---
     def state(self) -> SiteState:
         with self._lock:
+            now = self._clock()
+            if self._cached is not None and 0 <= now - self._cached[0] < STATE_REFRESH_S:
+                return self._cached[1]
+            self._model.advance(now)
+            state = self._model.state()
+            self._cached = (now, state)
+            return state
+
+    def _change(self, change: Callable[[SiteModel], None]) -> None:
+        """Apply a control at the current instant: the past integrates with the old
+        settings, and the next state() reflects the change."""
+        with self._lock:
             self._model.advance(self._clock())
-            return self._model.state()
+            change(self._model)
+            self._cached = None
 
     def set_grid_up(self, up: bool) -> None:
-        with self._lock:
-            self._model.advance(self._clock())
-            self._model.set_grid_up(up)
+        self._change(lambda model: model.set_grid_up(up))
 
     def set_operation(self, mode: OperatingMode | None, reserve_raw_percent: float | None) -> None:
-        with self._lock:
-            self._model.advance(self._clock())
-            self._model.set_operation(mode, reserve_raw_percent)
+        self._change(lambda model: model.set_operation(mode, reserve_raw_percent))
 
     def set_grid_charging(self, enabled: bool) -> None:
-        with self._lock:
-            self._model.advance(self._clock())
-            self._model.set_grid_charging(enabled)
+        self._change(lambda model: model.set_grid_charging(enabled))
 
     def set_export_rule(self, rule: ExportRule) -> None:
-        with self._lock:
-            self._model.advance(self._clock())
-            self._model.set_export_rule(rule)
+        self._change(lambda model: model.set_export_rule(rule))
 
     def set_wrong_password_mode(self, enabled: bool) -> None:
         """Like a changed password: existing sessions end and every login is refused."""
@@ -179,12 +185,10 @@ class SimulatedGateway:
             self._sessions.revoke_all()
 
     def set_missing_powerwall(self, index: int | None) -> None:
-        with self._lock:
-            self._model.missing_index = index
+        self._change(lambda model: setattr(model, "missing_index", index))
 
     def set_firmware(self, version: str) -> None:
-        with self._lock:
-            self._model.firmware_version = version
+        self._change(lambda model: setattr(model, "firmware_version", version))
 
     def expire_sessions(self) -> None:
         """End every login session (as a gateway reboot would); clients must log in again."""

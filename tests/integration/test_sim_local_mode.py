@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +138,26 @@ def test_wrong_customer_password_is_refused(gateway: RunningGateway, tmp_path: P
         pw.power()
     with pytest.raises(LoginError):
         pw.level()
+
+
+def test_password_change_ends_an_existing_session(pw: Any, gateway: RunningGateway) -> None:
+    assert pw.level() is not None
+    gateway.app.set_wrong_password_mode(True)
+    with pytest.raises(LoginError):
+        pw.poll("/api/system_status/soe", force=True)
+
+
+def test_old_firmware_serves_protobuf_vitals_in_local_mode(tmp_path: Path) -> None:
+    old = replace(CONFIG, firmware_version="23.36.1 abcdef12")
+    with running_simulator([old], admin=False) as simulator:
+        gateway = simulator.gateways[0]
+        pw = connect(gateway, tmp_path)
+        vitals = pw.vitals()
+        serials = [unit.serial for unit in gateway.app.state().powerwalls]
+        assert [d for d in vitals if d.startswith("TETHC--")] == [
+            f"TETHC--{CONFIG.powerwall_part_number}--{serial}" for serial in serials
+        ]
+        temps = pw.temps()
+        assert len(temps) == 2 and all(5.0 < t < 50.0 for t in temps.values())
+        blocks = pw.battery_blocks()
+        assert [blocks[serial]["temperature"] for serial in serials] == list(temps.values())

@@ -333,3 +333,14 @@ def test_concurrent_requests_are_safe(gateway: SimulatedGateway, clock: FakeCloc
     for thread in threads:
         thread.join(timeout=30)
     assert failures == [] and not any(t.is_alive() for t in threads)
+
+
+def test_state_is_reused_briefly_but_controls_show_at_once(
+    gateway: SimulatedGateway, clock: FakeClock
+) -> None:
+    first = gateway.state()
+    assert gateway.state() is first
+    gateway.set_grid_up(False)
+    assert gateway.state().grid_status == "SystemIslandedActive"
+    clock.now += 1
+    assert gateway.state().sim_time == pytest.approx(first.sim_time + 1)

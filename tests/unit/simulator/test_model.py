@@ -221,3 +221,22 @@ def test_dispatch_table(
     flows = decide(solar, load, pack, settings, horizon_s=1.0)
     assert (flows.battery_w, flows.site_w) == (battery, site)
     assert flows.load_w == flows.solar_w + flows.battery_w + flows.site_w
+
+
+def test_for_index_makes_distinct_gateways() -> None:
+    configs = [SiteConfig.for_index(i, seed=3) for i in range(50)]
+    for field in ("gateway_id", "gw_pwd", "customer_password", "gateway_serial", "site_name"):
+        assert len({getattr(c, field) for c in configs}) == 50, field
+    serials = {c.unit_serial(u) for c in configs for u in range(c.unit_count)}
+    assert len(serials) == sum(c.unit_count for c in configs)
+    assert all(len(c.gw_pwd) == 10 and c.gw_pwd.isalpha() and c.gw_pwd.isupper() for c in configs)
+    assert SiteConfig.for_index(7, seed=3) == configs[7]
+
+
+def test_powerwall3_with_expansion_packs() -> None:
+    model = model_at(1.0, powerwalls=1, powerwall_kind="powerwall3", expansion_packs=2)
+    state = model.state()
+    assert [u.kind for u in state.powerwalls] == ["powerwall3", "expansion", "expansion"]
+    assert model.pack().max_power_w == 11500.0
+    assert state.nominal_full_pack_energy_wh == pytest.approx(3 * 13500, rel=0.03)
+    assert_balanced(state)
