@@ -14,7 +14,7 @@ Only sessions that set `verify = False` themselves are affected; every other ses
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import requests
@@ -27,12 +27,12 @@ _original = requests.Session.merge_environment_settings
 def _merge_environment_settings(
     self: requests.Session,
     url: str | bytes | None,
-    proxies: Mapping[str, str] | None,
+    proxies: MutableMapping[str, str] | None,
     stream: bool | None,
     verify: bool | str | None,
     cert: Any,
-) -> dict[str, Any]:
-    settings: dict[str, Any] = _original(self, url, proxies, stream, verify, cert)
+) -> Any:
+    settings = _original(self, url, proxies, stream, verify, cert)
     if self.verify is False and verify is None:
         settings["verify"] = False
     return settings
@@ -43,5 +43,5 @@ def honor_session_verify() -> None:
     global _installed
     with _lock:
         if not _installed:
-            requests.Session.merge_environment_settings = _merge_environment_settings  # type: ignore[method-assign,assignment]
+            requests.Session.merge_environment_settings = _merge_environment_settings  # type: ignore[method-assign]
             _installed = True
