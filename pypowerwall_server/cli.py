@@ -1,0 +1,127 @@
+"""Command line entry point: argv → Settings → run the server, the demo or the simulator.
+
+Heavy modules (app, demo, simulator, pypowerwall) are imported only when needed, so --help,
+--version and --check-config stay fast. Invalid configuration: exit code 2 and one line per
+problem on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata
+
+from pypowerwall_server import __version__
+from pypowerwall_server.settings import ConfigError, Settings, load_settings
+from pypowerwall_server.settings_args import PROG, parse_command_line
+from pypowerwall_server.settings_report import describe
+from pypowerwall_server.settings_warnings import environment_warnings, settings_warnings
+
+EXIT_CONFIG = 2
+Runner = Callable[[list[str]], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the program; returns the process exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["simulate"]:
+        from pypowerwall_server.simulator.cli import simulate_main
+
+        return simulate_main(args[1:])
+    namespace, problems = parse_command_line(args)  # --help prints and exits 0 here
+    if namespace is not None and namespace.version:
+        print(version_text())
+        return 0
+    if namespace is not None and namespace.setup and not problems:
+        return run_setup(namespace.setup, namespace.authpath, namespace.email, os.environ)
+    _print_lines("warning", environment_warnings(os.environ))
+    try:
+        settings = load_settings(args, os.environ)
+    except ConfigError as exc:
+        _print_lines("error", exc.problems)
+        return EXIT_CONFIG
+    _print_lines("warning", settings_warnings(settings))
+    return _run(settings, check_only=bool(namespace and namespace.check_config))
+
+
+def _run(settings: Settings, check_only: bool) -> int:
+    if check_only:
+        print(describe(settings))
+        return 0
+    level = logging.DEBUG if settings.server.debug else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.demo:
+        from pypowerwall_server.demo import run_demo
+
+        run_demo(settings)
+    else:
+        from pypowerwall_server.app import run_server
+
+        run_server(settings)
+    return 0
+
+
+def _print_lines(kind: str, lines: list[str]) -> None:
+    for line in lines:
+        print(f"{kind}: {line}", file=sys.stderr)
+
+
+def version_text() -> str:
+    try:
+        library = metadata.version("pypowerwall")
+    except metadata.PackageNotFoundError:
+        library = "not installed"
+    return f"{PROG} {__version__} (pypowerwall {library})"
+
+
+def run_setup(
+    kind: str,
+    authpath: str | None,
+    email: str | None,
+    environ: Mapping[str, str],
+    runner: Runner = subprocess.call,
+) -> int:
+    """Run pypowerwall's own interactive setup (`python -m pypowerwall setup`), which logs in to
+    Tesla and writes its auth files (.pypowerwall.auth / .pypowerwall.fleetapi) into authpath.
+
+    authpath: --authpath, else PW_AUTHPATH / PW_AUTH_PATH, else the current folder.
+    """
+    folder, source = _setup_folder(authpath, environ)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        _print_lines("error", [f"{source}: cannot create folder '{folder}': {exc.strerror}"])
+        return EXIT_CONFIG
+    email = email or environ.get("PW_EMAIL") or None
+    command = [sys.executable, "-m", "pypowerwall", "setup", f"-{kind}", "-authpath", folder]
+    if kind == "cloud" and email:
+        command += ["-email", email]
+    print(f"Running pypowerwall {kind} setup; auth files go to {folder}", flush=True)
+    try:
+        code = runner(command)
+    except KeyboardInterrupt:
+        return 130
+    if code == 0:
+        print(_after_setup_hint(kind, folder, email))
+    return code
+
+
+def _setup_folder(authpath: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
+    for value, source in (
+        (authpath, "--authpath (command line)"),
+        (environ.get("PW_AUTHPATH"), "PW_AUTHPATH (environment)"),
+        (environ.get("PW_AUTH_PATH"), "PW_AUTH_PATH (environment)"),
+    ):
+        if value:
+            return os.path.abspath(os.path.expanduser(value)), source
+    return os.getcwd(), "current folder"
+
+
+def _after_setup_hint(kind: str, folder: str, email: str | None) -> str:
+    if kind == "fleetapi":
+        return f"Start the server with: {PROG} --fleetapi --authpath {folder}"
+    account = email or "<your Tesla account email>"
+    return f"Start the server with: {PROG} --email {account} --authpath {folder}"

@@ -1,0 +1,225 @@
+"""Configuration: one frozen Settings object, built once by load_settings() in cli.main().
+
+Precedence, highest first: command line > environment (PW_*) > config file > built-in defaults.
+Gateway-wide defaults (authpath, timezone, poll_interval = PW_CACHE_EXPIRE, timeout) follow the
+same order, and a gateway's own value (PW_GATEWAYS / the file's gateways:) beats all of them.
+The single gateway (PW_HOST, --host, ...; id "default") and a gateway list are exclusive;
+PW_GATEWAYS replaces the file's list. Empty PW_* variables count as unset; PW_EMAIL with no
+PW_HOST/PW_GW_PWD/PW_PASSWORD means cloud mode (the pypowerwall proxy's rule).
+Invalid input raises ConfigError listing every problem, each naming key and source; messages
+never contain a secret value. Unknown keys in the file or PW_GATEWAYS are errors; unknown PW_*
+variables are not (the environment is shared), see settings_warnings.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pypowerwall_server.settings_args import parse_command_line
+from pypowerwall_server.settings_models import (
+    DEFER_CHECKS,
+    ConfigError,
+    GatewayConfig,
+    GatewayMode,
+    ServerConfig,
+    Settings,
+)
+from pypowerwall_server.settings_rules import gateway_problems
+from pypowerwall_server.settings_sources import (
+    CLI,
+    ENV,
+    SINGLE_CLI,
+    SINGLE_ENV,
+    Fields,
+    GatewayEntry,
+    Layer,
+    Raw,
+    command_line_layer,
+    environment_layer,
+    file_layer,
+)
+
+__all__ = [
+    "ConfigError",
+    "GatewayConfig",
+    "GatewayMode",
+    "ServerConfig",
+    "Settings",
+    "load_settings",
+]
+
+SECRET_FIELDS = frozenset({"gw_pwd", "password"})
+EXPECTED = {  # field -> what a valid value looks like, for "must be ..., got ..." messages
+    "id": "lowercase letters, digits, '_' or '-' (e.g. 'cabin')",
+    "name": "a non-empty string",
+    "host": "an IP address or host name, optionally with :port (e.g. 192.168.91.1)",
+    "gw_pwd": "a non-empty string (quote it in YAML)",
+    "password": "a non-empty string (quote it in YAML)",
+    "email": "a non-empty string",
+    "authpath": "a folder path",
+    "timezone": "a time zone name such as America/Los_Angeles",
+    "siteid": "an integer",
+    "cloud_mode": "yes or no",
+    "fleetapi": "yes or no",
+    "poll_interval": "a number of seconds greater than 0",
+    "timeout": "a number of seconds greater than 0",
+    "bind_address": "an IP address or host name",
+    "port": "an integer from 1 to 65535",
+    "cors_origins": "a list of origins like https://example.com, or *",
+    "debug": "yes or no",
+    "neg_solar": "yes or no",
+    "site_zero_threshold": "a number of watts, 0 or more",
+    "stale_after_intervals": "a number, 1 or more",
+}
+SINGLE_NAMES = {key: f"{env}/{SINGLE_CLI[key]}" for env, key in SINGLE_ENV.items()}
+
+
+def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
+    """Resolve Settings from argv (without the program name) and environ. Reads no globals."""
+    namespace, problems = parse_command_line(argv)
+    if namespace is None:
+        raise ConfigError(problems)
+    cli, env = command_line_layer(namespace), environment_layer(environ)
+    file = _file_layer(namespace, environ)
+    for layer in (cli, env, file):
+        problems.extend(layer.problems)
+    server_fields = _merged(file.server, env.server, cli.server)
+    server, _ = _build_model(ServerConfig, server_fields, problems)
+    gateways = _build_gateways(cli, env, file, problems)
+    if gateways == [] and not namespace.demo and not (env.broken or file.broken):
+        problems.append(
+            "gateways (all sources): no gateway configured; set PW_HOST with PW_GW_PWD or "
+            "PW_PASSWORD, or PW_EMAIL (cloud), or PW_GATEWAYS, or --config FILE; or use --demo"
+        )
+    if problems or not isinstance(server, ServerConfig):
+        raise ConfigError(list(dict.fromkeys(problems)))  # a bad default repeats per gateway
+    valid = tuple(gateway for gateway in gateways if gateway is not None)
+    return Settings(server=server, gateways=valid, demo=namespace.demo)
+
+
+def _file_layer(namespace: argparse.Namespace, environ: Mapping[str, str]) -> Layer:
+    if namespace.config is not None:
+        return file_layer(namespace.config, f"--config ({CLI})")
+    if environ.get("PW_CONFIG"):
+        return file_layer(environ["PW_CONFIG"], f"PW_CONFIG ({ENV})")
+    return Layer()
+
+
+def _merged(*layers: Fields) -> Fields:
+    """Later layers win."""
+    result: Fields = {}
+    for layer in layers:
+        result.update(layer)
+    return result
+
+
+def _build_gateways(
+    cli: Layer, env: Layer, file: Layer, problems: list[str]
+) -> list[GatewayConfig | None]:
+    """One entry per configured gateway, None where it is invalid (problems say why)."""
+    single = _merged(env.single, cli.single)
+    listed = env if env.gateways is not None else file
+    if single and listed.gateways is not None:
+        first = next(iter(single.values())).label
+        problems.append(
+            f"{first}: single-gateway settings cannot be combined with {listed.gateways_label}; "
+            "put this gateway into the list instead"
+        )
+        return [None]
+    defaults = _merged(file.defaults, env.defaults, cli.defaults)
+    entries = [_single_entry(single)] if single else _with_default_id(listed.gateways or [])
+    gateways = [_build_gateway(entry, defaults, problems) for entry in entries]
+    problems.extend(_duplicate_ids(entries))
+    return gateways
+
+
+def _single_entry(fields: Fields) -> GatewayEntry:
+    fields = {"id": Raw("default", "single gateway"), **fields}
+    if not ({"host", "gw_pwd", "password", "fleetapi"} & fields.keys()) and "email" in fields:
+        fields["cloud_mode"] = fields.get("cloud_mode", Raw(True, fields["email"].label))
+    return GatewayEntry(fields, "single gateway (environment/command line)", "", "")
+
+
+def _with_default_id(entries: list[GatewayEntry]) -> list[GatewayEntry]:
+    if len(entries) != 1 or "id" in entries[0].fields:
+        return entries
+    entry = entries[0]
+    return [GatewayEntry({"id": Raw("default", entry.label), **entry.fields}, *_rest(entry))]
+
+
+def _rest(entry: GatewayEntry) -> tuple[str, str, str]:
+    return entry.label, entry.prefix, entry.source
+
+
+CONNECTION_KEYS = frozenset({"host", "gw_pwd", "password", "email", "cloud_mode", "fleetapi"})
+
+
+def _build_gateway(
+    entry: GatewayEntry, defaults: Fields, problems: list[str]
+) -> GatewayConfig | None:
+    if "id" not in entry.fields:
+        problems.append(f"{entry.prefix}id ({entry.source}): required with several gateways")
+        return None
+    fields = _merged(defaults, entry.fields)
+    gateway, bad = _build_model(GatewayConfig, fields, problems, entry.label)
+    if bad and not bad & CONNECTION_KEYS:  # still check the credentials, with bad values dropped
+        usable = {key: raw for key, raw in fields.items() if key not in bad}
+        gateway, _ = _build_model(GatewayConfig, usable, [], entry.label)
+    if not isinstance(gateway, GatewayConfig):
+        return None
+    found = gateway_problems(gateway, lambda key: _key_name(entry, key))
+    for trigger, message in found:
+        label = fields[trigger].label if trigger in fields else entry.label
+        problems.append(f"{label}: {message}")
+    return None if found or bad else gateway
+
+
+def _key_name(entry: GatewayEntry, key: str) -> str:
+    return SINGLE_NAMES.get(key, key) if entry.prefix == "" else f"{entry.prefix}{key}"
+
+
+def _duplicate_ids(entries: list[GatewayEntry]) -> list[str]:
+    seen: set[str] = set()
+    problems = []
+    for entry in entries:
+        raw = entry.fields.get("id")
+        if raw is None or not isinstance(raw.value, str):
+            continue
+        if raw.value in seen:
+            problems.append(f"{raw.label}: duplicate id {raw.value!r}")
+        seen.add(raw.value)
+    return problems
+
+
+def _build_model(
+    model: type[BaseModel], fields: Fields, problems: list[str], whole: str = "settings"
+) -> tuple[BaseModel | None, set[str]]:
+    """Validate raw values into `model`; on failure add one labelled line per bad field.
+
+    Returns (model or None, names of the bad fields).
+    """
+    values = {key: raw.value for key, raw in fields.items()}
+    try:
+        return model.model_validate(values, context={DEFER_CHECKS: True}), set()
+    except ValidationError as exc:
+        bad = {str(error["loc"][0]) if error["loc"] else "" for error in exc.errors()}
+        for key in sorted(bad):
+            problems.append(_field_problem(key, fields.get(key), whole))
+        return None, bad
+
+
+def _field_problem(key: str, raw: Raw | None, whole: str) -> str:
+    label = raw.label if raw is not None else f"{key} ({whole})"
+    expected = EXPECTED.get(key, "valid")
+    if raw is None or key in SECRET_FIELDS:
+        return f"{label}: must be {expected}"
+    return f"{label}: must be {expected}, got {_show(raw.value)}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,56 @@
+"""Cross-field rules for one gateway: which credentials each mode needs, which settings clash.
+
+Shared by GatewayConfig's own validator (plain field names) and by the loader, which names
+fields the way the user wrote them (PW_GW_PWD, --gw-pwd, gateways[1].gw_pwd).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pypowerwall_server.settings_models import GatewayConfig
+
+Problem = tuple[str | None, str]  # (field that triggered it, or None for the whole gateway; text)
+Namer = Callable[[str], str]
+
+
+def gateway_problems(gateway: GatewayConfig, name: Namer) -> list[Problem]:
+    """What is missing or contradictory in this gateway's settings; empty when usable."""
+    if gateway.fleetapi:
+        return _remote_problems(gateway, "fleetapi", name)
+    if gateway.cloud_mode:
+        problems = _remote_problems(gateway, "cloud_mode", name)
+        if gateway.email is None:
+            problems.append(("cloud_mode", f"cloud mode needs {name('email')}"))
+        return problems
+    return _local_problems(gateway, name)
+
+
+def _remote_problems(gateway: GatewayConfig, switch: str, name: Namer) -> list[Problem]:
+    local_keys = [key for key in ("host", "gw_pwd", "password") if getattr(gateway, key)]
+    if not local_keys:
+        return []
+    listed = ", ".join(name(key) for key in local_keys)
+    mode = "FleetAPI" if switch == "fleetapi" else "cloud"
+    return [(switch, f"{listed} not used in {mode} mode; remove them or turn {name(switch)} off")]
+
+
+def _local_problems(gateway: GatewayConfig, name: Namer) -> list[Problem]:
+    has_secret = gateway.gw_pwd is not None or gateway.password is not None
+    if gateway.host and not has_secret:
+        wanted = f"{name('gw_pwd')} (TEDAPI) or {name('password')} (local mode)"
+        return [("host", f"host is set but no credential; set {wanted}")]
+    if gateway.password is not None and not gateway.host:
+        return [("password", f"local mode needs {name('host')}")]
+    if not gateway.host:
+        return [
+            (
+                None,
+                f"no connection settings: set {name('host')} with {name('gw_pwd')} (TEDAPI) or "
+                f"{name('password')} (local), or {name('cloud_mode')} with {name('email')}, "
+                f"or {name('fleetapi')}",
+            )
+        ]
+    return []

@@ -1,0 +1,293 @@
+"""Raw settings from each source (command line, environment, file), each value tagged with a
+label saying where it came from, so a problem can name 'PW_PORT (environment)' or
+'gateways[1].id (file gateways.yaml)'. No validation of values here, only of shape and keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+GATEWAY_KEYS = (
+    "id", "name", "host", "gw_pwd", "password", "email", "authpath", "timezone", "siteid",
+    "cloud_mode", "fleetapi", "poll_interval", "timeout",
+)  # fmt: skip
+DEFAULT_KEYS = ("authpath", "timezone", "poll_interval", "timeout")
+SERVER_FILE_KEYS = {  # file key -> ServerConfig field
+    "host": "bind_address",
+    "bind_address": "bind_address",
+    "port": "port",
+    "cors_origins": "cors_origins",
+    "debug": "debug",
+    "neg_solar": "neg_solar",
+    "site_zero_threshold": "site_zero_threshold",
+    "stale_after_intervals": "stale_after_intervals",
+}
+SINGLE_ENV = {
+    "PW_HOST": "host",
+    "PW_GW_PWD": "gw_pwd",
+    "PW_PASSWORD": "password",
+    "PW_EMAIL": "email",
+    "PW_SITEID": "siteid",
+    "PW_CLOUD_MODE": "cloud_mode",
+    "PW_FLEETAPI": "fleetapi",
+}
+DEFAULTS_ENV = {
+    "PW_AUTHPATH": "authpath",
+    "PW_AUTH_PATH": "authpath",  # the pypowerwall proxy's spelling
+    "PW_TIMEZONE": "timezone",
+    "PW_CACHE_EXPIRE": "poll_interval",
+    "PW_TIMEOUT": "timeout",
+}
+SERVER_ENV = {
+    "PW_PORT": "port",
+    "PW_BIND_ADDRESS": "bind_address",
+    "PW_DEBUG": "debug",
+    "PW_NEG_SOLAR": "neg_solar",
+    "PW_SITE_ZERO_THRESHOLD": "site_zero_threshold",
+    "PW_CORS_ORIGINS": "cors_origins",
+    "PW_STALE_AFTER_INTERVALS": "stale_after_intervals",
+}
+SINGLE_CLI = {
+    "host": "--host",
+    "gw_pwd": "--gw-pwd",
+    "password": "--password",
+    "email": "--email",
+    "siteid": "--siteid",
+    "cloud_mode": "--cloud",
+    "fleetapi": "--fleetapi",
+}
+DEFAULTS_CLI = {
+    "authpath": "--authpath",
+    "timezone": "--timezone",
+    "poll_interval": "--cache-expire",
+    "timeout": "--timeout",
+}
+SERVER_CLI = {"port": "--port", "bind_address": "--bind-address", "debug": "--debug"}
+ENV = "environment"
+CLI = "command line"
+
+
+@dataclass(frozen=True)
+class Raw:
+    """One raw value and where it came from, e.g. label 'PW_PORT (environment)'."""
+
+    value: object
+    label: str
+
+
+Fields = dict[str, Raw]
+
+
+@dataclass(frozen=True)
+class GatewayEntry:
+    """One gateway object from a list (or the single gateway), before validation."""
+
+    fields: Fields
+    label: str  # the whole entry, e.g. 'gateways[1] (file x.yaml)'
+    prefix: str  # key prefix, e.g. 'gateways[1].'; '' for the single gateway
+    source: str  # e.g. 'file x.yaml'
+
+
+@dataclass
+class Layer:
+    """Everything one source contributed."""
+
+    server: Fields = field(default_factory=dict)
+    defaults: Fields = field(default_factory=dict)
+    single: Fields = field(default_factory=dict)
+    gateways: list[GatewayEntry] | None = None
+    gateways_label: str = ""
+    problems: list[str] = field(default_factory=list)
+    broken: bool = False  # unreadable/unparsable: it may have held gateways
+
+
+def _unknown(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"unknown key; did you mean '{close[0]}'?" if close else "unknown key"
+
+
+def environment_layer(environ: Mapping[str, str]) -> Layer:
+    """PW_* variables; empty values count as unset."""
+    env = {key: value for key, value in environ.items() if value != ""}
+    layer = Layer()
+    for table, target in ((SINGLE_ENV, layer.single), (DEFAULTS_ENV, layer.defaults)):
+        for name, key in table.items():
+            if name in env and key not in target:
+                target[key] = Raw(env[name], f"{name} ({ENV})")
+    for name, key in SERVER_ENV.items():
+        if name in env:
+            layer.server[key] = Raw(env[name], f"{name} ({ENV})")
+    both = env.get("PW_AUTHPATH"), env.get("PW_AUTH_PATH")
+    if None not in both and both[0] != both[1]:
+        layer.problems.append(f"PW_AUTH_PATH ({ENV}): differs from PW_AUTHPATH; set only one")
+    if "PW_GATEWAYS" in env:
+        _add_gateways_json(layer, env["PW_GATEWAYS"])
+    return layer
+
+
+def _add_gateways_json(layer: Layer, text: str) -> None:
+    label = f"PW_GATEWAYS ({ENV})"
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, _DuplicateKey) as exc:
+        layer.problems.append(f"{label}: invalid JSON: {exc}")
+        layer.broken = True
+        return
+    layer.gateways_label = label
+    layer.gateways = gateway_entries(data, "PW_GATEWAYS", ENV, layer.problems)
+    layer.broken = not isinstance(data, list)
+
+
+def command_line_layer(namespace: argparse.Namespace) -> Layer:
+    layer = Layer()
+    tables = (
+        (SINGLE_CLI, layer.single),
+        (DEFAULTS_CLI, layer.defaults),
+        (SERVER_CLI, layer.server),
+    )
+    for table, target in tables:
+        for key, flag in table.items():
+            value = getattr(namespace, flag.removeprefix("--").replace("-", "_"))
+            if value is not None:
+                target[key] = Raw(value, f"{flag} ({CLI})")
+    return layer
+
+
+def gateway_entries(data: Any, prefix: str, source: str, problems: list[str]) -> list[GatewayEntry]:
+    """A JSON/YAML list of gateway objects → entries; shape problems go to `problems`."""
+    if not isinstance(data, list):
+        problems.append(f"{prefix} ({source}): must be a list of gateway objects")
+        return []
+    entries = []
+    for index, item in enumerate(data):
+        item_prefix = f"{prefix}[{index}]."
+        if not isinstance(item, dict):
+            problems.append(f"{prefix}[{index}] ({source}): must be an object with keys like id")
+            continue
+        fields: Fields = {}
+        for key, value in item.items():
+            where = f"{item_prefix}{key} ({source})"
+            if key not in GATEWAY_KEYS:
+                problems.append(f"{where}: {_unknown(str(key), list(GATEWAY_KEYS))}")
+            elif value is not None:
+                fields[key] = Raw(value, where)
+        entries.append(GatewayEntry(fields, f"{prefix}[{index}] ({source})", item_prefix, source))
+    return entries
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(f"duplicate key '{key}'")
+        result[key] = value
+    return result
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys instead of silently keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise _DuplicateKey(f"duplicate key '{key}' at line {line}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def file_layer(path: str, path_label: str) -> Layer:
+    """The YAML/JSON file at `path`; path_label names where the path came from."""
+    layer = Layer()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        layer.problems.append(f"{path_label}: cannot read '{path}': {reason}")
+        layer.broken = True
+        return layer
+    data = _parse_document(path, text, path_label, layer.problems)
+    layer.broken = not isinstance(data, dict)
+    if data is not None:
+        _fill_from_document(layer, data, f"file {path}")
+    return layer
+
+
+def _parse_document(path: str, text: str, label: str, problems: list[str]) -> Any:
+    if path.endswith(".json"):
+        try:
+            return _empty_as_mapping(json.loads(text, object_pairs_hook=_no_duplicate_keys))
+        except (ValueError, _DuplicateKey) as exc:
+            problems.append(f"{label}: invalid JSON in '{path}': {exc}")
+            return None
+    try:
+        return _empty_as_mapping(yaml.load(text, Loader=_StrictLoader))
+    except _DuplicateKey as exc:
+        problems.append(f"{label}: invalid YAML in '{path}': {exc}")
+    except yaml.MarkedYAMLError as exc:  # the mark's snippet could show a secret: line only
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problems.append(f"{label}: invalid YAML in '{path}'{where}: {exc.problem}")
+    except yaml.YAMLError:
+        problems.append(f"{label}: invalid YAML in '{path}'")
+    return None
+
+
+def _empty_as_mapping(data: Any) -> Any:
+    return {} if data is None else data  # an empty file configures nothing
+
+
+def _fill_from_document(layer: Layer, data: Any, source: str) -> None:
+    if not isinstance(data, dict):
+        layer.problems.append(f"top level ({source}): must be a mapping with server/gateways")
+        return
+    for key, value in data.items():
+        if key == "gateways":
+            layer.gateways_label = f"gateways ({source})"
+            layer.gateways = gateway_entries(value, "gateways", source, layer.problems)
+            layer.broken = not isinstance(value, list)
+        elif key == "server":
+            _fill_section(layer.server, value, "server", SERVER_FILE_KEYS, source, layer.problems)
+        elif key == "defaults":
+            keys = {name: name for name in DEFAULT_KEYS}
+            _fill_section(layer.defaults, value, "defaults", keys, source, layer.problems)
+        else:
+            known = ["server", "defaults", "gateways"]
+            layer.problems.append(f"{key} ({source}): {_unknown(str(key), known)}")
+
+
+def _fill_section(
+    target: Fields,
+    section: Any,
+    name: str,
+    keys: Mapping[str, str],
+    source: str,
+    problems: list[str],
+) -> None:
+    if section is None:
+        return
+    if not isinstance(section, dict):
+        problems.append(f"{name} ({source}): must be a mapping")
+        return
+    for key, value in section.items():
+        where = f"{name}.{key} ({source})"
+        if key not in keys:
+            problems.append(f"{where}: {_unknown(str(key), list(keys))}")
+        elif keys[key] in target:
+            problems.append(f"{where}: set twice (host and bind_address are the same setting)")
+        elif value is not None:
+            target[keys[key]] = Raw(value, where)
