@@ -131,14 +131,15 @@ def _answer(site: SiteState, request: TedapiRequest, device_din: str | None) -> 
     if request.kind is QueryKind.FIRMWARE:
         return firmware_response(site, request.tail)
     full = request.kind is QueryKind.CONTROLLER
-    return query_response(
-        site.gateway_din, request.tail, _encode(device_controller(site, full=full))
-    )
+    document = device_controller(site, full=full, selection=request.selection)
+    return query_response(site.gateway_din, request.tail, _encode(document))
 
 
 def _components(site: SiteState, request: TedapiRequest, pw: PowerwallState | None) -> bytes:
     sender = pw.din if pw is not None else site.gateway_din
-    return query_response(sender, request.tail, _encode(components_answer(site, pw)))
+    return query_response(
+        sender, request.tail, _encode(components_answer(site, pw, request.selection))
+    )
 
 
 def _components_target(site: SiteState, recipient: str) -> PowerwallState | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pypowerwall_server.simulator.state import PowerwallState, SiteState
 from pypowerwall_server.simulator.tedapi_common import JsonDict, expansions, visible_units
 from pypowerwall_server.simulator.tedapi_msa import component, signal
+from pypowerwall_server.simulator.tedapi_selection import Selection
 from pypowerwall_server.simulator.tedapi_solar import pw3_strings
 
 PW3_LETTERS = ("A", "B", "C", "D", "E", "F")
@@ -24,23 +25,27 @@ def unit_expansions(site: SiteState, pw: PowerwallState) -> tuple[PowerwallState
     return expansions(site) if leader is not None and leader.serial == pw.serial else ()
 
 
-def components_answer(site: SiteState, pw: PowerwallState | None) -> JsonDict:
-    """ComponentsQuery JSON for the Powerwall 3 `pw`, or empty component lists when the
-    recipient is not a Powerwall 3."""
-    groups: JsonDict = {"pws": [], "pch": [], "bms": [], "hvp": [], "baggr": []}
-    if pw is not None:
-        ts = int(site.sim_time)
-        visible = {u.serial for u in visible_units(site)}
-        packs = [pw, *(e for e in unit_expansions(site, pw) if e.serial in visible)]
-        groups["pws"] = [component("", "", _pws_signals(ts))]
-        groups["pch"] = [component("", "", _pch_signals(site, pw, ts))]
-        groups["bms"] = [component("", "", _bms_signals(pack, ts)) for pack in packs]
-        groups["hvp"] = [component(p.part_number, p.serial, _hvp_signals(p, ts)) for p in packs]
-        groups["baggr"] = [component("", "", _baggr_signals(len(packs), ts))]
+def components_answer(site: SiteState, pw: PowerwallState | None, selection: Selection) -> JsonDict:
+    """ComponentsQuery JSON for the Powerwall 3 `pw` (no components when the recipient is
+    not a Powerwall 3), limited to the components and signals `selection` asks for."""
+    catalog = _catalog(site, pw) if pw is not None else []
     return {
         "pw3Can": {"firmwareUpdate": {"isUpdating": False, "progress": None}},
-        "components": groups,
+        "components": selection.answer(catalog),
     }
+
+
+def _catalog(site: SiteState, pw: PowerwallState) -> list[tuple[str, JsonDict]]:
+    ts = int(site.sim_time)
+    visible = {u.serial for u in visible_units(site)}
+    packs = [pw, *(e for e in unit_expansions(site, pw) if e.serial in visible)]
+    return [
+        ("PW3SAF", component("", "", _pws_signals(ts))),
+        ("PCH", component("", "", _pch_signals(site, pw, ts))),
+        *(("PW3BMS", component("", "", _bms_signals(pack, ts))) for pack in packs),
+        *(("PW3HVP", component(p.part_number, p.serial, _hvp_signals(p, ts))) for p in packs),
+        ("BAGGR", component("", "", _baggr_signals(len(packs), ts))),
+    ]
 
 
 def _pws_signals(ts: int) -> list[JsonDict]:

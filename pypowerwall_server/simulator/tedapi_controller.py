@@ -24,13 +24,14 @@ from pypowerwall_server.simulator.tedapi_common import (
     sync_serial,
     visible_units,
 )
-from pypowerwall_server.simulator.tedapi_msa import msa_components
+from pypowerwall_server.simulator.tedapi_msa import msa_catalog
+from pypowerwall_server.simulator.tedapi_selection import Selection
 from pypowerwall_server.simulator.tedapi_solar import escan_inverters, pvac_entry, pvs_entry
 
 
-def device_controller(site: SiteState, *, full: bool) -> JsonDict:
-    """`full` is the variant with components.msa (get_device_controller); without it the
-    basic query (get_status)."""
+def device_controller(site: SiteState, *, full: bool, selection: Selection) -> JsonDict:
+    """`full` is the variant with remote meters and support mode (get_device_controller),
+    else the basic query (get_status); `selection` picks the msa components and signals."""
     doc: JsonDict = {
         "control": _control(site),
         "system": _system(site, full),
@@ -38,8 +39,9 @@ def device_controller(site: SiteState, *, full: bool) -> JsonDict:
         "pw3Can": _pw3_can(full),
         "esCan": _es_can(site),
     }
+    if selection.aliases:
+        doc["components"] = selection.answer(msa_catalog(site))
     if full:
-        doc["components"] = {"msa": msa_components(site)}
         doc["teslaRemoteMeter"] = {"meters": [], "detectedWired": []}
     return doc
 

@@ -50,18 +50,20 @@ def component(part: str, serial: str, signals: list[JsonDict]) -> JsonDict:
     }
 
 
-def msa_components(site: SiteState) -> list[JsonDict]:
-    units = visible_units(site)
+def msa_catalog(site: SiteState) -> list[tuple[str, JsonDict]]:
+    """Every msa component with its type and all its signals, in gateway order; the
+    query's component filter and signal names pick from it."""
+    units = esCan_units(visible_units(site))
     ts = int(site.sim_time)
-    result: list[JsonDict] = []
-    for pw in esCan_units(units):
+    result: list[tuple[str, JsonDict]] = []
+    for pw in units:
         result.extend(_package(pw, ts))
-    result.extend(_fans(pw, ts) for pw in esCan_units(units))
-    result.append(_sync(site, ts))
+    result.extend(("PVAC", _fans(pw, ts)) for pw in units)
+    result.append(("TESYNC", _sync(site, ts)))
     return result
 
 
-def _package(pw: PowerwallState, ts: int) -> list[JsonDict]:
+def _package(pw: PowerwallState, ts: int) -> list[tuple[str, JsonDict]]:
     module = module_serial(pw)
     thc = component(
         pw.part_number,
@@ -96,7 +98,7 @@ def _package(pw: PowerwallState, ts: int) -> list[JsonDict]:
             signal("POD_available_dischg_power", pw.available_discharge_power_w, ts),
         ],
     )
-    return [thc, pinv, pod]
+    return [("TETHC", thc), ("TEPINV", pinv), ("TEPOD", pod)]
 
 
 def _fans(pw: PowerwallState, ts: int) -> JsonDict:

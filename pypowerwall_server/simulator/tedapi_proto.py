@@ -5,21 +5,28 @@ Message that carries our answer back.
 A request is a `Message` (envelope + tail). Its envelope holds one of: `config.send`
 (read a file, "config.json"), `firmware.request` (system info), or `payload.send`
 (a signed GraphQL query whose text names the operation).
+
+The newer V2026_06 set (energy_device.v1: filestore.readFileRequest,
+common.getSystemInfoRequest, graphql.queryRequest) uses the same field numbers and wire
+types, so these classes read its requests and its client reads these answers
+(queryResponse.data is payload.recv.text; getSystemInfoResponse is firmware.system).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 from pypowerwall.tedapi.protobuf.V2024_06 import tedapi_pb2
 
 from pypowerwall_server.simulator.state import SiteState
+from pypowerwall_server.simulator.tedapi_selection import Selection, parse_selection
 
 LOCAL_PARTICIPANT = 1
 DEVICE_TYPE_SITECONTROLLER = 4
 CONFIG_FILE = "config.json"
+SIGNED_QUERY_V2 = 2  # SignedGraphQLQuery.version of the V2026_06 query set
 
 
 class QueryKind(enum.Enum):
@@ -35,6 +42,7 @@ class TedapiRequest:
     kind: QueryKind
     recipient_din: str
     tail: int
+    selection: Selection = field(default_factory=Selection)  # components/signals asked for
 
 
 class BadRequest(ValueError):
@@ -50,7 +58,12 @@ def parse_request(body: bytes) -> TedapiRequest:
     if not message.HasField("message"):
         raise BadRequest("no envelope")
     envelope = message.message
-    return TedapiRequest(_kind(envelope), envelope.recipient.din, message.tail.value)
+    kind = _kind(envelope)
+    selection = Selection()
+    if kind in (QueryKind.STATUS, QueryKind.CONTROLLER, QueryKind.COMPONENTS):
+        send = envelope.payload.send
+        selection = parse_selection(send.payload.text, send.b.value)
+    return TedapiRequest(kind, envelope.recipient.din, message.tail.value, selection)
 
 
 def _kind(envelope: tedapi_pb2.MessageEnvelope) -> QueryKind:
@@ -67,14 +80,19 @@ def _kind(envelope: tedapi_pb2.MessageEnvelope) -> QueryKind:
 
 
 def _query_kind(send: tedapi_pb2.PayloadQuerySend) -> QueryKind:
+    """The operation a signed GraphQL query names. The V2026_06 query set sends a
+    SignedGraphQLQuery {version 2, query} in the same wire slots (version lands in
+    `payload.value`, the query text in `payload.text`); its DeviceControllerQuery asks
+    for the msa components inline, so it gets the full answer."""
     if not send.code:
         raise BadRequest("unsigned query")
     text = send.payload.text
     head = text[: text.find("{")] if "{" in text else text
-    if "ComponentsQuery" in head:
+    if "ComponentsQuery" in head or "PW3Query" in head:
         return QueryKind.COMPONENTS
     if "DeviceControllerQuery" in head:
-        return QueryKind.CONTROLLER if "$msaComp" in head else QueryKind.STATUS
+        signed_v2 = send.payload.value >= SIGNED_QUERY_V2
+        return QueryKind.CONTROLLER if "$msaComp" in head or signed_v2 else QueryKind.STATUS
     raise BadRequest("unknown query")
 
 

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,12 @@ SITES = {
         powerwall_serial_prefix="TG3333333333",
     ),
     "faults": replace(BASE, gateway_id="faults", gateway_serial="TG4444444444CC"),
+    "legacy": replace(
+        BASE,
+        gateway_id="legacy",
+        gateway_serial="TG5555555555DD",
+        firmware_version="23.36.1 aa269d35",
+    ),
 }
 
 
@@ -45,12 +52,13 @@ def simulator() -> Iterator[RunningSimulator]:
         yield sim
 
 
-def tedapi_client(gateway: RunningGateway, gw_pwd: str | None = None) -> Any:
+def tedapi_client(gateway: RunningGateway, gw_pwd: str | None = None, **options: Any) -> Any:
     return direct_powerwall(
         gateway.host,
         gw_pwd=gateway.config.gw_pwd if gw_pwd is None else gw_pwd,
         password="",
         pwcacheexpire=60,
+        **options,
     )
 
 
@@ -211,3 +219,36 @@ def test_missing_powerwall_disappears_from_vitals(simulator: RunningSimulator) -
         assert pw.system_status()["available_blocks"] == 1
     finally:
         gateway.app.set_missing_powerwall(None)
+
+
+@pytest.mark.parametrize("gateway_id", ["pw2", "pw3x3"])
+def test_v2026_query_set_reads_the_same_site(simulator: RunningSimulator, gateway_id: str) -> None:
+    gateway = simulator.gateway(gateway_id)
+    state = state_of(gateway)
+    pw = tedapi_client(gateway, tedapi_api_version="V2026_06")
+    assert pw.power()["solar"] == state.solar.instant_power_w
+    assert pw.level() == pytest.approx(state.soe_raw_percent, abs=0.01)
+    assert sorted(pw.battery_blocks()) == sorted(u.serial for u in state.powerwalls)
+    assert pw.tedapi.get_firmware_version() == state.firmware_version
+    assert pw.uptime() is None  # V2026_06 cannot ask for SYNC_Uptime, as with real gateways
+
+
+def test_legacy_firmware_serves_vitals_protobuf_in_local_mode(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    gateway = simulator.gateway("legacy")
+    state = state_of(gateway)
+    pw = direct_powerwall(
+        gateway.host,
+        password=gateway.config.customer_password,
+        email=gateway.config.customer_email,
+        authpath=str(tmp_path),
+        cachefile=str(tmp_path / ".powerwall"),
+    )
+    assert (pw.mode, pw.tedapi_mode) == ("local", "off")
+    vitals = pw.vitals()
+    assert f"STSTSM--{state.gateway_din}" in vitals
+    temps = pw.temps()
+    assert sorted(temps.values()) == sorted(u.temperature_c for u in state.powerwalls)
+    total = sum(s["Power"] for s in pw.strings().values())
+    assert total == pytest.approx(state.solar.instant_power_w, abs=2)

@@ -15,7 +15,8 @@ from pypowerwall.tedapi import (
     decompress_response,
 )
 from pypowerwall.tedapi.protobuf.V2024_06 import tedapi_pb2
-from pypowerwall.tedapi.queries import QueryRole, apply_query, get_query
+from pypowerwall.tedapi.protobuf.V2026_06 import tedapi_v2_transport_pb2 as tx
+from pypowerwall.tedapi.queries import V2026_06_QUERIES, QueryRole, apply_query, get_query
 from pypowerwall.tedapi.system_info import V2024_SYS_SCHEMA, SystemInfo
 from tedapi_site_factory import GATEWAY_DIN, make_site, without_unit
 
@@ -26,6 +27,7 @@ from pypowerwall_server.simulator.tedapi import (
     is_tedapi_request,
     render_devices_vitals,
 )
+from pypowerwall_server.simulator.tedapi_selection import parse_selection
 
 GW_PWD = "ABCDEFGHIJ"
 
@@ -307,3 +309,78 @@ def test_legacy_devices_vitals_protobuf() -> None:
     pod = next(d for d in message.devices if d.device.device.din.value.startswith("TEPOD--"))
     vitals = {v.name: v.floatValue for v in pod.vitals if v.HasField("floatValue")}
     assert vitals["POD_nom_energy_remaining"] == round(kept.nominal_energy_remaining_wh)
+
+
+def signed_v2026_bytes(operation: str, recipient: str = GATEWAY_DIN) -> bytes:
+    """A V2026_06 pre-signed query exactly as pypowerwall builds it."""
+    query = V2026_06_QUERIES[operation]
+    pb = tx.Message()
+    pb.message.deliveryChannel = 1
+    pb.message.sender.local = 1
+    pb.message.recipient.din = recipient
+    request = pb.message.graphql.queryRequest
+    request.format = 2
+    request.query = query.signed_bytes
+    request.signature = query.code
+    request.variablesJson.value = query.b_value
+    pb.tail.value = 1
+    return bytes(pb.SerializeToString())
+
+
+def v2026_data(site: SiteState, body: bytes, path: str = "/tedapi/v1") -> dict[str, Any]:
+    response = post(site, body, path)
+    assert response.status == 200, response.body
+    message = tx.Message()
+    message.ParseFromString(response.body)
+    result: dict[str, Any] = json.loads(message.message.graphql.queryResponse.data)
+    return result
+
+
+def pch_signal_names(data: dict[str, Any]) -> set[str]:
+    return {s["name"] for s in data["components"]["pch"][0]["signals"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "expected"),
+    [
+        (
+            "query Q($f: ComponentFilter, $n: [String!]) {components {"
+            " pch: components(filter: $f) {\n signals(names: $n) {name}}}}",
+            '{"f": {"types": ["PCH"]}, "n": ["PCH_State", "PCH_AcMode"]}',
+            {"pch": ({"PCH"}, {"PCH_State", "PCH_AcMode"})},
+        ),
+        (
+            "query Q{components{msa:components(filter:{types:[TEMSA PVAC]}){partNumber"
+            ' signals(names:["MSA_pcbaId" "PVAC_Fan"]){name}}}}',
+            "{}",
+            {"msa": ({"TEMSA", "PVAC"}, {"MSA_pcbaId", "PVAC_Fan"})},
+        ),
+        ("query DeviceControllerQuery { control { alerts { active } } }", "{}", {}),
+        (
+            "query Q{components{x:components(filter:$missing){signals(names:$gone){name}}}}",
+            "[]",
+            {"x": (set(), set())},
+        ),
+    ],
+)
+def test_parse_selection(text: str, variables: str, expected: dict[str, Any]) -> None:
+    selection = parse_selection(text, variables)
+    assert {a: (set(s.types), set(s.signals)) for a, s in selection.aliases.items()} == expected
+
+
+def test_only_requested_signals_are_answered() -> None:
+    site = make_site(kind="powerwall3", powerwalls=1)
+    din = site.powerwalls[0].din
+    legacy = query_json(site, query_bytes(QueryRole.COMPONENTS, recipient=din))
+    assert "PCH_FanSpeed_A" in pch_signal_names(legacy)  # pypowerwall asks for it (V2024_06)
+    signed = v2026_data(site, signed_v2026_bytes("PW3Query", recipient=din))
+    names = pch_signal_names(signed)
+    assert "PCH_BatteryPower" in names and "PCH_FanSpeed_A" not in names  # PW3Query does not
+
+
+def test_v2026_device_controller_is_answered_in_graphql_response() -> None:
+    site = make_site()
+    data = v2026_data(site, signed_v2026_bytes("DeviceControllerQuery"))
+    power = {m["location"]: m["realPowerW"] for m in data["control"]["meterAggregates"]}
+    assert power["SOLAR"] == site.solar.instant_power_w
+    assert data["components"]["msa"] == []  # its msa filter asks for TEMSA only
