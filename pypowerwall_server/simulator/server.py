@@ -20,7 +20,13 @@ from dataclasses import replace
 import orjson
 
 from pypowerwall_server.simulator.app_faults import AppSettings
-from pypowerwall_server.simulator.faults import APP_KINDS, ActiveFault, Fault, FaultBook
+from pypowerwall_server.simulator.faults import (
+    APP_KINDS,
+    ActiveFault,
+    Fault,
+    FaultBook,
+    RequestPlan,
+)
 from pypowerwall_server.simulator.http11 import HttpConnection
 from pypowerwall_server.simulator.interface import SimRequest, SimResponse, SimulatedGatewayApp
 from pypowerwall_server.simulator.observe import NO_RESPONSE, RequestLog, RequestRecord
@@ -28,6 +34,8 @@ from pypowerwall_server.simulator.observe import NO_RESPONSE, RequestLog, Reques
 log = logging.getLogger(__name__)
 
 TLS_HANDSHAKE_TIMEOUT_S = 10.0
+RELISTEN_ATTEMPTS = 20
+RELISTEN_DELAY_S = 0.25
 NOT_TLS = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"  # what a TLS client chokes on
 
 
@@ -124,7 +132,7 @@ class GatewayServer:
         if active.fault.kind in APP_KINDS:
             self.settings.restore(active.fault, active.previous)
         elif active.fault.kind == "refused":
-            self._spawn(self._listen())
+            self._spawn(self._relisten())
 
     def _forget(self, active: ActiveFault, *, release_hangs: bool) -> None:
         timer = self._timers.pop(active.id, None)
@@ -142,6 +150,18 @@ class GatewayServer:
             self._on_connect, self.host, self.port, reuse_address=True, backlog=256
         )
         self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _relisten(self) -> None:
+        """Listen again after a refusal; the port may linger briefly, so retry a little."""
+        for attempt in range(RELISTEN_ATTEMPTS):
+            try:
+                await self._listen()
+                return
+            except OSError as exc:
+                if attempt == RELISTEN_ATTEMPTS - 1:
+                    log.error("gateway %s: cannot listen on %s again: %s", self.id, self.port, exc)
+                    return
+                await asyncio.sleep(RELISTEN_DELAY_S)
 
     def _stop_listening(self) -> None:
         """Close the port and drop every open connection, as a gateway that went away."""
@@ -200,26 +220,39 @@ class GatewayServer:
         plan = self.faults.plan(request.path)
         action = plan.action
         kind = action.fault.kind if action is not None else ("latency" if plan.latency_s else None)
-        status = NO_RESPONSE
         try:
-            if plan.latency_s:
-                await asyncio.sleep(plan.latency_s)
-            if kind == "hang" and action is not None and not await self._hang(conn, action):
-                return False
-            response = self._respond(request, action)
-            status = response.status
-            if action is not None and action.fault.kind == "truncated":
-                await conn.send_truncated(response)
-                return False
-            await conn.send(response)
-            return conn.reusable
+            response = await self._answer(conn, request, plan)
         finally:
-            for spent in plan.spent:
+            for spent in plan.spent:  # restore app faults before the client sees the answer
                 self._end(spent, release_hangs=spent.fault.kind != "hang")
-            duration_ms = round((time.monotonic() - t0) * 1000.0, 3)
-            self.log.record(
-                RequestRecord(started, request.method, request.path, status, duration_ms, kind)
-            )
+        # Log before sending, so a client that got its answer also finds it counted.
+        status = NO_RESPONSE if response is None else response.status
+        duration_ms = round((time.monotonic() - t0) * 1000.0, 3)
+        self.log.record(
+            RequestRecord(started, request.method, request.path, status, duration_ms, kind)
+        )
+        if response is None:
+            return False
+        if kind == "truncated":
+            await conn.send_truncated(response)
+            return False
+        await conn.send(response)
+        return conn.reusable
+
+    async def _answer(
+        self, conn: HttpConnection, request: SimRequest, plan: RequestPlan
+    ) -> SimResponse | None:
+        """The response the faults allow; None when the client left during a hang."""
+        if plan.latency_s:
+            await asyncio.sleep(plan.latency_s)
+        action = plan.action
+        if (
+            action is not None
+            and action.fault.kind == "hang"
+            and not await self._hang(conn, action)
+        ):
+            return None
+        return self._respond(request, action)
 
     async def _hang(self, conn: HttpConnection, active: ActiveFault) -> bool:
         """Hold the request until the fault ends (True: answer it now) or the client goes
