@@ -11,25 +11,27 @@ import contextlib
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from pypowerwall_server.simulator.faults import FaultError, fault_from_json
+from pypowerwall_server.simulator.admin_views import (
+    ApiError,
+    gateway_info,
+    json_body,
+    json_response,
+    parse_charging,
+    parse_fault,
+    parse_limit,
+    parse_mode,
+    parse_reserve,
+    parse_rule,
+    state_summary,
+)
 from pypowerwall_server.simulator.http11 import HttpConnection
 from pypowerwall_server.simulator.interface import SimRequest, SimResponse
 from pypowerwall_server.simulator.server import GatewayServer
-from pypowerwall_server.simulator.state import ExportRule, OperatingMode
 
 if TYPE_CHECKING:
     from pypowerwall_server.simulator.runner import SimulatorCluster
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -59,12 +61,12 @@ class AdminApi:
     def handle(self, request: SimRequest) -> SimResponse:
         try:
             if request.path == "/health":
-                return _json(200, {"ok": True})
+                return json_response(200, {"ok": True})
             self._authorize(request)
-            return _json(200, self._route(request))
+            return json_response(200, self._route(request))
         except ApiError as exc:
             headers = (("www-authenticate", "Bearer"),) if exc.status == 401 else ()
-            return _json(exc.status, {"error": exc.message}, headers)
+            return json_response(exc.status, {"error": exc.message}, headers)
 
     def _authorize(self, request: SimRequest) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -89,11 +91,11 @@ class AdminApi:
     # --- handlers ------------------------------------------------------------------------
 
     def list_gateways(self, request: SimRequest, match: re.Match[str]) -> Any:
-        return {"gateways": [_gateway_info(s) for s in self.cluster.servers.values()]}
+        return {"gateways": [gateway_info(s) for s in self.cluster.servers.values()]}
 
     def gateway_state(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
-        return {**_gateway_info(server), "state": _state_summary(server)}
+        return {**gateway_info(server), "state": state_summary(server)}
 
     def list_faults(self, request: SimRequest, match: re.Match[str]) -> Any:
         now = time.monotonic()
@@ -101,7 +103,7 @@ class AdminApi:
 
     def add_fault(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
-        fault = _fault(request)
+        fault = parse_fault(request)
         return {"fault": server.add_fault(fault).to_json(time.monotonic())}
 
     def clear_faults(self, request: SimRequest, match: re.Match[str]) -> Any:
@@ -114,7 +116,7 @@ class AdminApi:
 
     def set_grid(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
-        up = _body(request).get("up")
+        up = json_body(request).get("up")
         if not isinstance(up, bool):
             raise ApiError(400, 'grid needs {"up": true|false}')
         server.app.set_grid_up(up)
@@ -122,23 +124,25 @@ class AdminApi:
 
     def set_operation(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
-        body = _body(request)
+        body = json_body(request)
         unknown = set(body) - {"mode", "reserve", "grid_charging", "export_rule"}
         if unknown or not body:
             raise ApiError(400, "operation takes mode, reserve, grid_charging, export_rule")
-        mode, reserve = _mode(body.get("mode")), _reserve(body.get("reserve"))
-        charging, rule = _charging(body.get("grid_charging")), _rule(body.get("export_rule"))
+        mode = parse_mode(body.get("mode"))
+        reserve = parse_reserve(body.get("reserve"))
+        charging = parse_charging(body.get("grid_charging"))
+        rule = parse_rule(body.get("export_rule"))
         if mode is not None or reserve is not None:
             server.app.set_operation(mode, reserve)
         if charging is not None:
             server.app.set_grid_charging(charging)
         if rule is not None:
             server.app.set_export_rule(rule)
-        return {"state": _state_summary(server)}
+        return {"state": state_summary(server)}
 
     def requests(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
-        limit = _limit(request.query)
+        limit = parse_limit(request.query)
         recent = [r.to_json() for r in server.log.recent(limit)]
         return {**server.log.summary(), "recent": recent}
 
@@ -147,7 +151,7 @@ class AdminApi:
         return {"reset": True}
 
     def add_fault_all(self, request: SimRequest, match: re.Match[str]) -> Any:
-        fault = _fault(request)
+        fault = parse_fault(request)
         now = time.monotonic()
         return {
             "faults": {
@@ -216,101 +220,3 @@ class AdminServer:
             self._tasks.discard(task)
             with contextlib.suppress(Exception):
                 conn.abort() if task.cancelled() else await conn.close()
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _json(status: int, data: Any, headers: tuple[tuple[str, str], ...] = ()) -> SimResponse:
-    return SimResponse(status, orjson.dumps(data), headers=headers)
-
-
-def _body(request: SimRequest) -> dict[str, Any]:
-    try:
-        data = orjson.loads(request.body)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(400, f"body is not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ApiError(400, "body must be a JSON object")
-    return data
-
-
-def _fault(request: SimRequest) -> Any:
-    try:
-        return fault_from_json(_body(request))
-    except FaultError as exc:
-        raise ApiError(400, str(exc)) from exc
-
-
-def _mode(value: object) -> OperatingMode | None:
-    if value is None or value in get_args(OperatingMode):
-        return value  # type: ignore[return-value]
-    raise ApiError(400, f"mode must be one of {', '.join(get_args(OperatingMode))}")
-
-
-def _reserve(value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100:
-        return float(value)
-    raise ApiError(400, "reserve must be a number 0-100 (gateway scale)")
-
-
-def _charging(value: object) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise ApiError(400, "grid_charging must be true or false")
-
-
-def _rule(value: object) -> ExportRule | None:
-    if value is None or value in get_args(ExportRule):
-        return value  # type: ignore[return-value]
-    raise ApiError(400, f"export_rule must be one of {', '.join(get_args(ExportRule))}")
-
-
-def _limit(query: str) -> int | None:
-    for part in query.split("&"):
-        key, _, value = part.partition("=")
-        if key == "limit":
-            if not value.isdigit():
-                raise ApiError(400, "limit must be a non-negative integer")
-            return int(value)
-    return None
-
-
-def _gateway_info(server: GatewayServer) -> dict[str, Any]:
-    return {
-        "id": server.id,
-        "host": server.address,
-        "port": server.port,
-        "listening": server.listening,
-        "faults": [a.fault.kind for a in server.faults.active()],
-        "wrong_password": server.settings.wrong_password,
-        "missing_powerwall": server.settings.missing_powerwall,
-    }
-
-
-def _state_summary(server: GatewayServer) -> dict[str, Any]:
-    state = server.app.state()
-    return {
-        "sim_time": state.sim_time,
-        "din": state.gateway_din,
-        "site_name": state.site_name,
-        "firmware_version": state.firmware_version,
-        "grid_up": state.grid_up,
-        "grid_status": state.grid_status,
-        "operating_mode": state.operating_mode,
-        "backup_reserve_raw_percent": state.backup_reserve_raw_percent,
-        "grid_charging": state.grid_charging,
-        "export_rule": state.export_rule,
-        "soe_raw_percent": state.soe_raw_percent,
-        "power_w": {
-            "site": state.site.instant_power_w,
-            "battery": state.battery.instant_power_w,
-            "load": state.load.instant_power_w,
-            "solar": state.solar.instant_power_w,
-        },
-        "powerwalls": len(state.powerwalls),
-        "missing_powerwall_serials": sorted(state.missing_powerwall_serials),
-        "alerts": list(state.alerts),
-    }
