@@ -43,7 +43,7 @@ def inverter_units(units: tuple[PowerwallState, ...]) -> tuple[PowerwallState, .
     return tuple(pw for pw in units if pw.kind != "expansion")
 
 
-def esCan_units(units: tuple[PowerwallState, ...]) -> tuple[PowerwallState, ...]:
+def escan_units(units: tuple[PowerwallState, ...]) -> tuple[PowerwallState, ...]:
     """Units reported on the esCan bus (THC/PINV/POD): Powerwall 2 and Powerwall+."""
     return tuple(pw for pw in units if pw.kind in ("powerwall2", "powerwall_plus"))
 

@@ -16,7 +16,7 @@ from pypowerwall_server.simulator.tedapi_common import (
     SYNC_PART_NUMBER,
     JsonDict,
     alerts_block,
-    esCan_units,
+    escan_units,
     firmware_number,
     gateway_time,
     grid_connected_alerts,
@@ -113,7 +113,7 @@ def _pw3_can(full: bool) -> JsonDict:
 
 
 def _es_can(site: SiteState) -> JsonDict:
-    units = esCan_units(visible_units(site))
+    units = escan_units(visible_units(site))
     inverters = escan_inverters(site)
     return {
         "bus": {

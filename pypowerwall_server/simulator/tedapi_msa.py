@@ -13,7 +13,7 @@ from pypowerwall_server.simulator.tedapi_common import (
     PW2_MODULE_PART_NUMBER,
     SYNC_PART_NUMBER,
     JsonDict,
-    esCan_units,
+    escan_units,
     module_serial,
     sync_serial,
     visible_units,
@@ -53,7 +53,7 @@ def component(part: str, serial: str, signals: list[JsonDict]) -> JsonDict:
 def msa_catalog(site: SiteState) -> list[tuple[str, JsonDict]]:
     """Every msa component with its type and all its signals, in gateway order; the
     query's component filter and signal names pick from it."""
-    units = esCan_units(visible_units(site))
+    units = escan_units(visible_units(site))
     ts = int(site.sim_time)
     result: list[tuple[str, JsonDict]] = []
     for pw in units:

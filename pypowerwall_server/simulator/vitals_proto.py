@@ -15,7 +15,7 @@ from pypowerwall.local import tesla_pb2
 from pypowerwall_server.simulator.state import PowerwallState, SiteState, SolarInverterState
 from pypowerwall_server.simulator.tedapi_common import (
     SYNC_PART_NUMBER,
-    esCan_units,
+    escan_units,
     grid_connected_alerts,
     sync_serial,
     visible_units,
@@ -47,7 +47,7 @@ def render_devices_vitals(site: SiteState) -> bytes:
         grid_connected_alerts(site),
         site,
     )
-    for pw in esCan_units(visible_units(site)):
+    for pw in escan_units(visible_units(site)):
         _add_powerwall(message, site, pw, gateway)
     for index, inv in escan_inverters(site):
         _add_inverter(message, site, index, inv, gateway)

@@ -384,3 +384,17 @@ def test_v2026_device_controller_is_answered_in_graphql_response() -> None:
     power = {m["location"]: m["realPowerW"] for m in data["control"]["meterAggregates"]}
     assert power["SOLAR"] == site.solar.instant_power_w
     assert data["components"]["msa"] == []  # its msa filter asks for TEMSA only
+
+
+def test_powerwall_3_solar_strings_are_on_its_inverter() -> None:
+    site = make_site(kind="powerwall3", powerwalls=1)
+    leader = site.powerwalls[0]
+    status = query_json(site, query_bytes(QueryRole.DEVICE_CONTROLLER_BASIC))
+    assert status["esCan"]["bus"]["PVAC"] == []  # no separate solar inverter on the bus
+    data = query_json(site, query_bytes(QueryRole.COMPONENTS, recipient=leader.din))
+    signals = {s["name"]: s for s in data["components"]["pch"][0]["signals"]}
+    for string in site.strings:
+        assert signals[f"PCH_PvVoltage{string.letter}"]["value"] == string.voltage_v
+        assert signals[f"PCH_PvCurrent{string.letter}"]["value"] == string.current_a
+    assert signals["PCH_PvState_B"]["textValue"] == "Pv_Standby"  # disconnected
+    assert signals["PCH_BatteryPower"]["value"] == leader.p_out_w
