@@ -35,6 +35,13 @@ FaultKind = Literal[
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 RESPONSE_KINDS = frozenset({"hang", "status", "truncated", "garbage"})
 APP_KINDS = frozenset({"wrong_password", "grid_outage", "missing_powerwall", "firmware"})
+KIND_FIELDS = {
+    "latency": "latency_ms",
+    "status": "status",
+    "missing_powerwall": "index",
+    "firmware": "version",
+}
+_ALL_KIND_FIELDS = frozenset(KIND_FIELDS.values())
 # At most one active fault of these kinds per gateway; a new one replaces the old one.
 EXCLUSIVE_KINDS = APP_KINDS | {"refused"}
 
@@ -59,7 +66,9 @@ class Fault:
         _validate(self)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fault's fields, without the kind-specific ones of other kinds."""
+        own = KIND_FIELDS.get(self.kind)
+        return {k: v for k, v in asdict(self).items() if k not in _ALL_KIND_FIELDS or k == own}
 
     def matches(self, path: str) -> bool:
         if self.path is not None and not fnmatch.fnmatchcase(path, self.path):

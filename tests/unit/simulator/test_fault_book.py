@@ -115,3 +115,20 @@ def test_to_json_reports_remaining_and_expiry() -> None:
         3,
         3.0,
     )
+
+
+@pytest.mark.parametrize(
+    ("fault", "own", "absent"),
+    [
+        (Fault("latency", latency_ms=5), "latency_ms", {"status", "index", "version"}),
+        (Fault("status", status=429), "status", {"latency_ms", "index", "version"}),
+        (Fault("hang"), None, {"latency_ms", "status", "index", "version"}),
+    ],
+)
+def test_to_json_shows_only_the_fields_of_its_kind(
+    fault: Fault, own: str | None, absent: set[str]
+) -> None:
+    body = fault.to_json()
+    assert {"kind", "path", "path_regex", "count", "duration"} <= set(body)
+    assert own is None or own in body
+    assert not absent & set(body)
