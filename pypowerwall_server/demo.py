@@ -3,9 +3,13 @@ sizes) on free loopback ports, and the server against them. No hardware needed."
 
 from __future__ import annotations
 
+import datetime
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
@@ -62,12 +66,28 @@ def demo_gateways(sim: RunningSimulator, poll_interval: float) -> tuple[GatewayC
     )
 
 
+def morning_today(timezone: str, now: float | None = None) -> float:
+    """Today's 10:00 at the site, so a demo shows the sun working whenever it is started."""
+    zone = ZoneInfo(timezone)
+    today = datetime.datetime.fromtimestamp(time.time() if now is None else now, zone)
+    return today.replace(hour=10, minute=0, second=0, microsecond=0).timestamp()
+
+
 @contextmanager
-def demo_settings(settings: Settings, sites: Sequence[SiteConfig] = DEMO_SITES) -> Iterator[Settings]:
-    """Start the simulator and yield the settings that point the server at it."""
+def demo_settings(
+    settings: Settings, sites: Sequence[SiteConfig] = DEMO_SITES
+) -> Iterator[Settings]:
+    """Start the simulator and yield the settings that point the server at it. The demo
+    binds 127.0.0.1 unless another address than the default 0.0.0.0 was asked for."""
+    sites = [replace(s, sim_start=s.sim_start or morning_today(s.timezone)) for s in sites]
     with running_simulator(sites, admin=False) as sim:
         interval = settings.gateways[0].poll_interval if settings.gateways else 5.0
-        yield settings.model_copy(update={"gateways": demo_gateways(sim, interval), "demo": True})
+        server = settings.server
+        if server.bind_address == "0.0.0.0":
+            server = server.model_copy(update={"bind_address": "127.0.0.1"})
+        yield settings.model_copy(
+            update={"gateways": demo_gateways(sim, interval), "demo": True, "server": server}
+        )
 
 
 def run_demo(settings: Settings) -> None:
@@ -76,5 +96,9 @@ def run_demo(settings: Settings) -> None:
     with demo_settings(settings) as demo:
         host = demo.server.bind_address
         shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
-        log.warning("demo: simulated gateways 'home' and 'cabin'; open http://%s:%d/", shown, demo.server.port)
+        log.warning(
+            "demo: simulated gateways 'home' and 'cabin'; open http://%s:%d/",
+            shown,
+            demo.server.port,
+        )
         run_server(demo)

@@ -1,0 +1,74 @@
+"""The demo entry point starts as a user runs it and serves live, changing data."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def demo_url() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pypowerwall_server", "--demo", "--port", str(port)],
+        env={k: v for k, v in os.environ.items() if not k.startswith("PW_")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def get_when_ready(url: str, timeout: float = 30.0) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer 200 within {timeout} s")
+
+
+def test_demo_serves_live_changing_data(demo_url: str) -> None:
+    first = get_when_ready(f"{demo_url}/api/aggregate/power").json()
+    assert [g["id"] for g in first["gateways"]] == ["home", "cabin"]
+    assert first["complete"] is True
+    assert first["load"] == pytest.approx(first["site"] + first["battery"] + first["solar"])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        later = httpx.get(f"{demo_url}/api/aggregate/power", timeout=2).json()
+        if later["gateways"][0]["updated_at"] != first["gateways"][0]["updated_at"]:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("demo data did not change within 20 s")
+    assert later != first
+    health = httpx.get(f"{demo_url}/health", timeout=2).json()
+    assert health["status"] == "healthy"
+    csv = httpx.get(f"{demo_url}/gw/cabin/csv/v2?headers", timeout=2).text.splitlines()
+    assert csv[0] == "Grid,Home,Solar,Battery,BatteryLevel,GridStatus,Reserve"
+    assert len(csv[1].split(",")) == 7
