@@ -31,7 +31,11 @@ def reading_from_calls(
     gateway_id: str, fresh: bool, updated_at: float | None, calls: Mapping[str, Any]
 ) -> GatewayReading:
     return GatewayReading(
-        gateway_id, fresh, updated_at, power_from_aggregates(calls.get(AGGREGATES_CALL)), *_energy(calls)
+        gateway_id,
+        fresh,
+        updated_at,
+        power_from_aggregates(calls.get(AGGREGATES_CALL)),
+        *_energy(calls),
     )
 
 

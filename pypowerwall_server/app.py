@@ -24,8 +24,9 @@ from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.views import AggregateViews
 from pypowerwall_server.errors import ServerError
-from pypowerwall_server.gateway.adapter import GatewayAdapter, PypowerwallAdapter
+from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState, Poller
+from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.schedule import poll_plan, poll_timeout, worker_threads
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
@@ -45,9 +46,7 @@ def create_app(
     adapter_factory: AdapterFactory = default_adapter_factory,
     clock: Callable[[], float] = time.time,
 ) -> FastPath:
-    states = [
-        GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways
-    ]
+    states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
     options = LegacyOptions(settings.server.neg_solar, settings.server.site_zero_threshold)
     runtime = Runtime(settings, hub, AggregateViews(hub), RequestStats(), options)

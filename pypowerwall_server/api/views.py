@@ -190,9 +190,7 @@ class AggregateViews:
         if cached is not None and cached[0] == key:
             return cached[1]
         readings = [
-            aggregate.reading_from_calls(
-                s.gateway_id, ok, s.snapshot.taken_at, s.snapshot.calls
-            )
+            aggregate.reading_from_calls(s.gateway_id, ok, s.snapshot.taken_at, s.snapshot.calls)
             if s.snapshot is not None
             else aggregate.GatewayReading(s.gateway_id, False, None, None, None, None)
             for s, ok in zip(states, fresh, strict=True)

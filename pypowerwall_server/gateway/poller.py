@@ -10,6 +10,7 @@ off with jitter, and logs an outage once when it starts and once when it ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -94,10 +95,8 @@ class Poller:
 
     async def _sleep(self, seconds: float) -> None:
         self._wakeup.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     async def _poll_once(self, started: float) -> float:
         include_slow = started >= self._slow_due_at
@@ -167,7 +166,7 @@ class Poller:
     def _backoff(self) -> float:
         """First failure: retry at the next interval; then exponential with ±20 % jitter."""
         failures = self.state.consecutive_failures
-        base = self.state.interval * (2 ** max(0, failures - 1))
+        base: float = self.state.interval * 2.0 ** max(0, failures - 1)
         return min(base, max(MAX_BACKOFF_S, self.state.interval)) * random.uniform(0.8, 1.2)
 
     def _set(self, state: GatewayState) -> None:

@@ -49,13 +49,19 @@ SITES = (
 def server_gateways(sim: RunningSimulator) -> tuple[GatewayConfig, ...]:
     home, cabin, barn = sim.gateways
     return (
-        GatewayConfig(id="home", host=home.host, gw_pwd=SecretStr(home.config.gw_pwd),
-                      poll_interval=1.0),
-        GatewayConfig(id="cabin", host=cabin.host,
-                      password=SecretStr(cabin.config.customer_password),
-                      email=cabin.config.customer_email, poll_interval=1.0),
-        GatewayConfig(id="barn", host=barn.host, gw_pwd=SecretStr(barn.config.gw_pwd),
-                      poll_interval=1.0),
+        GatewayConfig(
+            id="home", host=home.host, gw_pwd=SecretStr(home.config.gw_pwd), poll_interval=1.0
+        ),
+        GatewayConfig(
+            id="cabin",
+            host=cabin.host,
+            password=SecretStr(cabin.config.customer_password),
+            email=cabin.config.customer_email,
+            poll_interval=1.0,
+        ),
+        GatewayConfig(
+            id="barn", host=barn.host, gw_pwd=SecretStr(barn.config.gw_pwd), poll_interval=1.0
+        ),
     )
 
 
@@ -82,8 +88,10 @@ def direct(sim: RunningSimulator) -> dict[str, Any]:
         return {
             "home": direct_powerwall(home.host, gw_pwd=home.config.gw_pwd),
             "cabin": direct_powerwall(
-                cabin.host, password=cabin.config.customer_password,
-                email=cabin.config.customer_email, cachefile=f"{tmp}/c",
+                cabin.host,
+                password=cabin.config.customer_password,
+                email=cabin.config.customer_email,
+                cachefile=f"{tmp}/c",
             ),
             "barn": direct_powerwall(barn.host, gw_pwd=barn.config.gw_pwd),
         }

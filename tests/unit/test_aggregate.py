@@ -92,7 +92,10 @@ def test_stale_gateway_excluded_from_power_sum():
         ({}, None),
         ({"site": None, "battery": {}, "load": {}, "solar": {}}, None),
         (
-            {m: {"instant_power": v} for m, v in zip(("site", "battery", "load", "solar"), (1, 2, 6, 3))},
+            {
+                m: {"instant_power": v}
+                for m, v in zip(("site", "battery", "load", "solar"), (1, 2, 6, 3), strict=False)
+            },
             {"site": 1.0, "battery": 2.0, "load": 6.0, "solar": 3.0},
         ),
         ({m: {"instant_power": True} for m in ("site", "battery", "load", "solar")}, None),

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pypowerwall_server.errors import GatewayUnreachable
-from pypowerwall_server.gateway.poller import GatewayState, PollPlan, Poller
+from pypowerwall_server.gateway.poller import GatewayState, Poller, PollPlan
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import GatewayAttributes
 
@@ -105,7 +105,7 @@ async def test_hung_call_is_not_stacked_and_times_out() -> None:
 
 
 async def test_backoff_grows_with_consecutive_failures() -> None:
-    poller, adapter, _ = make(interval=1.0)
+    poller, _adapter, _ = make(interval=1.0)
     delays = []
     for failures in (1, 2, 3, 4, 10):
         poller.state = GatewayState("gw", "gw", "local", 1.0, consecutive_failures=failures)
