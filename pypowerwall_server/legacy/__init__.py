@@ -1,0 +1,12 @@
+"""Pure transforms from library call results to the legacy pypowerwall proxy's responses.
+
+`render_legacy(path, calls, attributes, options)` answers one GET; `cache_key(path)` says
+under which key that answer can be encoded once per Snapshot; FAST_CALLS and SLOW_CALLS are
+the library calls the poller must make for these routes.  See routing.py for the route table.
+"""
+
+from pypowerwall_server.legacy.calls import FAST_CALLS, SLOW_CALLS
+from pypowerwall_server.legacy.responses import LegacyResponse, NoData
+from pypowerwall_server.legacy.routing import cache_key, render_legacy
+
+__all__ = ["FAST_CALLS", "SLOW_CALLS", "LegacyResponse", "NoData", "cache_key", "render_legacy"]
