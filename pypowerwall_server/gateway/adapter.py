@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pypowerwall_server.errors import AuthFailed, GatewayError, GatewayUnreachable
+from pypowerwall_server.gateway import tedapi_economy
 from pypowerwall_server.gateway.calls import invoke, parse_call
 from pypowerwall_server.gateway.tls import honor_session_verify
 from pypowerwall_server.models import GatewayAttributes
@@ -108,6 +109,7 @@ class PypowerwallAdapter:
             self.connect()
         results: dict[str, Any] = {}
         with _collect_library_messages() as collector:
+            tedapi_economy.before_poll(self._pw)
             for name in calls:
                 seen = len(collector.messages)
                 try:
@@ -123,6 +125,7 @@ class PypowerwallAdapter:
         if calls and all(value is None for value in results.values()):
             self._reset_library_backoff()
             raise self._classify(collector.messages or ["no data from gateway"])
+        tedapi_economy.after_poll(self._pw)
         return results
 
     def invoke(self, call: str) -> Any:
