@@ -1,0 +1,116 @@
+"""`python -m benchmarks [--quick] [--peer] [--only PARTS] [--duration S] [--out DIR]`."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from benchmarks import report, targets
+from benchmarks.http_bench import CONNECTIONS, PATHS, Plan
+from benchmarks.suite import ALL_PARTS, HTTP_PARTS, Options, run_suite
+from benchmarks.wrk import WrkMissing, wrk_path
+from benchmarks.ws import CLIENT_COUNTS as WS_CLIENTS
+
+EXIT_USAGE, EXIT_NO_WRK, EXIT_FAILED = 2, 3, 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    add = parser.add_argument
+    add("--quick", action="store_true", help="short everyday run (under 2 minutes)")
+    add("--peer", action="store_true", help="also measure upstream pypowerwall-server 0.13.0")
+    add("--only", default=None, help=f"comma-separated parts: {','.join(ALL_PARTS)}")
+    add("--duration", type=int, default=None, metavar="S", help="seconds per HTTP cell")
+    add("--rounds", type=int, default=None, help="interleaved HTTP rounds (default 3, quick 1)")
+    add("--out", type=Path, default=Path("bench-results"), help="JSON results folder")
+    add("--work", type=Path, default=None, help="work folder (default OUT/work)")
+    return parser
+
+
+def parse_parts(only: str | None, with_peer: bool) -> frozenset[str]:
+    if only is None:
+        parts = set(ALL_PARTS) - ({"peer"} if not with_peer else set())
+        return frozenset(parts)
+    parts = {p.strip() for p in only.split(",") if p.strip()}
+    unknown = parts - set(ALL_PARTS)
+    if unknown:
+        raise ValueError(f"unknown part(s): {', '.join(sorted(unknown))}")
+    return frozenset(parts | ({"peer"} if with_peer else set()))
+
+
+def make_options(args: argparse.Namespace) -> Options:
+    quick = bool(args.quick)
+    seconds = args.duration or (2 if quick else 10)
+    plan = Plan(
+        paths=PATHS,
+        connections=(16, 64) if quick else CONNECTIONS,
+        seconds=seconds,
+        rounds=args.rounds or (1 if quick else 3),
+        warmup_seconds=1 if quick else 2,
+    )
+    return Options(
+        parts=parse_parts(args.only, args.peer),
+        http=plan,
+        idle_seconds=10.0 if quick else 60.0,
+        scale_ks=(500,) if quick else (1, 10, 100, 500),
+        scale_observe_seconds=12.0 if quick else 30.0,
+        ws_clients=(1_000,) if quick else WS_CLIENTS,
+        ws_seconds=8.0 if quick else 30.0,
+        work=(args.work or args.out / "work").resolve(),
+    )
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds through Children, which stops every child
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        options = make_options(args)
+    except ValueError as exc:
+        print(f"python -m benchmarks: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if options.parts & HTTP_PARTS:
+        try:
+            wrk_path()
+        except WrkMissing as exc:
+            print(f"python -m benchmarks: {exc}", file=sys.stderr)
+            return EXIT_NO_WRK
+    signal.signal(signal.SIGTERM, _terminate)
+    started = time.monotonic()
+    mode = "quick" if args.quick else "full"
+    print(f"benchmarks ({mode}): parts {', '.join(sorted(options.parts))}", flush=True)
+    try:
+        results = run_suite(options, lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        print("interrupted; every child process stopped", file=sys.stderr)
+        return 130
+    results["meta"] = {
+        "command": shlex.join(["python", "-m", "benchmarks", *argv]),
+        "mode": mode + (" (idle phase and scale windows shortened)" if args.quick else ""),
+        "elapsed_s": time.monotonic() - started,
+        "machine": report.machine(),
+        "options": {
+            "parts": sorted(options.parts),
+            "http": options.http.__dict__,
+            "idle_seconds": options.idle_seconds,
+            "scale_ks": options.scale_ks,
+            "scale_observe_seconds": options.scale_observe_seconds,
+        },
+    }
+    rows = targets.evaluate(results)
+    print()
+    print(report.full_report(results, rows))
+    path = report.write_json(args.out, results, rows)
+    print(f"\nJSON: {path}  ({results['meta']['elapsed_s']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

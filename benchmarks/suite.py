@@ -1,0 +1,165 @@
+"""Run the selected parts in order, with every child process stopped at the end.
+
+Order: start the simulator, our server (timed to first data) and the peer; idle phase
+(gateway requests/min idle, RSS after idling); HTTP with the floor and peer interleaved
+(gateway requests/min under load); then scale (its own simulator and servers); then ws.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import footprint, gateway_load, http_bench, peer, scale, servers, stats, ws
+from benchmarks.procs import Child, Children, free_port, sample
+from benchmarks.simproc import Simulator, start_simulator
+
+POLL_INTERVAL_S = 5.0
+HTTP_PARTS = {"http", "floor", "peer"}
+ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws")
+
+
+@dataclass(frozen=True)
+class Options:
+    parts: frozenset[str]
+    http: http_bench.Plan
+    idle_seconds: float
+    scale_ks: tuple[int, ...]
+    scale_observe_seconds: float
+    ws_clients: tuple[int, ...]
+    ws_seconds: float
+    work: Path
+
+
+@dataclass
+class Server:
+    name: str
+    child: Child
+    base_url: str
+    gateway_id: str
+
+
+def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    needs_main = bool(options.parts & (HTTP_PARTS | {"gateway-load", "footprint", "ws"}))
+    with Children(options.work / "logs") as children:
+        if needs_main:
+            _main_phases(children, options, results, say)
+        if "scale" in options.parts:
+            say(f"scale: K = {', '.join(map(str, options.scale_ks))}")
+            results["scale"] = scale.run_scale(
+                children, options.work, options.scale_ks, options.scale_observe_seconds, say
+            )
+    return results
+
+
+def _main_phases(
+    children: Children, options: Options, results: dict[str, Any], say: Callable[[str], None]
+) -> None:
+    with_peer = "peer" in options.parts
+    venv = peer.ensure_peer(options.work) if with_peer else None
+    sim = start_simulator(children, 2 if with_peer else 1)
+    say(f"simulator up: {len(sim.gateways)} gateway(s), admin {sim.admin_url}")
+    ours = _start_ours(children, options, sim)
+    started = {"ours": ours}
+    if venv is not None:
+        started["peer"] = _start_peer(children, options, sim, venv)
+    results["start_to_first_data_s"] = {name: s.first_data_s for name, s in started.items()}
+    for name, s in started.items():
+        say(f"{name}: first non-empty /aggregates {s.first_data_s:.2f} s after spawn")
+    servers_ = {name: s.server for name, s in started.items()}
+    results["gateway_load"] = {"interval_s": POLL_INTERVAL_S}
+    if options.parts & {"gateway-load", "footprint"}:
+        _idle_phase(sim, servers_, options, results, say)
+    if options.parts & HTTP_PARTS:
+        _http_phase(children, sim, servers_, options, results, say)
+    if "ws" in options.parts:
+        say(f"ws: {', '.join(map(str, options.ws_clients))} clients, {options.ws_seconds:g} s each")
+        server = ours.server
+        results["ws"] = ws.run_ws(
+            children,
+            server.base_url,
+            server.child.pid,
+            options.ws_clients,
+            options.ws_seconds,
+            options.work,
+            say,
+        )
+
+
+@dataclass
+class Started:
+    server: Server
+    first_data_s: float
+
+
+def _start_ours(children: Children, options: Options, sim: Simulator) -> Started:
+    port = free_port()
+    child = servers.start_ours(children, options.work, sim.gateways[:1], port, POLL_INTERVAL_S)
+    base_url = f"http://127.0.0.1:{port}"
+    first = servers.wait_first_data(child, base_url)
+    return Started(Server("ours", child, base_url, sim.gateways[0].id), first)
+
+
+def _start_peer(children: Children, options: Options, sim: Simulator, venv: Path) -> Started:
+    port = free_port()
+    gateway = sim.gateways[1]
+    child = peer.start_peer(children, venv, options.work, gateway, port, POLL_INTERVAL_S)
+    base_url = f"http://127.0.0.1:{port}"
+    first = servers.wait_first_data(child, base_url)
+    return Started(Server("peer", child, base_url, gateway.id), first)
+
+
+def _idle_phase(
+    sim: Simulator,
+    running: dict[str, Server],
+    options: Options,
+    results: dict[str, Any],
+    say: Callable[[str], None],
+) -> None:
+    say(f"idle phase: {options.idle_seconds:g} s without clients")
+    idle_from = {name: sample(s.child.pid) for name, s in running.items()}
+    gateway_of = {name: s.gateway_id for name, s in running.items()}
+    results["gateway_load"] = {
+        "idle": gateway_load.idle_load(sim, gateway_of, options.idle_seconds)
+    }
+    results["footprint"] = {
+        name: footprint.idle_footprint(s.child, idle_from[name]) for name, s in running.items()
+    }
+
+
+def _http_phase(
+    children: Children,
+    sim: Simulator,
+    running: dict[str, Server],
+    options: Options,
+    results: dict[str, Any],
+    say: Callable[[str], None],
+) -> None:
+    ours = running["ours"]
+    targets = [_http_target(ours)]
+    if "floor" in options.parts:
+        answers = servers.capture_answers(ours.base_url, list(options.http.paths))
+        port = free_port()
+        floor = servers.start_floor(children, options.work, answers, port)
+        targets.append(http_bench.HttpTarget("floor", f"http://127.0.0.1:{port}", floor.pid))
+    if "peer" in running:
+        targets.append(_http_target(running["peer"]))
+    say(f"HTTP: {', '.join(t.name for t in targets)}; {options.http}")
+    before, started = sim.counts(), time.monotonic()
+    results["http"] = http_bench.run_http(targets, options.http, say)
+    # Each server polls its own simulated gateway, so the whole phase is one window per server.
+    after, seconds = sim.counts(), time.monotonic() - started
+    results["gateway_load"]["client_load"] = {
+        name: gateway_load.load_summary(
+            stats.diff_counts(before.get(s.gateway_id, {}), after.get(s.gateway_id, {})), seconds
+        )
+        for name, s in running.items()
+    }
+
+
+def _http_target(server: Server) -> http_bench.HttpTarget:
+    return http_bench.HttpTarget(server.name, server.base_url, server.child.pid)

@@ -1,0 +1,251 @@
+"""The issue's targets, evaluated against a results dict: one row per target with what was
+measured, the reference (upstream / floor), the goal and PASS / FAIL / n/a."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks import stats
+
+PEER_FACTOR = 15.0  # ours >= 15 x upstream
+FLOOR_FACTOR = 0.8  # ours >= 0.8 x floor
+P99_FLOOR_FACTOR = 3.0  # ours' p99 at 64 connections <= 3 x floor's
+IDLE_RPM_MAX = 15.0
+SCALE_GOAL = 500
+WS_CLIENTS_GOAL = 5_000
+WS_BYTES_MAX = 2_400.0  # per client per second
+WS_P99_MAX_MS = 100.0  # Snapshot creation to receipt
+WS_GOAL = "5,000 clients; <= 2.4 KB/client/s; p99 <= 100 ms"
+RSS_MAX_MIB = 64.0
+FIRST_DATA_MAX_S = 0.65
+PASS, FAIL, NA = "PASS", "FAIL", "n/a"
+
+
+@dataclass(frozen=True)
+class Row:
+    target: str
+    measured: str
+    reference: str
+    goal: str
+    result: str
+
+    def to_json(self) -> dict[str, str]:
+        return self.__dict__.copy()
+
+
+def verdict(checks: list[bool | None]) -> str:
+    """FAIL if any check failed, PASS if at least one passed and none failed, else n/a."""
+    known = [c for c in checks if c is not None]
+    if not known:
+        return NA
+    return PASS if all(known) else FAIL
+
+
+def _cell(results: dict[str, Any], target: str, key: str) -> dict[str, Any] | None:
+    cell = results.get("http", {}).get("targets", {}).get(target, {}).get(key)
+    return None if cell is None else dict(cell["median"])
+
+
+def _get(cell: dict[str, Any] | None, key: str) -> float | None:
+    return None if cell is None else float(cell[key])
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def _fmt_num(value: float | None, unit: str = "", digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}{unit}"
+
+
+def throughput_row(results: dict[str, Any], path: str, connections: tuple[int, ...]) -> Row:
+    checks: list[bool | None] = []
+    measured, reference = [], []
+    for c in connections:
+        key = f"{path} c{c}"
+        ours, floor, peer = (_cell(results, t, key) for t in ("ours", "floor", "peer"))
+        rps = ours["requests_per_s"] if ours else None
+        vs_floor = stats.ratio(rps, floor["requests_per_s"] if floor else None)
+        vs_peer = stats.ratio(rps, peer["requests_per_s"] if peer else None)
+        checks += [
+            None if vs_floor is None else vs_floor >= FLOOR_FACTOR,
+            None if vs_peer is None else vs_peer >= PEER_FACTOR,
+        ]
+        measured.append(
+            f"c{c}: {_fmt_num(rps)} req/s = "
+            f"{_fmt_ratio(vs_floor)} floor, {_fmt_ratio(vs_peer)} peer"
+        )
+        reference.append(f"peer {_fmt_num(peer['requests_per_s'] if peer else None)}")
+    goal = f">= {PEER_FACTOR:g} x upstream and >= {FLOOR_FACTOR:g} x floor"
+    conns = "/".join(str(c) for c in connections)
+    return Row(
+        f"GET {path}, {conns} conn",
+        "; ".join(measured),
+        "; ".join(reference),
+        goal,
+        verdict(checks),
+    )
+
+
+def p99_row(results: dict[str, Any], paths: tuple[str, ...]) -> Row:
+    checks: list[bool | None] = []
+    measured, reference = [], []
+    for path in paths:
+        key = f"{path} c64"
+        ours, floor, peer = (_cell(results, t, key) for t in ("ours", "floor", "peer"))
+        p99 = ours["p99_ms"] if ours else None
+        limit = floor["p99_ms"] * P99_FLOOR_FACTOR if floor else None
+        checks.append(None if p99 is None or limit is None else p99 <= limit)
+        measured.append(
+            f"{path} {_fmt_num(p99, ' ms', 1)} (floor {_fmt_num(_get(floor, 'p99_ms'), ' ms', 1)})"
+        )
+        reference.append(f"{_fmt_num(peer['p99_ms'] if peer else None, ' ms', 1)}")
+    return Row(
+        "p99 latency, 64 conn",
+        "; ".join(measured),
+        "peer " + ", ".join(reference),
+        f"<= {P99_FLOOR_FACTOR:g} x floor's p99",
+        verdict(checks),
+    )
+
+
+def _rpm(load: dict[str, Any] | None) -> float | None:
+    return None if load is None else float(load["total_per_minute"])
+
+
+def idle_row(results: dict[str, Any]) -> Row:
+    idle = results.get("gateway_load", {}).get("idle", {})
+    ours, peer = _rpm(idle.get("ours")), _rpm(idle.get("peer"))
+    check = None if ours is None else ours <= IDLE_RPM_MAX
+    return Row(
+        "gateway requests/min, TEDAPI, 5 s, idle",
+        _fmt_num(ours, "/min", 1),
+        "peer " + _fmt_num(peer, "/min", 1),
+        f"<= {IDLE_RPM_MAX:g} (legacy field freshness: not checked here)",
+        verdict([check]),
+    )
+
+
+def load_allowance(idle_rpm: float, window_s: float, interval_s: float) -> float:
+    """The most requests/min under load that still means "client load adds 0": polls are
+    counted in whole numbers over a window, so one poll more than average (a poll's worth of
+    requests, idle_rpm x interval / 60) is within noise."""
+    requests_per_poll = idle_rpm * interval_s / 60.0
+    return idle_rpm + (requests_per_poll * 60.0 / window_s if window_s > 0 else 0.0)
+
+
+def load_row(results: dict[str, Any]) -> Row:
+    load = results.get("gateway_load", {})
+    idle = _rpm(load.get("idle", {}).get("ours"))
+    ours, peer = load.get("client_load", {}).get("ours"), load.get("client_load", {}).get("peer")
+    check = None
+    if ours is not None and idle is not None:
+        allowed = load_allowance(idle, float(ours["seconds"]), float(load["interval_s"]))
+        check = float(ours["total_per_minute"]) <= allowed
+    return Row(
+        "gateway requests/min under client load",
+        _fmt_num(_rpm(ours), "/min", 1) + f" (idle {_fmt_num(idle, '/min', 1)})",
+        "peer " + _fmt_num(_rpm(peer), "/min", 1),
+        "same as idle (within one poll over the window)",
+        verdict([check]),
+    )
+
+
+def scale_row(results: dict[str, Any]) -> Row:
+    scale = results.get("scale")
+    if scale is None:
+        return Row(
+            "gateways on schedule, 100 ms latency", "-", "upstream ~60", f">= {SCALE_GOAL}", NA
+        )
+    runs = ", ".join(
+        f"K={r['gateways']} p99 {_fmt_num(r['interval_p99_s'], ' s', 2)}" for r in scale["runs"]
+    )
+    largest = int(scale["largest_on_schedule"])
+    return Row(
+        "gateways on schedule, 100 ms latency",
+        f"{largest} ({runs})",
+        "upstream falls behind near 60",
+        f">= {SCALE_GOAL} (p99 interval <= 1.5 x {scale['interval_s']:g} s)",
+        PASS if largest >= SCALE_GOAL else FAIL,
+    )
+
+
+def ws_ok(run: dict[str, Any]) -> bool:
+    """Every client connected, no errors, delay and bandwidth within the goals."""
+    delay, rate = run.get("delay_ms_data_p99"), run.get("bytes_per_client_per_s")
+    return (
+        run.get("connected") == run["clients"]
+        and not run.get("errors")
+        and delay is not None
+        and delay <= WS_P99_MAX_MS
+        and rate is not None
+        and rate <= WS_BYTES_MAX
+    )
+
+
+def _ws_text(run: dict[str, Any]) -> str:
+    delay = _fmt_num(run.get("delay_ms_data_p99"), " ms")
+    rate = _fmt_num(run.get("bytes_per_client_per_s"), " B/client/s")
+    return f"{run['clients']}: {run.get('connected', 0)} conn, p99 {delay}, {rate}"
+
+
+def ws_row(results: dict[str, Any]) -> Row:
+    ws = results.get("ws", {})
+    reference = "upstream 2,000 at 23.5 KB/client/s"
+    if not ws.get("implemented"):
+        return Row("WebSocket clients", ws.get("note", "not run"), reference, WS_GOAL, NA)
+    runs = ws["runs"]
+    measured = "; ".join(_ws_text(r) for r in runs)
+    largest = max((r["clients"] for r in runs if ws_ok(r)), default=0)
+    return Row(
+        "WebSocket clients",
+        measured,
+        reference,
+        WS_GOAL,
+        PASS if largest >= WS_CLIENTS_GOAL else FAIL,
+    )
+
+
+def rss_row(results: dict[str, Any]) -> Row:
+    fp = results.get("footprint", {})
+    ours, peer = fp.get("ours"), fp.get("peer")
+    rss = None if ours is None else float(ours["rss_mib"])
+    idle_s = None if ours is None else float(ours["idle_seconds"])
+    return Row(
+        "RSS, 1 gateway, idle",
+        _fmt_num(rss, " MiB", 1) + f" after {_fmt_num(idle_s, ' s')} idle",
+        "peer " + _fmt_num(_get(peer, "rss_mib"), " MiB", 1),
+        f"<= {RSS_MAX_MIB:g} MiB",
+        verdict([None if rss is None else rss <= RSS_MAX_MIB]),
+    )
+
+
+def first_data_row(results: dict[str, Any]) -> Row:
+    start = results.get("start_to_first_data_s", {})
+    ours, peer = start.get("ours"), start.get("peer")
+    return Row(
+        "start to first data",
+        _fmt_num(ours, " s", 2),
+        "peer " + _fmt_num(peer, " s", 2),
+        f"<= {FIRST_DATA_MAX_S:g} s",
+        verdict([None if ours is None else ours <= FIRST_DATA_MAX_S]),
+    )
+
+
+def evaluate(results: dict[str, Any]) -> list[Row]:
+    rows = [
+        throughput_row(results, "/aggregates", (16,)),
+        *(
+            throughput_row(results, p, (16, 64))
+            for p in ("/vitals", "/csv", "/api/aggregate/power")
+        ),
+        p99_row(results, ("/aggregates", "/vitals", "/csv", "/api/aggregate/power")),
+        idle_row(results),
+        load_row(results),
+        scale_row(results),
+        ws_row(results),
+        rss_row(results),
+        first_data_row(results),
+    ]
+    return rows

@@ -1,0 +1,75 @@
+"""Part 6: WebSocket fan-out on /ws/aggregate, N clients at a time.
+
+The clients are benchmarks/ws_load.py (many asyncio connections in one child process); it
+reports updates per client, delays from each Snapshot's creation to receipt, and bytes per
+client per second. Here: run it for each N, read the server's CPU meanwhile, and keep the
+figures the targets need. Without the route (or the client) the part says "not implemented"
+instead of inventing numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.procs import Children, cpu_percent, http_get, sample
+
+LOAD_CLIENT = Path(__file__).resolve().parent / "ws_load.py"
+CLIENT_COUNTS = (100, 1_000, 5_000)
+
+
+def ws_available(base_url: str) -> bool:
+    """A plain GET on a WebSocket route is refused with a status other than 404."""
+    status, _ = http_get(base_url + "/ws/aggregate")
+    return LOAD_CLIENT.exists() and status not in (0, 404)
+
+
+def run_clients(
+    children: Children, base_url: str, pid: int, clients: int, seconds: float, out: Path
+) -> dict[str, Any]:
+    url = base_url.replace("http://", "ws://") + "/ws/aggregate"
+    argv = [sys.executable, str(LOAD_CLIENT), "--url", url, "--clients", str(clients)]
+    argv += ["--duration", str(seconds), "--json", str(out)]
+    before = sample(pid)
+    child = children.start(f"ws-{clients}", argv)
+    with contextlib.suppress(subprocess.TimeoutExpired):  # then stopped below
+        child.popen.wait(timeout=seconds + 60 + clients / 50)
+    after = sample(pid)
+    children.stop(child)
+    if not out.exists():
+        return {"clients": clients, "error": child.log_tail()}
+    summary = json.loads(out.read_text())
+    return {
+        "clients": clients,
+        "connected": summary["connected"],
+        "updates_per_client_median": summary["updates_per_client"]["median"],
+        "delay_ms_data_p99": summary["delay_ms_data"]["p99"],
+        "bytes_per_client_per_s": summary["bytes_per_client_per_s"]["mean"],
+        "missed_updates_total": summary["missed_updates_total"],
+        "errors": summary["errors"],
+        "server_cpu_percent": cpu_percent(before, after),
+    }
+
+
+def run_ws(
+    children: Children,
+    base_url: str,
+    pid: int,
+    counts: tuple[int, ...],
+    seconds: float,
+    work: Path,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    if not ws_available(base_url):
+        return {"implemented": False, "note": "/ws/aggregate not available: not implemented"}
+    runs = []
+    for clients in counts:
+        result = run_clients(children, base_url, pid, clients, seconds, work / f"ws-{clients}.json")
+        say(f"  ws {clients} clients: {result}")
+        runs.append(result)
+    return {"implemented": True, "seconds": seconds, "runs": runs}

@@ -1,0 +1,290 @@
+"""The benchmark suite's pure parts: wrk output, statistics, target verdicts, tables.
+(The benchmark itself is never run by the tests.)"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the repo, not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import stats, targets  # noqa: E402
+from benchmarks.__main__ import parse_parts  # noqa: E402
+from benchmarks.report import markdown_table  # noqa: E402
+from benchmarks.scale import largest_on_schedule, schedule_summary  # noqa: E402
+from benchmarks.simproc import parse_ready  # noqa: E402
+from benchmarks.wrk import WrkOutputError, parse_wrk  # noqa: E402
+
+WRK_OK = """Running 10s test @ http://127.0.0.1:8675/aggregates
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.52ms  310.12us   9.87ms   91.02%
+    Req/Sec    10.61k   512.33    11.20k    80.00%
+  Latency Distribution
+     50%    1.47ms
+     75%    1.60ms
+     90%    1.81ms
+     99%    2.65ms
+  105603 requests in 10.00s, 320.12MB read
+Requests/sec:  10559.35
+Transfer/sec:     32.01MB
+"""
+
+WRK_ERRORS = """Running 2s test @ http://127.0.0.1:9/vitals
+  1 threads and 64 connections
+  Latency Distribution
+     50%  812.00us
+     75%    1.20s
+     90%    1.50s
+     99%    2.10s
+  1200 requests in 2.00s, 1.00MB read
+  Socket errors: connect 0, read 3, write 1, timeout 7
+  Non-2xx or 3xx responses: 42
+Requests/sec:    600.00
+Transfer/sec:    512.00KB
+"""
+
+
+def test_parse_wrk_reads_throughput_and_percentiles() -> None:
+    result = parse_wrk(WRK_OK)
+    assert result.requests_per_s == 10559.35
+    assert result.p50_ms == pytest.approx(1.47)
+    assert result.p99_ms == pytest.approx(2.65)
+    assert (result.requests, result.non_2xx, result.socket_errors) == (105603, 0, 0)
+
+
+def test_parse_wrk_converts_units_and_counts_errors() -> None:
+    result = parse_wrk(WRK_ERRORS)
+    assert result.p50_ms == pytest.approx(0.812)
+    assert result.p99_ms == pytest.approx(2100.0)
+    assert result.non_2xx == 42
+    assert result.socket_errors == 11
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "unable to connect to 127.0.0.1:9 Connection refused", WRK_OK.replace("99%", "98%")],
+)
+def test_parse_wrk_refuses_incomplete_output(text: str) -> None:
+    with pytest.raises(WrkOutputError):
+        parse_wrk(text)
+
+
+@pytest.mark.parametrize(
+    ("values", "q", "expected"),
+    [
+        ([], 50, None),
+        ([3.0], 99, 3.0),
+        ([1.0, 2.0, 3.0, 4.0], 50, 2.5),
+        ([4.0, 1.0, 3.0, 2.0], 0, 1.0),
+        ([4.0, 1.0, 3.0, 2.0], 100, 4.0),
+        (list(map(float, range(101))), 99, 99.0),
+    ],
+)
+def test_percentile(values: list[float], q: float, expected: float | None) -> None:
+    assert stats.percentile(values, q) == expected
+
+
+@pytest.mark.parametrize(
+    ("ours", "other", "expected"),
+    [(10.0, 2.0, 5.0), (1.0, 0.0, None), (None, 2.0, None), (3.0, None, None)],
+)
+def test_ratio(ours: float | None, other: float | None, expected: float | None) -> None:
+    assert stats.ratio(ours, other) == expected
+
+
+def test_intervals_ignore_repeated_samples_of_one_poll() -> None:
+    assert stats.intervals([10.0, 15.0, 15.0, 21.0, 10.0]) == [5.0, 6.0]
+
+
+def test_diff_counts_and_per_minute() -> None:
+    grown = stats.diff_counts({"/a": 2, "/b": 5}, {"/a": 5, "/b": 5, "/c": 1})
+    assert grown == {"/a": 3, "/c": 1}
+    assert stats.per_minute(grown, 30.0) == {"/a": 6.0, "/c": 2.0}
+    assert stats.per_minute(grown, 0.0) == {}
+
+
+@pytest.mark.parametrize(
+    ("idle", "window", "loaded", "ok"),
+    [
+        (12.0, 360.0, 12.1, True),  # within one poll over a long window
+        (12.0, 360.0, 14.0, False),  # client load added requests
+        (12.0, 16.0, 14.8, True),  # short window: one poll more is noise
+        (12.0, 16.0, 30.0, False),
+    ],
+)
+def test_load_allowance(idle: float, window: float, loaded: float, ok: bool) -> None:
+    assert (loaded <= targets.load_allowance(idle, window, 5.0)) is ok
+
+
+@pytest.mark.parametrize(
+    ("checks", "expected"),
+    [
+        ([True, None], targets.PASS),
+        ([True, False], targets.FAIL),
+        ([None, None], targets.NA),
+        ([], targets.NA),
+    ],
+)
+def test_verdict(checks: list[bool | None], expected: str) -> None:
+    assert targets.verdict(checks) == expected
+
+
+def test_schedule_counts_late_open_gap_and_never_polled() -> None:
+    polls = {"gw1": {0.0, 5.0, 10.0}, "gw2": {0.0, 5.0}, "gw3": set()}
+    summary = schedule_summary(polls, 3, window_end=14.0, interval=5.0)
+    assert summary["gateways_without_poll"] == 1
+    assert summary["intervals"] == 4  # 3 gaps + gw2's open gap of 9 s (late)
+    assert summary["interval_p99_s"] == pytest.approx(8.88)
+    assert summary["on_schedule"] is False
+
+
+def test_schedule_on_time() -> None:
+    polls = {"gw1": {0.0, 5.1, 10.0}, "gw2": {1.0, 6.0, 11.2}}
+    summary = schedule_summary(polls, 2, window_end=12.0, interval=5.0)
+    assert summary["on_schedule"] is True
+    assert summary["interval_median_s"] == pytest.approx(5.05)  # of 5.1, 4.9, 5.0, 5.2
+
+
+def test_largest_on_schedule_stops_at_first_miss() -> None:
+    runs = [
+        {"gateways": 10, "on_schedule": True},
+        {"gateways": 1, "on_schedule": True},
+        {"gateways": 100, "on_schedule": False},
+        {"gateways": 500, "on_schedule": True},
+    ]
+    assert largest_on_schedule(runs) == 10
+
+
+def _cell(rps: float, p99: float) -> dict[str, Any]:
+    return {"median": {"requests_per_s": rps, "p50_ms": 1.0, "p99_ms": p99, "cpu_percent": 90}}
+
+
+def test_throughput_row_compares_with_floor_and_peer() -> None:
+    results = {
+        "http": {
+            "targets": {
+                "ours": {"/aggregates c16": _cell(9000.0, 3.0)},
+                "floor": {"/aggregates c16": _cell(10000.0, 2.0)},
+                "peer": {"/aggregates c16": _cell(500.0, 40.0)},
+            }
+        }
+    }
+    row = targets.throughput_row(results, "/aggregates", (16,))
+    assert row.result == targets.PASS  # 0.9 x floor, 18 x peer
+    assert "0.90x floor" in row.measured and "18.00x peer" in row.measured
+    results["http"]["targets"]["peer"]["/aggregates c16"] = _cell(1000.0, 40.0)
+    assert targets.throughput_row(results, "/aggregates", (16,)).result == targets.FAIL
+
+
+def test_p99_row_against_floor() -> None:
+    paths = ("/csv",)
+    results = {
+        "http": {
+            "targets": {"ours": {"/csv c64": _cell(1.0, 31.0)}, "floor": {"/csv c64": _cell(1, 10)}}
+        }
+    }
+    assert targets.p99_row(results, paths).result == targets.FAIL
+    results["http"]["targets"]["ours"]["/csv c64"] = _cell(1.0, 29.0)
+    assert targets.p99_row(results, paths).result == targets.PASS
+
+
+def test_evaluate_without_measurements_says_na() -> None:
+    rows = targets.evaluate({})
+    assert len(rows) == 11
+    assert {r.result for r in rows} == {targets.NA}
+
+
+@pytest.mark.parametrize(
+    ("run", "ok"),
+    [
+        (
+            {
+                "clients": 5000,
+                "connected": 5000,
+                "delay_ms_data_p99": 80.0,
+                "bytes_per_client_per_s": 2000.0,
+                "errors": {},
+            },
+            True,
+        ),
+        (
+            {
+                "clients": 5000,
+                "connected": 4990,
+                "delay_ms_data_p99": 80.0,
+                "bytes_per_client_per_s": 2000.0,
+                "errors": {},
+            },
+            False,
+        ),
+        (
+            {
+                "clients": 5000,
+                "connected": 5000,
+                "delay_ms_data_p99": 120.0,
+                "bytes_per_client_per_s": 2000.0,
+                "errors": {},
+            },
+            False,
+        ),
+        (
+            {
+                "clients": 5000,
+                "connected": 5000,
+                "delay_ms_data_p99": 80.0,
+                "bytes_per_client_per_s": 2500.0,
+                "errors": {},
+            },
+            False,
+        ),
+    ],
+)
+def test_ws_ok(run: dict[str, Any], ok: bool) -> None:
+    assert targets.ws_ok(run) is ok
+
+
+def test_markdown_table_pads_columns() -> None:
+    text = markdown_table(("A", "Long header"), [("x", "1"), ("yyyy", "22")])
+    assert text.splitlines() == [
+        "| A    | Long header |",
+        "|------|-------------|",
+        "| x    | 1           |",
+        "| yyyy | 22          |",
+    ]
+
+
+def test_parse_ready_reads_simulator_banner() -> None:
+    banner = (
+        "Simulating 1 gateway(s); Ctrl-C to stop.\n"
+        "Admin API: http://127.0.0.1:4000\n"
+        "Admin token: tok\n\n# Environment:\n"
+        'PW_GATEWAYS=\'[{"id":"gw1","host":"127.0.0.1:4001","gw_pwd":"ABCDEFGHIJ"}]\'\n'
+    )
+    url, token, gateways = parse_ready(banner)
+    assert (url, token) == ("http://127.0.0.1:4000", "tok")
+    assert [(g.id, g.host, g.gw_pwd) for g in gateways] == [("gw1", "127.0.0.1:4001", "ABCDEFGHIJ")]
+    with pytest.raises(ValueError):
+        parse_ready(banner.split("PW_GATEWAYS")[0])
+
+
+@pytest.mark.parametrize(
+    ("only", "peer", "expected"),
+    [
+        ("http", False, {"http"}),
+        ("scale,ws", True, {"scale", "ws", "peer"}),
+        (None, False, {"http", "floor", "gateway-load", "scale", "footprint", "ws"}),
+    ],
+)
+def test_parse_parts(only: str | None, peer: bool, expected: set[str]) -> None:
+    assert parse_parts(only, peer) == expected
+
+
+def test_parse_parts_rejects_unknown() -> None:
+    with pytest.raises(ValueError, match="nope"):
+        parse_parts("http,nope", False)
