@@ -22,6 +22,10 @@ class GatewayUnreachable(GatewayError):
     """Network failure, timeout or a gateway answering 5xx/429: mark stale, back off."""
 
 
+class GatewayBusy(GatewayUnreachable):
+    """The gateway asked us to slow down (HTTP 429 or 503): back off exponentially."""
+
+
 class AuthFailed(GatewayError):
     """The gateway refused our credentials (after one re-login)."""
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from pypowerwall_server.errors import AuthFailed, GatewayError, GatewayUnreachable
+from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway import tedapi_economy
 from pypowerwall_server.gateway.calls import invoke, parse_call
 from pypowerwall_server.gateway.tls import honor_session_verify
@@ -27,11 +27,14 @@ from pypowerwall_server.settings import GatewayConfig
 log = logging.getLogger(__name__)
 LIBRARY_LOGGER = "pypowerwall"
 _AUTH_HINTS = ("invalid powerwall login", "check password", "401", "unauthorized")
+_BUSY_HINTS = ("429", "503", "rate limit", "service unavailable", "cooldown")
 _NETWORK_HINTS = ("timeout", "timed out", "unable to connect", "connection", "max retries")
 
 
-def _network_failure(messages: Sequence[str]) -> bool:
-    return any(hint in message.lower() for message in messages for hint in _NETWORK_HINTS)
+def _gateway_failure(messages: Sequence[str]) -> bool:
+    """The library's messages say the gateway itself failed (not just one missing value)."""
+    hints = _NETWORK_HINTS + _BUSY_HINTS
+    return any(hint in message.lower() for message in messages for hint in hints)
 
 
 class _RecordCollector(logging.Handler):
@@ -104,7 +107,8 @@ class PypowerwallAdapter:
 
     def fetch(self, calls: Sequence[str]) -> dict[str, Any]:
         """Make each call once; a call that raises gives None. Raises GatewayUnreachable
-        (or AuthFailed) when nothing at all came back, so the poller can mark the outage."""
+        (GatewayBusy, AuthFailed) when the first call (the probe) or the gateway failed, so
+        the poller can mark the outage."""
         if self._pw is None or self._pw.client is None:
             self.connect()
         results: dict[str, Any] = {}
@@ -117,11 +121,15 @@ class PypowerwallAdapter:
                 except Exception as exc:  # library bugs must not kill the poller
                     log.debug("call %s raised %s", name, type(exc).__name__)
                     results[name] = None
-                if results[name] is None and _network_failure(collector.messages[seen:]):
-                    # The gateway is unreachable: the remaining calls would each wait out
-                    # their own timeout and hold this gateway's worker for minutes.
+                probe_failed = name == calls[0] and results[name] is None
+                if probe_failed or (
+                    results[name] is None and _gateway_failure(collector.messages[seen:])
+                ):
+                    # The first call (meter aggregates) is the poll's probe: without it the
+                    # snapshot is useless, and after a gateway failure the remaining calls
+                    # would each wait out their own timeout, holding this gateway's worker.
                     self._reset_library_backoff()
-                    raise self._classify(collector.messages)
+                    raise self._classify(collector.messages or ["no meter data from gateway"])
         if calls and all(value is None for value in results.values()):
             self._reset_library_backoff()
             raise self._classify(collector.messages or ["no data from gateway"])
@@ -170,8 +178,11 @@ class PypowerwallAdapter:
 
     def _classify(self, messages: Sequence[str]) -> GatewayError:
         text = self._scrub("; ".join(dict.fromkeys(messages)))[:500]
-        if any(hint in text.lower() for hint in _AUTH_HINTS):
+        lowered = text.lower()
+        if any(hint in lowered for hint in _AUTH_HINTS):
             return AuthFailed(text)
+        if any(hint in lowered for hint in _BUSY_HINTS):
+            return GatewayBusy(text)
         return GatewayUnreachable(text)
 
     def _scrub(self, text: str) -> str:

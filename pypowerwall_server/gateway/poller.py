@@ -19,13 +19,14 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pypowerwall_server.errors import GatewayError, GatewayUnreachable
+from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.models import GatewayAttributes, Snapshot
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S = 60.0
+MAX_BUSY_BACKOFF_S = 60.0  # after 429/503: the gateway asked us to slow down
+MAX_AUTH_BACKOFF_S = 300.0  # repeated wrong-password logins can lock the account out
 SLOW_TIER_INTERVAL_S = 300.0
 
 
@@ -106,18 +107,19 @@ class Poller:
         try:
             results = await asyncio.wait_for(asyncio.wrap_future(future), self._poll_timeout)
         except TimeoutError:
-            self._on_failure(started, GatewayUnreachable("gateway did not answer in time"))
+            error: GatewayError = GatewayUnreachable("gateway did not answer in time")
         except GatewayError as exc:
-            self._on_failure(started, exc)
+            error = exc
         except Exception as exc:  # a bug must not end polling; log it once per occurrence
             log.exception("gateway %s: unexpected poll error", self.state.gateway_id)
-            self._on_failure(started, GatewayUnreachable(f"internal error: {type(exc).__name__}"))
+            error = GatewayUnreachable(f"internal error: {type(exc).__name__}")
         else:
             if include_slow:
                 self._slow_due_at = started + self._plan.slow_interval
             self._on_success(started, results)
             return self.state.interval
-        return self._backoff()
+        self._on_failure(started, error)
+        return self._retry_delay(error)
 
     def _fetch(self, calls: Sequence[str]) -> dict[str, Any]:
         """Runs in a worker thread."""
@@ -163,11 +165,21 @@ class Poller:
             )
         )
 
-    def _backoff(self) -> float:
-        """First failure: retry at the next interval; then exponential with ±20 % jitter."""
-        failures = self.state.consecutive_failures
-        base: float = self.state.interval * 2.0 ** max(0, failures - 1)
-        return min(base, max(MAX_BACKOFF_S, self.state.interval)) * random.uniform(0.8, 1.2)
+    def _retry_delay(self, error: GatewayError) -> float:
+        """Busy (429/503) and auth failures back off exponentially with ±20 % jitter. An
+        unreachable gateway is retried every interval: the adapter stops a poll at the first
+        network failure, so a retry costs one request (no more than a healthy poll), and
+        recovery shows within one interval of the gateway coming back."""
+        interval = self.state.interval
+        if isinstance(error, GatewayBusy):
+            cap = MAX_BUSY_BACKOFF_S
+        elif isinstance(error, AuthFailed):
+            cap = MAX_AUTH_BACKOFF_S
+        else:
+            return interval * random.uniform(0.9, 1.1)
+        exponent = max(0, self.state.consecutive_failures - 1)
+        base: float = min(interval * 2.0**exponent, max(cap, interval))
+        return base * random.uniform(0.8, 1.2)
 
     def _set(self, state: GatewayState) -> None:
         self.state = state

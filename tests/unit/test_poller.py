@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pypowerwall_server.errors import GatewayUnreachable
+import pytest
+
+from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayUnreachable
 from pypowerwall_server.gateway.poller import GatewayState, Poller, PollPlan
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import GatewayAttributes
@@ -104,16 +106,19 @@ async def test_hung_call_is_not_stacked_and_times_out() -> None:
     adapter.release.set()
 
 
-async def test_backoff_grows_with_consecutive_failures() -> None:
+@pytest.mark.parametrize(
+    ("error", "bounds"),
+    [
+        (GatewayBusy("429"), [(0.8, 1.2), (1.6, 2.4), (3.2, 4.8), (6.4, 9.6), (48, 72)]),
+        (AuthFailed("401"), [(0.8, 1.2), (1.6, 2.4), (3.2, 4.8), (6.4, 9.6), (240, 360)]),
+        (GatewayUnreachable("timeout"), [(0.9, 1.1)] * 5),
+    ],
+)
+def test_retry_delay_by_error_kind(error, bounds) -> None:
     poller, _adapter, _ = make(interval=1.0)
-    delays = []
-    for failures in (1, 2, 3, 4, 10):
+    for failures, (low, high) in zip((1, 2, 3, 4, 20), bounds, strict=True):
         poller.state = GatewayState("gw", "gw", "local", 1.0, consecutive_failures=failures)
-        delays.append(poller._backoff())
-    assert 0.8 <= delays[0] <= 1.2
-    assert 1.6 <= delays[1] <= 2.4
-    assert 3.2 <= delays[2] <= 4.8
-    assert delays[4] <= 60 * 1.2  # capped
+        assert low <= poller._retry_delay(error) <= high, (failures, error)
 
 
 async def test_thread_count_bounded_after_many_fault_cycles() -> None:
