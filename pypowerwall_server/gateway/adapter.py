@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -69,6 +70,7 @@ class PypowerwallAdapter:
         self._config = config
         self._cache_expire = cache_expire
         self._pw: Any = None
+        self._scratch = tempfile.mkdtemp(prefix="pypowerwall-server-")  # mode 0700
         self._secrets = tuple(
             secret.get_secret_value()
             for secret in (config.gw_pwd, config.password)
@@ -151,6 +153,7 @@ class PypowerwallAdapter:
             except Exception:  # closing a dead session may fail; nothing to recover
                 log.debug("close_session failed", exc_info=True)
         self._pw = None
+        shutil.rmtree(self._scratch, ignore_errors=True)
 
     # --- internals ----------------------------------------------------------------------
     def _construct(self) -> Any:
@@ -168,7 +171,7 @@ class PypowerwallAdapter:
             cloudmode=cfg.mode == "cloud" or cfg.mode == "fleetapi",
             siteid=cfg.siteid,
             authpath=cfg.authpath or "",
-            cachefile=_auth_cache_file(cfg.id, cfg.authpath),
+            cachefile=_auth_cache_file(cfg.id, cfg.authpath, self._scratch),
             fleetapi=cfg.mode == "fleetapi",
             auto_select=False,
             retry_modes=False,
@@ -216,11 +219,10 @@ def _api_version(pw: Any) -> str | None:
     return str(getattr(version, "value", version))
 
 
-def _auth_cache_file(gateway_id: str, authpath: str | None) -> str:
-    """pypowerwall stores the login cookie in a file; keep it out of the working directory."""
-    directory = authpath or os.path.join(tempfile.gettempdir(), f"pypowerwall-server-{os.getuid()}")
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    return os.path.join(directory, f".powerwall-{gateway_id}")
+def _auth_cache_file(gateway_id: str, authpath: str | None, scratch: str) -> str:
+    """pypowerwall stores the login cookie in a file; keep it out of the working directory
+    and private to this process (a shared file let two servers swap sessions)."""
+    return os.path.join(authpath or scratch, f".powerwall-{gateway_id}")
 
 
 def library_version() -> str:

@@ -1,0 +1,106 @@
+"""The adapter's wiring for each mode (cloud and FleetAPI cannot be reached from here, so
+their wiring is checked at this boundary), error classification and secret scrubbing."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pypowerwall
+import pytest
+from pydantic import SecretStr
+
+from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayUnreachable
+from pypowerwall_server.gateway.adapter import PypowerwallAdapter
+from pypowerwall_server.settings import GatewayConfig
+
+
+class RecordingPowerwall:
+    """Stands in for pypowerwall.Powerwall: records how the adapter constructs it."""
+
+    instances: list[RecordingPowerwall] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        self.client = object()
+        self.tedapi = False
+        self.mode = "cloud" if kwargs["cloudmode"] else "local"
+        RecordingPowerwall.instances.append(self)
+
+    def level(self) -> float:
+        return 50.0
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> list[RecordingPowerwall]:
+    RecordingPowerwall.instances = []
+    monkeypatch.setattr(pypowerwall, "Powerwall", RecordingPowerwall)
+    return RecordingPowerwall.instances
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            GatewayConfig(id="t", host="127.0.0.1:1", gw_pwd=SecretStr("GWPW")),
+            {"gw_pwd": "GWPW", "password": "", "cloudmode": False, "fleetapi": False},
+        ),
+        (
+            GatewayConfig(id="l", host="127.0.0.1:1", password=SecretStr("pw"), email="a@b.c"),
+            {"gw_pwd": None, "password": "pw", "cloudmode": False, "email": "a@b.c"},
+        ),
+        (
+            GatewayConfig(id="c", email="a@b.c", cloud_mode=True, authpath="/tmp", siteid=7),
+            {"cloudmode": True, "fleetapi": False, "siteid": 7, "authpath": "/tmp"},
+        ),
+        (
+            GatewayConfig(id="f", fleetapi=True, authpath="/tmp"),
+            {"cloudmode": True, "fleetapi": True, "authpath": "/tmp"},
+        ),
+    ],
+)
+def test_mode_wiring(recorded, config: GatewayConfig, expected: dict[str, Any]) -> None:
+    adapter = PypowerwallAdapter(config, cache_expire=4.0)
+    attributes = adapter.connect()
+    kwargs = recorded[0].kwargs
+    assert kwargs["failover"] is False and kwargs["auto_select"] is False
+    assert kwargs["retry_modes"] is False and kwargs["pwcacheexpire"] == 4.0
+    for key, value in expected.items():
+        assert kwargs[key] == value, key
+    assert attributes.mode == config.mode
+    assert adapter.fetch(["level()"]) == {"level()": 50.0}
+    adapter.close()
+
+
+@pytest.mark.parametrize(
+    ("messages", "error"),
+    [
+        (["Invalid Powerwall Login - check password for h"], AuthFailed),
+        (["429 Rate limited by Powerwall API at h"], GatewayBusy),
+        (["503 Service Unavailable at h"], GatewayBusy),
+        (["Unable to connect to Powerwall at h"], GatewayUnreachable),
+        ([], GatewayUnreachable),
+    ],
+)
+def test_classification(messages: list[str], error: type) -> None:
+    config = GatewayConfig(id="t", host="127.0.0.1:1", gw_pwd=SecretStr("GWPW"))
+    assert type(PypowerwallAdapter(config, 4.0)._classify(messages)) is error
+
+
+def test_secrets_are_scrubbed_from_errors() -> None:
+    config = GatewayConfig(
+        id="t", host="127.0.0.1:1", password=SecretStr("hunter22"), gw_pwd=SecretStr("QWERTYUIOP")
+    )
+    error = PypowerwallAdapter(config, 4.0)._classify(["login hunter22 failed for QWERTYUIOP"])
+    assert "hunter22" not in error.message and "QWERTYUIOP" not in error.message
+
+
+def test_probe_failure_raises_with_the_library_reason(recorded, monkeypatch) -> None:
+    def failing_level(self: RecordingPowerwall) -> None:
+        logging.getLogger("pypowerwall.local").error("503 Service Unavailable at h")
+        return None
+
+    monkeypatch.setattr(RecordingPowerwall, "level", failing_level)
+    adapter = PypowerwallAdapter(GatewayConfig(id="t", host="h", gw_pwd=SecretStr("X")), 4.0)
+    with pytest.raises(GatewayBusy, match="503"):
+        adapter.fetch(["level()", "level()"])
