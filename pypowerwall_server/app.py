@@ -130,9 +130,6 @@ def run_server(settings: Settings) -> None:
     """Serve until interrupted (the CLI's default action)."""
     import uvicorn
 
-    from pypowerwall_server.gateway.adapter import configure_library_logging
-
-    configure_library_logging(settings.server.debug)
     uvicorn.run(
         create_app(settings),
         host=settings.server.bind_address,
@@ -141,5 +138,6 @@ def run_server(settings: Settings) -> None:
         http="httptools",
         log_level="debug" if settings.server.debug else "info",
         access_log=settings.server.debug,
+        log_config=None,  # uvicorn's records go through our handlers (and secret scrubber)
         lifespan="on",
     )

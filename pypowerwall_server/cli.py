@@ -7,7 +7,6 @@ problem on stderr, never a traceback.
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -51,8 +50,9 @@ def _run(settings: Settings, check_only: bool) -> int:
     if check_only:
         print(describe(settings))
         return 0
-    level = logging.DEBUG if settings.server.debug else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pypowerwall_server.logs import configure_logging
+
+    configure_logging(settings)
     if settings.demo:
         from pypowerwall_server.demo import run_demo
 
