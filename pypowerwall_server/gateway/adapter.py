@@ -16,11 +16,12 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway import tedapi_economy
-from pypowerwall_server.gateway.calls import invoke, parse_call
+from pypowerwall_server.gateway.calls import ParsedCall, invoke, parse_call
 from pypowerwall_server.gateway.tls import honor_session_verify
 from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig
@@ -119,7 +120,7 @@ class PypowerwallAdapter:
             for name in calls:
                 seen = len(collector.messages)
                 try:
-                    results[name] = invoke(self._pw, parse_call(name))
+                    results[name] = invoke(self._pw, _parsed(name))
                 except Exception as exc:  # library bugs must not kill the poller
                     log.debug("call %s raised %s", name, type(exc).__name__)
                     results[name] = None
@@ -206,6 +207,13 @@ class PypowerwallAdapter:
             cache = getattr(holder, "pwcache", None)
             if isinstance(cache, dict):
                 cache.clear()
+
+
+def _parsed(name: str) -> ParsedCall:
+    call = parse_call(name)
+    if name in tedapi_economy.FORCED_CALLS:
+        return replace(call, kwargs=(*call.kwargs, ("force", True)))
+    return call
 
 
 def _secret(value: Any) -> str:

@@ -21,6 +21,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+# The raw basic-status read (legacy /tedapi/status, slow tier) must show the basic query's
+# own answer, not the seeded superset: it bypasses the cache (one request per slow tick).
+FORCED_CALLS = frozenset({"tedapi.get_status()"})
 CONFIG_EXPIRE_S = 300.0
 ENERGY_EXPIRE_S = 60.0
 _NATIVE_KEY = "native_meters_aggregates"
