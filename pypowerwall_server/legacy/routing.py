@@ -112,6 +112,8 @@ def resolve(path_and_query: str) -> Route | None:
     path = path_and_query
     if path == "/api/meters/aggregates":
         return Route("/aggregates", EXACT["/aggregates"])
+    if path == "/battery":  # not a proxy route; users ask for it: the battery meter section
+        return _pw_route("battery")
     if path in EXACT:
         return Route(path, EXACT[path])
     return _prefix_route(path)

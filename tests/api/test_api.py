@@ -116,3 +116,46 @@ def test_openapi_documents_the_routes(app_with) -> None:
     ):
         assert route in paths, route
     assert client.get("/docs").status_code == 200
+
+
+LEGACY_FAMILIES = [
+    "/aggregates",
+    "/api/meters/aggregates",
+    "/csv",
+    "/csv/v2?headers",
+    "/soe",
+    "/api/system_status/soe",
+    "/vitals",
+    "/strings",
+    "/temps/pw",
+    "/alerts/pw",
+    "/freq",
+    "/pod",
+    "/json",
+    "/battery",
+    "/fans/pw",
+    "/version",
+    "/api/status",
+    "/api/system_status",
+    "/pw/level",
+    "/pw/power",
+    "/tedapi/config",
+]
+
+
+@pytest.mark.parametrize("path", LEGACY_FAMILIES)
+def test_every_legacy_family_is_503_without_data_and_when_stale(app_with, path: str) -> None:
+    adapter = FakeAdapter(contract_calls("tedapi"), tedapi=True)
+    adapter.fail = True
+    client, _ = app_with({"default": adapter}, interval=0.05)
+    for prefix in ("", "/gw/default"):
+        response = client.get(prefix + path)
+        assert response.status_code == 503, (prefix, path, response.text)
+        assert response.headers["retry-after"]
+    adapter.fail = False
+    wait_for(lambda: client.get(path).status_code == 200)
+    adapter.fail = True  # the last good snapshot ages past 3 intervals
+    wait_for(lambda: client.get(path).status_code == 503)
+    body = client.get(path)
+    assert "stale" in body.text
+    assert "0.00" not in body.text and "null" not in body.text
