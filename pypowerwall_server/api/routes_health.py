@@ -7,11 +7,12 @@ import resource
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
 from pypowerwall_server.api import schemas
 from pypowerwall_server.api.answer import json_answer
+from pypowerwall_server.api.help_page import render_help
 from pypowerwall_server.api.runtime import Runtime, RuntimeDep
 from pypowerwall_server.gateway.adapter import library_version
 
@@ -58,6 +59,12 @@ def stats(rt: RuntimeDep) -> Response:
     """The legacy proxy's /stats keys, then ours (per-route and per-gateway counts). No
     secrets: the config section says only whether each secret is set."""
     return json_answer(stats_body(rt)).to_response()
+
+
+@router.get("/help", response_class=HTMLResponse, tags=["legacy"])
+def help_page(rt: RuntimeDep) -> HTMLResponse:
+    """The legacy proxy's status page: /stats as an HTML table, refreshed every 5 s."""
+    return HTMLResponse(render_help(stats_body(rt)))
 
 
 def stats_body(rt: Runtime) -> dict[str, Any]:

@@ -159,3 +159,15 @@ def test_every_legacy_family_is_503_without_data_and_when_stale(app_with, path: 
     body = client.get(path)
     assert "stale" in body.text
     assert "0.00" not in body.text and "null" not in body.text
+
+
+def test_help_page_escapes_everything(app_with) -> None:
+    calls = contract_calls("local")
+    calls["site_name()"] = "<script>alert(1)</script>"
+    client, _ = app_with({"default": FakeAdapter(calls)})
+    wait_for(lambda: healthy(client))
+    page = client.get("/help")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "http-equiv='refresh'" in page.text
