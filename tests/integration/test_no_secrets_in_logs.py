@@ -3,6 +3,7 @@ gateway that refuses the password (the case where libraries like to print creden
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -64,10 +65,8 @@ def test_no_secret_in_log_or_responses_of_a_debug_run() -> None:
             deadline = time.monotonic() + 8
             while time.monotonic() < deadline:
                 for path in ("/stats", "/api/gateways", "/health", "/aggregates"):
-                    try:
+                    with contextlib.suppress(httpx.TransportError):
                         bodies.append(httpx.get(f"http://127.0.0.1:{port}{path}").text)
-                    except httpx.TransportError:
-                        pass
                 time.sleep(0.3)
         finally:
             proc.terminate()
