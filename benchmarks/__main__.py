@@ -27,9 +27,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("--only", default=None, help=f"comma-separated parts: {','.join(ALL_PARTS)}")
     add("--duration", type=int, default=None, metavar="S", help="seconds per HTTP cell")
     add("--rounds", type=int, default=None, help="interleaved HTTP rounds (default 3, quick 1)")
+    add("--scale-k", type=_int_list, default=None, metavar="K,K", help="gateway counts for scale")
     add("--out", type=Path, default=Path("bench-results"), help="JSON results folder")
     add("--work", type=Path, default=None, help="work folder (default OUT/work)")
     return parser
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    values = tuple(int(part) for part in text.split(",") if part.strip())
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("expected positive integers, e.g. 1,10,100")
+    return values
 
 
 def parse_parts(only: str | None, with_peer: bool) -> frozenset[str]:
@@ -57,7 +65,7 @@ def make_options(args: argparse.Namespace) -> Options:
         parts=parse_parts(args.only, args.peer),
         http=plan,
         idle_seconds=10.0 if quick else 60.0,
-        scale_ks=(500,) if quick else (1, 10, 100, 500),
+        scale_ks=args.scale_k or ((100,) if quick else (1, 10, 100, 500)),
         scale_observe_seconds=12.0 if quick else 30.0,
         ws_clients=(1_000,) if quick else WS_CLIENTS,
         ws_seconds=8.0 if quick else 30.0,
@@ -104,6 +112,7 @@ def main(argv: list[str]) -> int:
             "scale_observe_seconds": options.scale_observe_seconds,
         },
     }
+    path = report.write_json(args.out, results, [])  # first, so a report bug loses nothing
     rows = targets.evaluate(results)
     print()
     print(report.full_report(results, rows))

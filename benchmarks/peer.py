@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.procs import Child, Children
@@ -36,14 +37,24 @@ def installed_version(venv: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def ensure_peer(work: Path) -> Path:
+def ensure_peer(work: Path, say: Callable[[str], None]) -> Path:
     """The peer's virtualenv, created and installed on first use (then reused)."""
     venv = work / "peer-venv"
     if installed_version(venv) == PEER_VERSION:
         return venv
+    log_path = work / "logs" / "peer-install.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    say(f"installing {PEER_PACKAGE}=={PEER_VERSION} into {venv} (log: {log_path})")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, f"{PEER_PACKAGE}=={PEER_VERSION}"], check=True, timeout=600)
+    with log_path.open("wb") as log:
+        subprocess.run(
+            [*pip, f"{PEER_PACKAGE}=={PEER_VERSION}"],
+            check=True,
+            timeout=600,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     return venv
 
 

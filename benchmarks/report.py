@@ -75,6 +75,7 @@ def scale_table(scale: dict[str, Any]) -> str:
     rows = [
         (
             str(r["gateways"]),
+            _num(r.get("first_polls_s"), 1),
             _num(r["interval_median_s"], 2),
             _num(r["interval_p99_s"], 2),
             str(r["gateways_without_poll"]),
@@ -88,6 +89,7 @@ def scale_table(scale: dict[str, Any]) -> str:
     ]
     header = (
         "K",
+        "all polled after s",
         "interval median s",
         "interval p99 s",
         "never polled",

@@ -60,7 +60,7 @@ def _main_phases(
     children: Children, options: Options, results: dict[str, Any], say: Callable[[str], None]
 ) -> None:
     with_peer = "peer" in options.parts
-    venv = peer.ensure_peer(options.work) if with_peer else None
+    venv = peer.ensure_peer(options.work, say) if with_peer else None
     sim = start_simulator(children, 2 if with_peer else 1)
     say(f"simulator up: {len(sim.gateways)} gateway(s), admin {sim.admin_url}")
     ours = _start_ours(children, options, sim)
@@ -123,9 +123,7 @@ def _idle_phase(
     say(f"idle phase: {options.idle_seconds:g} s without clients")
     idle_from = {name: sample(s.child.pid) for name, s in running.items()}
     gateway_of = {name: s.gateway_id for name, s in running.items()}
-    results["gateway_load"] = {
-        "idle": gateway_load.idle_load(sim, gateway_of, options.idle_seconds)
-    }
+    results["gateway_load"]["idle"] = gateway_load.idle_load(sim, gateway_of, options.idle_seconds)
     results["footprint"] = {
         name: footprint.idle_footprint(s.child, idle_from[name]) for name, s in running.items()
     }

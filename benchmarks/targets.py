@@ -162,12 +162,16 @@ def scale_row(results: dict[str, Any]) -> Row:
         f"K={r['gateways']} p99 {_fmt_num(r['interval_p99_s'], ' s', 2)}" for r in scale["runs"]
     )
     largest = int(scale["largest_on_schedule"])
+    measured_up_to = max(int(r["gateways"]) for r in scale["runs"])
+    result = PASS if largest >= SCALE_GOAL else FAIL
+    if largest == measured_up_to < SCALE_GOAL:
+        result = NA  # every K measured kept up, but the goal's K was not measured (quick mode)
     return Row(
         "gateways on schedule, 100 ms latency",
         f"{largest} ({runs})",
         "upstream falls behind near 60",
         f">= {SCALE_GOAL} (p99 interval <= 1.5 x {scale['interval_s']:g} s)",
-        PASS if largest >= SCALE_GOAL else FAIL,
+        result,
     )
 
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the repo, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import stats, targets  # noqa: E402
+from benchmarks import report, stats, targets  # noqa: E402
 from benchmarks.__main__ import parse_parts  # noqa: E402
 from benchmarks.report import markdown_table  # noqa: E402
 from benchmarks.scale import largest_on_schedule, schedule_summary  # noqa: E402
@@ -288,3 +288,54 @@ def test_parse_parts(only: str | None, peer: bool, expected: set[str]) -> None:
 def test_parse_parts_rejects_unknown() -> None:
     with pytest.raises(ValueError, match="nope"):
         parse_parts("http,nope", False)
+
+
+def _load(total: float, seconds: float) -> dict[str, Any]:
+    return {"seconds": seconds, "per_minute": {"/tedapi/v1": total}, "total_per_minute": total}
+
+
+def test_evaluate_and_report_a_whole_results_dict() -> None:
+    """The keys the suite writes are the keys targets and report read."""
+    results: dict[str, Any] = {
+        "meta": {
+            "command": "python -m benchmarks --quick",
+            "mode": "quick",
+            "machine": {"date_utc": "2026-11-24 02:00 UTC", "cpus": 2, "cpu_model": "x"},
+        },
+        "start_to_first_data_s": {"ours": 0.5, "peer": 0.7},
+        "gateway_load": {
+            "interval_s": 5.0,
+            "idle": {"ours": _load(12.0, 60.0), "peer": _load(30.0, 60.0)},
+            "client_load": {"ours": _load(12.0, 400.0), "peer": _load(41.0, 400.0)},
+        },
+        "footprint": {"ours": {"rss_mib": 60.0, "idle_seconds": 60.0}},
+        "http": {"targets": {"ours": {"/aggregates c16": {**_cell(9e3, 2.0), "errors": 0}}}},
+        "scale": {
+            "interval_s": 5.0,
+            "largest_on_schedule": 500,
+            "runs": [
+                {
+                    "gateways": 500,
+                    "first_polls_s": 60.0,
+                    "interval_median_s": 5.0,
+                    "interval_p99_s": 6.0,
+                    "gateways_without_poll": 0,
+                    "cpu_percent": 70.0,
+                    "rss_mib": 900.0,
+                    "threads": 70,
+                    "simulator_cpu_percent": 40.0,
+                    "on_schedule": True,
+                }
+            ],
+        },
+        "ws": {"implemented": False, "note": "not implemented"},
+    }
+    rows = {r.target: r.result for r in targets.evaluate(results)}
+    assert rows["gateway requests/min, TEDAPI, 5 s, idle"] == targets.PASS
+    assert rows["gateway requests/min under client load"] == targets.PASS
+    assert rows["gateways on schedule, 100 ms latency"] == targets.PASS
+    assert rows["RSS, 1 gateway, idle"] == targets.PASS
+    assert rows["start to first data"] == targets.PASS
+    assert rows["WebSocket clients"] == targets.NA
+    text = report.full_report(results, targets.evaluate(results))
+    assert "| 500 " in text and "python -m benchmarks --quick" in text
