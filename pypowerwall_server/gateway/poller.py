@@ -96,8 +96,11 @@ class Poller:
 
     async def _sleep(self, seconds: float) -> None:
         self._wakeup.clear()
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # races with completion, and the poller would then never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
+            async with asyncio.timeout(seconds):
+                await self._wakeup.wait()
 
     async def _poll_once(self, started: float) -> float:
         include_slow = started >= self._slow_due_at
@@ -105,7 +108,8 @@ class Poller:
         future = self._executor.submit(self._fetch, calls)
         self._in_flight = future
         try:
-            results = await asyncio.wait_for(asyncio.wrap_future(future), self._poll_timeout)
+            async with asyncio.timeout(self._poll_timeout):
+                results = await asyncio.wrap_future(future)
         except TimeoutError:
             error: GatewayError = GatewayUnreachable("gateway did not answer in time")
         except GatewayError as exc:
