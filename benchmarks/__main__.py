@@ -90,7 +90,9 @@ def main(argv: list[str]) -> int:
         except WrkMissing as exc:
             print(f"python -m benchmarks: {exc}", file=sys.stderr)
             return EXIT_NO_WRK
+    # SIGINT too: a shell may start us with SIGINT ignored (background jobs).
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     started = time.monotonic()
     mode = "quick" if args.quick else "full"
     print(f"benchmarks ({mode}): parts {', '.join(sorted(options.parts))}", flush=True)

@@ -15,6 +15,8 @@ if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the repo, not an ins
 
 from benchmarks import report, stats, targets  # noqa: E402
 from benchmarks.__main__ import parse_parts  # noqa: E402
+from benchmarks.http_bench import HttpTarget, rotated, summarize  # noqa: E402
+from benchmarks.procs import ProcSample, cpu_percent  # noqa: E402
 from benchmarks.report import markdown_table  # noqa: E402
 from benchmarks.scale import largest_on_schedule, schedule_summary  # noqa: E402
 from benchmarks.simproc import parse_ready  # noqa: E402
@@ -339,3 +341,42 @@ def test_evaluate_and_report_a_whole_results_dict() -> None:
     assert rows["WebSocket clients"] == targets.NA
     text = report.full_report(results, targets.evaluate(results))
     assert "| 500 " in text and "python -m benchmarks --quick" in text
+
+
+def test_rounds_rotate_the_order_of_servers() -> None:
+    servers = [HttpTarget(name, "", 0) for name in ("ours", "floor", "peer")]
+    orders = [[t.name for t in rotated(servers, r)] for r in range(3)]
+    assert orders == [
+        ["ours", "floor", "peer"],
+        ["floor", "peer", "ours"],
+        ["peer", "ours", "floor"],
+    ]
+
+
+def test_summarize_takes_medians_over_rounds() -> None:
+    rounds = [
+        {
+            "requests_per_s": r,
+            "p50_ms": 1.0,
+            "p99_ms": p,
+            "cpu_percent": 90.0,
+            "non_2xx": e,
+            "socket_errors": 0,
+        }
+        for r, p, e in ((100.0, 9.0, 0), (300.0, 3.0, 1), (200.0, 5.0, 0))
+    ]
+    cell = summarize({"/csv c16": rounds})["/csv c16"]
+    assert cell["median"]["requests_per_s"] == 200.0
+    assert cell["median"]["p99_ms"] == 5.0
+    assert cell["errors"] == 1
+    assert len(cell["rounds"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("cpu_before", "cpu_after", "wall", "expected"),
+    [(1.0, 1.5, 1.0, 50.0), (0.0, 3.0, 2.0, 150.0), (2.0, 2.0, 0.0, 0.0)],
+)
+def test_cpu_percent(cpu_before: float, cpu_after: float, wall: float, expected: float) -> None:
+    before = ProcSample(10.0, cpu_before, 0, 1)
+    after = ProcSample(10.0 + wall, cpu_after, 0, 1)
+    assert cpu_percent(before, after) == pytest.approx(expected)
