@@ -68,7 +68,7 @@ def make_options(args: argparse.Namespace) -> Options:
         scale_ks=args.scale_k or ((100,) if quick else (1, 10, 100, 500)),
         scale_observe_seconds=12.0 if quick else 30.0,
         ws_clients=(1_000,) if quick else WS_CLIENTS,
-        ws_seconds=8.0 if quick else 30.0,
+        ws_seconds=8.0 if quick else 20.0,
         work=(args.work or args.out / "work").resolve(),
     )
 

@@ -9,6 +9,7 @@ instead of inventing numbers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import subprocess
@@ -17,23 +18,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.procs import Children, cpu_percent, http_get, sample
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake, InvalidURI
+
+from benchmarks.procs import Children, cpu_percent, sample
 
 LOAD_CLIENT = Path(__file__).resolve().parent / "ws_load.py"
 CLIENT_COUNTS = (100, 1_000, 5_000)
 
 
+def ws_url(base_url: str) -> str:
+    return base_url.replace("http://", "ws://", 1) + "/ws/aggregate"
+
+
 def ws_available(base_url: str) -> bool:
-    """A plain GET on a WebSocket route is refused with a status other than 404."""
-    status, _ = http_get(base_url + "/ws/aggregate")
-    return LOAD_CLIENT.exists() and status not in (0, 404)
+    """Whether a WebSocket handshake on /ws/aggregate succeeds (a plain GET would fall
+    through to the legacy catch-all route and tell nothing)."""
+    return LOAD_CLIENT.exists() and asyncio.run(_handshake(ws_url(base_url)))
+
+
+async def _handshake(url: str) -> bool:
+    try:
+        async with connect(url, open_timeout=5.0, close_timeout=1.0):
+            return True
+    except (OSError, TimeoutError, InvalidHandshake, InvalidURI):
+        return False
 
 
 def run_clients(
     children: Children, base_url: str, pid: int, clients: int, seconds: float, out: Path
 ) -> dict[str, Any]:
-    url = base_url.replace("http://", "ws://") + "/ws/aggregate"
-    argv = [sys.executable, str(LOAD_CLIENT), "--url", url, "--clients", str(clients)]
+    argv = [sys.executable, str(LOAD_CLIENT), "--url", ws_url(base_url)]
+    argv += ["--clients", str(clients)]
     argv += ["--duration", str(seconds), "--json", str(out)]
     before = sample(pid)
     child = children.start(f"ws-{clients}", argv)
