@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.procs import Child, cpu_percent, sample
+from benchmarks.procs import Child, ProcSample, cpu_percent, sample
 
 MIB = 1024 * 1024
 
 
-def idle_footprint(child: Child, idle_from: Any) -> dict[str, Any]:
+def idle_footprint(child: Child, idle_from: ProcSample) -> dict[str, Any]:
     """RSS/threads now, and CPU % since `idle_from` (a ProcSample taken when idling began)."""
     now = sample(child.pid)
     return {

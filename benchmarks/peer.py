@@ -33,7 +33,10 @@ def installed_version(venv: Path) -> str | None:
     if not python.exists():
         return None
     code = f"from importlib.metadata import version; print(version({PEER_PACKAGE!r}))"
-    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=False)
+    # -I and cwd=venv: run from the repo, importlib.metadata would find OUR egg-info instead.
+    done = subprocess.run(
+        [str(python), "-I", "-c", code], capture_output=True, text=True, check=False, cwd=venv
+    )
     return done.stdout.strip() if done.returncode == 0 else None
 
 

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import sys
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -67,8 +68,6 @@ def wait_first_data(child: Child, base_url: str, timeout: float = START_TIMEOUT_
 
 def capture_answers(base_url: str, paths: list[str]) -> dict[str, dict[str, object]]:
     """Status, headers and body of each path, as the floor needs them."""
-    import urllib.request
-
     answers: dict[str, dict[str, object]] = {}
     for path in paths:
         with urllib.request.urlopen(base_url + path, timeout=10) as response:

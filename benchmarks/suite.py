@@ -45,10 +45,11 @@ class Server:
 def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     needs_main = bool(options.parts & (HTTP_PARTS | {"gateway-load", "footprint", "ws"}))
-    with Children(options.work / "logs") as children:
-        if needs_main:
+    if needs_main:
+        with Children(options.work / "logs") as children:  # all stopped before scale starts
             _main_phases(children, options, results, say)
-        if "scale" in options.parts:
+    if "scale" in options.parts:
+        with Children(options.work / "logs") as children:
             say(f"scale: K = {', '.join(map(str, options.scale_ks))}")
             results["scale"] = scale.run_scale(
                 children, options.work, options.scale_ks, options.scale_observe_seconds, say
@@ -70,12 +71,12 @@ def _main_phases(
     results["start_to_first_data_s"] = {name: s.first_data_s for name, s in started.items()}
     for name, s in started.items():
         say(f"{name}: first non-empty /aggregates {s.first_data_s:.2f} s after spawn")
-    servers_ = {name: s.server for name, s in started.items()}
+    running = {name: s.server for name, s in started.items()}
     results["gateway_load"] = {"interval_s": POLL_INTERVAL_S}
     if options.parts & {"gateway-load", "footprint"}:
-        _idle_phase(sim, servers_, options, results, say)
+        _idle_phase(sim, running, options, results, say)
     if options.parts & HTTP_PARTS:
-        _http_phase(children, sim, servers_, options, results, say)
+        _http_phase(children, sim, running, options, results, say)
     if "ws" in options.parts:
         say(f"ws: {', '.join(map(str, options.ws_clients))} clients, {options.ws_seconds:g} s each")
         server = ours.server
