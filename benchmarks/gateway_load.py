@@ -1,6 +1,7 @@
 """Part 4: HTTP requests per minute a simulated gateway receives from the server polling it,
-read from the simulator's request counters. Idle here; under client load the HTTP part
-counts each target's gateway requests during that target's own wrk cells."""
+read from the simulator's request counters. Idle here; under client load (suite.py) they
+are counted over the whole HTTP part, for each server and for a control instance of our
+server that polls its own gateway and never gets a client request."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def load_summary(counts: Mapping[str, int], seconds: float) -> dict[str, Any]:
     per_minute = stats.per_minute(counts, seconds)
     return {
         "seconds": seconds,
+        "counts": dict(counts),
+        "total": sum(counts.values()),
         "per_minute": per_minute,
         "total_per_minute": sum(per_minute.values()),
     }

@@ -15,9 +15,10 @@ from typing import Any
 
 from benchmarks import footprint, gateway_load, http_bench, peer, scale, servers, stats, ws
 from benchmarks.procs import Child, Children, free_port, sample
-from benchmarks.simproc import Simulator, start_simulator
+from benchmarks.simproc import SimGateway, Simulator, start_simulator
 
 POLL_INTERVAL_S = 5.0
+CONTROL = "control"  # our server polling its own gateway, never sent a client request
 HTTP_PARTS = {"http", "floor", "peer"}
 ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws")
 
@@ -62,16 +63,19 @@ def _main_phases(
 ) -> None:
     with_peer = "peer" in options.parts
     venv = peer.ensure_peer(options.work, say) if with_peer else None
-    sim = start_simulator(children, 2 if with_peer else 1)
+    # Gateways: ours, a control (our server with no clients, for "client load adds 0"), peer.
+    sim = start_simulator(children, 3 if with_peer else 2)
     say(f"simulator up: {len(sim.gateways)} gateway(s), admin {sim.admin_url}")
-    ours = _start_ours(children, options, sim)
+    control = _start_ours(children, options, sim.gateways[1], CONTROL)
+    ours = _start_ours(children, options, sim.gateways[0], "ours")
     started = {"ours": ours}
     if venv is not None:
-        started["peer"] = _start_peer(children, options, sim, venv)
+        started["peer"] = _start_peer(children, options, sim.gateways[2], venv)
     results["start_to_first_data_s"] = {name: s.first_data_s for name, s in started.items()}
     for name, s in started.items():
         say(f"{name}: first non-empty /aggregates {s.first_data_s:.2f} s after spawn")
     running = {name: s.server for name, s in started.items()}
+    running[CONTROL] = control.server
     results["gateway_load"] = {"interval_s": POLL_INTERVAL_S}
     if options.parts & {"gateway-load", "footprint"}:
         _idle_phase(sim, running, options, results, say)
@@ -97,17 +101,16 @@ class Started:
     first_data_s: float
 
 
-def _start_ours(children: Children, options: Options, sim: Simulator) -> Started:
+def _start_ours(children: Children, options: Options, gateway: SimGateway, name: str) -> Started:
     port = free_port()
-    child = servers.start_ours(children, options.work, sim.gateways[:1], port, POLL_INTERVAL_S)
+    child = servers.start_ours(children, options.work, [gateway], port, POLL_INTERVAL_S, name)
     base_url = f"http://127.0.0.1:{port}"
     first = servers.wait_first_data(child, base_url)
-    return Started(Server("ours", child, base_url, sim.gateways[0].id), first)
+    return Started(Server(name, child, base_url, gateway.id), first)
 
 
-def _start_peer(children: Children, options: Options, sim: Simulator, venv: Path) -> Started:
+def _start_peer(children: Children, options: Options, gateway: SimGateway, venv: Path) -> Started:
     port = free_port()
-    gateway = sim.gateways[1]
     child = peer.start_peer(children, venv, options.work, gateway, port, POLL_INTERVAL_S)
     base_url = f"http://127.0.0.1:{port}"
     first = servers.wait_first_data(child, base_url)
@@ -126,7 +129,9 @@ def _idle_phase(
     gateway_of = {name: s.gateway_id for name, s in running.items()}
     results["gateway_load"]["idle"] = gateway_load.idle_load(sim, gateway_of, options.idle_seconds)
     results["footprint"] = {
-        name: footprint.idle_footprint(s.child, idle_from[name]) for name, s in running.items()
+        name: footprint.idle_footprint(s.child, idle_from[name])
+        for name, s in running.items()
+        if name != CONTROL
     }
 
 
@@ -147,6 +152,7 @@ def _http_phase(
         targets.append(http_bench.HttpTarget("floor", f"http://127.0.0.1:{port}", floor.pid))
     if "peer" in running:
         targets.append(_http_target(running["peer"]))
+    # The control server gets no clients: same window, same schedule, the load our clients add.
     say(f"HTTP: {', '.join(t.name for t in targets)}; {options.http}")
     before, started = sim.counts(), time.monotonic()
     results["http"] = http_bench.run_http(targets, options.http, say)

@@ -112,16 +112,19 @@ def test_diff_counts_and_per_minute() -> None:
 
 
 @pytest.mark.parametrize(
-    ("idle", "window", "loaded", "ok"),
+    ("ours_total", "control_total", "added"),
     [
-        (12.0, 360.0, 12.1, True),  # within one poll over a long window
-        (12.0, 360.0, 14.0, False),  # client load added requests
-        (12.0, 16.0, 14.8, True),  # short window: one poll more is noise
-        (12.0, 16.0, 30.0, False),
+        (100, 100, False),
+        (102, 100, False),  # two polls' worth of phase shift (1 request per poll at 12/min)
+        (103, 100, True),
+        (90, 100, False),
     ],
 )
-def test_load_allowance(idle: float, window: float, loaded: float, ok: bool) -> None:
-    assert (loaded <= targets.load_allowance(idle, window, 5.0)) is ok
+def test_load_added_compares_with_the_control(
+    ours_total: int, control_total: int, added: bool
+) -> None:
+    ours, control = {"total": ours_total}, {"total": control_total}
+    assert targets.load_added(ours, control, idle_rpm=12.0, interval=5.0) is added
 
 
 @pytest.mark.parametrize(
@@ -292,8 +295,15 @@ def test_parse_parts_rejects_unknown() -> None:
         parse_parts("http,nope", False)
 
 
-def _load(total: float, seconds: float) -> dict[str, Any]:
-    return {"seconds": seconds, "per_minute": {"/tedapi/v1": total}, "total_per_minute": total}
+def _load(rpm: float, seconds: float) -> dict[str, Any]:
+    count = round(rpm * seconds / 60.0)
+    return {
+        "seconds": seconds,
+        "counts": {"/tedapi/v1": count},
+        "total": count,
+        "per_minute": {"/tedapi/v1": rpm},
+        "total_per_minute": rpm,
+    }
 
 
 def test_evaluate_and_report_a_whole_results_dict() -> None:
@@ -308,7 +318,11 @@ def test_evaluate_and_report_a_whole_results_dict() -> None:
         "gateway_load": {
             "interval_s": 5.0,
             "idle": {"ours": _load(12.0, 60.0), "peer": _load(30.0, 60.0)},
-            "client_load": {"ours": _load(12.0, 400.0), "peer": _load(41.0, 400.0)},
+            "client_load": {
+                "ours": _load(12.3, 400.0),
+                "control": _load(12.2, 400.0),
+                "peer": _load(41.0, 400.0),
+            },
         },
         "footprint": {"ours": {"rss_mib": 60.0, "idle_seconds": 60.0}},
         "http": {"targets": {"ours": {"/aggregates c16": {**_cell(9e3, 2.0), "errors": 0}}}},
