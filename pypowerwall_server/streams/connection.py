@@ -1,0 +1,77 @@
+"""One WebSocket connection, from handshake to close: checks, welcome, writer, reader.
+
+The stream sends frames (encoded once) to the client eagerly from its broadcast loop; the
+connection's task only waits until the client is finished, while a small reader task
+notices the client leaving at once, not at the next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from starlette.websockets import WebSocket
+
+from pypowerwall_server.errors import UnknownGateway
+from pypowerwall_server.streams.broadcaster import Stream
+from pypowerwall_server.streams.client import Client
+from pypowerwall_server.streams.messages import CloseCode
+from pypowerwall_server.streams.service import Streams
+
+log = logging.getLogger(__name__)
+
+
+async def serve(websocket: WebSocket, streams: Streams, pick: Callable[[], Stream]) -> None:
+    label = _label(websocket)
+    if not streams.origin_ok(websocket):
+        log.info("WebSocket %s refused: origin %r", label, websocket.headers.get("origin"))
+        # Before accept this becomes an HTTP 403 on the handshake.
+        await websocket.close(CloseCode.FORBIDDEN_ORIGIN, "origin not allowed")
+        return
+    await websocket.accept()
+    if not await streams.allowed(websocket):
+        await websocket.close(CloseCode.UNAUTHORIZED, "not authorized")
+        return
+    try:
+        stream = pick()
+    except UnknownGateway as exc:
+        await websocket.close(CloseCode.UNKNOWN_GATEWAY, exc.message)
+        return
+    config = streams.config
+    client = Client(websocket.send, label, config.max_pending, config.send_timeout)
+    await _run(websocket, streams, stream, client)
+
+
+async def _run(websocket: WebSocket, streams: Streams, stream: Stream, client: Client) -> None:
+    reader = asyncio.create_task(_read_until_gone(websocket, client), name="streams:reader")
+    streams.active.add(client.finished)
+    stream.join(client)
+    try:
+        await client.finished
+    finally:
+        stream.leave(client)
+        streams.active.discard(client.finished)
+        reader.cancel()
+        client.close(CloseCode.GOING_AWAY, "server shutting down")  # if cancelled meanwhile
+    log.debug(
+        "WebSocket %s left %s (code %s%s)",
+        client.label,
+        stream.source.gateway or stream.source.name,
+        client.close_code,
+        ", by the client" if client.peer_closed else "",
+    )
+
+
+async def _read_until_gone(websocket: WebSocket, client: Client) -> None:
+    """Discard what the client sends; tell the writer when the client disconnects."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            client.peer_gone(int(message.get("code") or 1005))
+            return
+
+
+def _label(websocket: WebSocket) -> str:
+    peer = websocket.client
+    return f"{peer.host}:{peer.port}" if peer else "?"

@@ -1,0 +1,128 @@
+"""The streams on a real uvicorn over loopback TCP: a client that stops reading is closed
+while the others keep receiving; server shutdown closes every client."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from pypowerwall_server.settings import ServerConfig, Settings
+from pypowerwall_server.streams import StreamConfig
+
+from .conftest import FakeAdapter, contract_calls, gateway, wait_for
+from .ws_app import streams_app
+
+BIG_VITALS = {"filler": "x" * 200_000}  # 200 KB per message: socket buffers fill quickly
+CONFIG = StreamConfig(
+    min_interval=0.05,
+    gather=0.0,
+    heartbeat_interval=0.5,
+    stale_check_interval=0.05,
+    max_pending=4,
+    send_timeout=0.5,
+)
+
+
+class Server:
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_ping_interval=None)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.served = threading.Event()  # serve() returned: shutdown complete
+        self.app = app
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        await self.server.serve(sockets=[self.sock])
+        self.served.set()
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        wait_for(lambda: self.server.started, timeout=10)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.served.wait(10)
+        self.thread.join(5)
+
+    def __exit__(self, *args: object) -> None:
+        self.stop()
+
+    @property
+    def streams(self) -> Any:
+        return self.app.app.state.streams
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    calls = {**contract_calls("tedapi"), "vitals()": BIG_VITALS}
+    adapters = {"home": FakeAdapter(calls, tedapi=True)}
+    settings = Settings(
+        server=ServerConfig(bind_address="127.0.0.1"),
+        gateways=(gateway("home", interval=0.05),),
+    )
+    with Server(streams_app(settings, lambda cfg: adapters[cfg.id], CONFIG)) as running:
+        yield running
+
+
+def stalled_client(port: int) -> socket.socket:
+    """Completes the WebSocket handshake, then never reads again."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(
+        b"GET /ws/gateway/home HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    return sock
+
+
+def test_stalled_client_is_closed_and_others_keep_receiving(server: Server) -> None:
+    url = f"ws://127.0.0.1:{server.port}/ws/gateway/home"
+    with connect(url, max_size=None, compression=None) as reader:
+        stalled = stalled_client(server.port)
+        try:
+            stream = server.streams.gateways["home"]
+            deadline = time.monotonic() + 15
+            while stream.dropped_slow == 0:
+                reader.recv(timeout=5)
+                assert time.monotonic() < deadline, "stalled client never dropped"
+            received_after = 0
+            until = time.monotonic() + 0.5
+            while time.monotonic() < until:
+                reader.recv(timeout=5)
+                received_after += 1
+            assert received_after >= 3
+            assert len(stream.clients) == 1
+        finally:
+            stalled.close()
+
+
+def test_shutdown_closes_clients(server: Server) -> None:
+    url = f"ws://127.0.0.1:{server.port}/ws/aggregate"
+    with connect(url, max_size=None) as ws:
+        ws.recv(timeout=5)
+        started = time.monotonic()
+        server.stop()
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code in (1001, 1012)
+    assert server.served.is_set()  # uvicorn's shutdown (and our lifespan) completed
+    assert time.monotonic() - started < 5

@@ -1,0 +1,173 @@
+"""Stream building blocks: origin rule (table), message format, eager sends, slow clients."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+import pytest
+
+from pypowerwall_server.streams.client import Client
+from pypowerwall_server.streams.eager import run_eagerly
+from pypowerwall_server.streams.messages import CloseCode, Frame, encode
+from pypowerwall_server.streams.origin import origin_allowed
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed", "expected"),
+    [
+        (None, "pw:8675", (), True),  # not a browser
+        ("http://pw:8675", "pw:8675", (), True),
+        ("https://PW:8675/", "pw:8675", (), True),  # case, trailing slash, TLS proxy
+        ("https://pw", "pw", (), True),  # default ports on both sides
+        ("http://pw:8080", "pw:8675", (), False),
+        ("http://evil.example", "pw:8675", (), False),
+        ("http://pw.evil.example:8675", "pw:8675", (), False),
+        ("null", "pw:8675", (), False),
+        ("http://dash.example", "pw:8675", ("http://dash.example",), True),
+        ("http://dash.example:81", "pw:8675", ("http://dash.example",), False),
+        ("http://anything.example", "pw:8675", ("*",), True),
+        ("http://pw:8675", None, (), False),
+        ("ftp://pw:8675", "pw:8675", (), False),
+    ],
+)
+def test_origin_allowed(
+    origin: str | None, host: str | None, allowed: tuple[str, ...], expected: bool
+) -> None:
+    assert origin_allowed(origin, host, allowed) is expected
+
+
+def test_message_format_v1() -> None:
+    frame = encode("update", "gateway", "home", 7, 100.5, 99.0, {"x": orjson.Fragment(b"[1]")})
+    assert frame["type"] == "websocket.send"
+    assert orjson.loads(frame["text"]) == {
+        "v": 1,
+        "type": "update",
+        "stream": "gateway",
+        "gateway": "home",
+        "seq": 7,
+        "ts": 100.5,
+        "snapshot_ts": 99.0,
+        "data": {"x": [1]},
+    }
+    heartbeat = orjson.loads(encode("heartbeat", "aggregate", None, 7, 1.0, None)["text"])
+    assert "data" not in heartbeat and heartbeat["type"] == "heartbeat"
+
+
+async def test_run_eagerly_finishes_without_a_task_when_nothing_waits() -> None:
+    done: list[int] = []
+
+    async def quick() -> None:
+        done.append(1)
+
+    assert run_eagerly(quick(), "t") is None
+    assert done == [1]
+
+
+async def test_run_eagerly_continues_a_waiting_coroutine_in_a_task() -> None:
+    gate = asyncio.Event()
+    steps: list[str] = []
+
+    async def waits() -> None:
+        steps.append("start")
+        await gate.wait()
+        await asyncio.sleep(0)
+        steps.append("end")
+
+    task = run_eagerly(waits(), "t")
+    assert task is not None and steps == ["start"]
+    gate.set()
+    await asyncio.wait_for(task, 1)
+    assert steps == ["start", "end"]
+
+
+async def test_run_eagerly_task_can_be_cancelled() -> None:
+    cleaned: list[bool] = []
+
+    async def forever() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaned.append(True)
+
+    task = run_eagerly(forever(), "t")
+    assert task is not None
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cleaned == [True]
+
+
+class FakeSocket:
+    """An ASGI send that can be made to block, like a client that stopped reading."""
+
+    def __init__(self) -> None:
+        self.frames: list[Frame] = []
+        self.writable = asyncio.Event()
+        self.writable.set()
+
+    async def send(self, message: Frame) -> None:
+        await self.writable.wait()
+        self.frames.append(message)
+
+    def texts(self) -> list[Any]:
+        return [f.get("text") for f in self.frames if f["type"] == "websocket.send"]
+
+    def closes(self) -> list[Any]:
+        return [f["code"] for f in self.frames if f["type"] == "websocket.close"]
+
+
+def frame(n: int) -> Frame:
+    return {"type": "websocket.send", "text": str(n)}
+
+
+async def test_client_sends_at_once_when_writable() -> None:
+    sock = FakeSocket()
+    client = Client(sock.send, "c", max_pending=2, send_timeout=1.0)
+    for n in range(3):
+        assert client.offer(frame(n))
+    assert sock.texts() == ["0", "1", "2"] and client.sent == 3  # no await needed
+
+
+async def test_blocked_client_queues_then_catches_up() -> None:
+    sock = FakeSocket()
+    sock.writable.clear()
+    client = Client(sock.send, "c", max_pending=2, send_timeout=1.0)
+    assert client.offer(frame(0)) and client.offer(frame(1)) and client.offer(frame(2))
+    assert sock.texts() == []
+    sock.writable.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert sock.texts() == ["0", "1", "2"]
+
+
+async def test_client_that_falls_behind_is_closed_as_too_slow() -> None:
+    sock = FakeSocket()
+    sock.writable.clear()
+    client = Client(sock.send, "c", max_pending=2, send_timeout=1.0)
+    results = [client.offer(frame(n)) for n in range(5)]
+    assert results == [True, True, True, False, False]
+    assert client.close_code == CloseCode.TOO_SLOW
+    await asyncio.wait_for(client.finished, 2)  # the close frame is not waited for forever
+
+
+async def test_stuck_send_is_reported_after_the_timeout() -> None:
+    sock = FakeSocket()
+    sock.writable.clear()
+    client = Client(sock.send, "c", max_pending=8, send_timeout=0.05)
+    client.offer(frame(0))
+    loop = asyncio.get_running_loop()
+    assert not client.stuck(loop.time())
+    await asyncio.sleep(0.1)
+    import time
+
+    assert client.stuck(time.monotonic())
+
+
+async def test_peer_gone_finishes_without_a_close_frame() -> None:
+    sock = FakeSocket()
+    client = Client(sock.send, "c", max_pending=2, send_timeout=1.0)
+    client.peer_gone(1000)
+    assert client.finished.done() and sock.closes() == []
+    assert not client.offer(frame(1))
