@@ -54,12 +54,21 @@ class Hub:
         except KeyError:
             raise UnknownGateway(gateway_id) from None
 
+    def peek(self, gateway_id: str) -> GatewayState | None:
+        """Like get() without the exception, for the fast path."""
+        return self._states.get(gateway_id)
+
     def states(self) -> tuple[GatewayState, ...]:
         return tuple(self._states[gid] for gid in self.gateway_ids)
 
     def is_fresh(self, state: GatewayState, now: float | None = None) -> bool:
-        age = state.age(self.clock() if now is None else now)
-        return age is not None and age <= self.stale_after_intervals * state.interval
+        return (self.clock() if now is None else now) <= self.fresh_until(state)
+
+    def fresh_until(self, state: GatewayState) -> float:
+        """The moment this state's data turns stale (-inf without data)."""
+        if state.snapshot is None:
+            return float("-inf")
+        return state.snapshot.taken_at + self.stale_after_intervals * state.interval
 
     def subscribe(self, maxsize: int = 16) -> Subscription:
         sub = Subscription(maxsize)

@@ -3,7 +3,7 @@ routes so that both give identical bytes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -15,17 +15,22 @@ TEXT = "text/plain; charset=utf-8"
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """Built once (per Snapshot for hot answers); the ASGI header list is built with it so a
+    fast-path hit does no per-request encoding."""
+
     status: int
     body: bytes
     content_type: str = JSON
     headers: tuple[tuple[str, str], ...] = ()
+    raw_headers: list[tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
 
-    def asgi_headers(self) -> list[tuple[bytes, bytes]]:
-        return [
+    def __post_init__(self) -> None:
+        raw = [
             (b"content-type", self.content_type.encode("latin-1")),
             (b"content-length", str(len(self.body)).encode("latin-1")),
             *((k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers),
         ]
+        object.__setattr__(self, "raw_headers", raw)
 
     def to_response(self) -> Response:
         return Response(

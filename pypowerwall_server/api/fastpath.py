@@ -47,7 +47,7 @@ class FastPath:
                     {
                         "type": "http.response.start",
                         "status": answer.status,
-                        "headers": answer.asgi_headers(),
+                        "headers": answer.raw_headers,
                     }
                 )
                 body = answer.body if scope["method"] == "GET" else b""

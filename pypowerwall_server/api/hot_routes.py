@@ -42,7 +42,7 @@ def hot_routes(rt: Runtime) -> dict[str, Callable[[], Answer]]:
     }
 
     def legacy(gateway_id: str, path: str) -> Callable[[], Answer]:
-        return lambda: views.legacy(hub, gateway_id, path, options)
+        return views.hot_legacy(hub, gateway_id, path, options)
 
     def data(gateway_id: str, name: str) -> Callable[[], Answer]:
         return lambda: views.gateway_call(hub, gateway_id, name)

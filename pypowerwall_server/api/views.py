@@ -67,16 +67,46 @@ def _legacy(hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptio
     if key is None:
         return error_answer(404, f"unknown legacy path '{path_and_query.split('?')[0]}'")
     snapshot = fresh_snapshot(hub, state)
+    render = _legacy_renderer(path_and_query, options, retry_after(state))
+    return snapshot.memo(f"legacy:{key}", render)
 
+
+def _legacy_renderer(
+    path_and_query: str, options: LegacyOptions, retry: float
+) -> Callable[[Snapshot], Answer]:
     def render(snap: Snapshot) -> Answer:
         result = render_legacy(path_and_query, snap.calls, snap.attributes, options)
         if result is None:
             return error_answer(404, "unknown legacy path")
         if isinstance(result, LegacyNoData):
-            return error_answer(503, result.reason, retry_after(state), result.plain_text)
+            return error_answer(503, result.reason, retry, result.plain_text)
         return _from_legacy(result)
 
-    return snapshot.memo(f"legacy:{key}", render)
+    return render
+
+
+def hot_legacy(
+    hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptions
+) -> Callable[[], Answer]:
+    """The fast path's answer function for one legacy route of one gateway: a fresh
+    Snapshot's memoized answer costs two dict lookups and a clock compare; everything else
+    (first request per Snapshot, stale, no data) goes the general way."""
+    key = cache_key(path_and_query)
+    memo_key = f"legacy:{key}"
+    limit_factor = hub.stale_after_intervals
+    clock = hub.clock
+
+    def answer() -> Answer:
+        state = hub.peek(gateway_id)
+        if state is not None:
+            snap = state.snapshot
+            if snap is not None and clock() - snap.taken_at <= limit_factor * state.interval:
+                cached: Answer | None = snap._memo.get(memo_key)
+                if cached is not None:
+                    return cached
+        return legacy(hub, gateway_id, path_and_query, options)
+
+    return answer
 
 
 def _from_legacy(result: LegacyResponse) -> Answer:
@@ -159,7 +189,7 @@ class AggregateViews:
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
-        self._cache: dict[str, tuple[object, Answer]] = {}
+        self._cache: dict[str, tuple[int, float, Answer]] = {}
 
     def power(self) -> Answer:
         return self._memo("power", aggregate.aggregate_power, "no fresh power data")
@@ -182,13 +212,13 @@ class AggregateViews:
         )
 
     def _memo(self, name: str, compute: Callable[..., Any], empty: str) -> Answer:
+        """Valid until the hub publishes (generation) or a counted gateway turns stale."""
         hub, now = self._hub, self._hub.clock()
-        states = hub.states()
-        fresh = tuple(hub.is_fresh(s, now) for s in states)
-        key = (hub.generation, fresh)
         cached = self._cache.get(name)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if cached is not None and cached[0] == hub.generation and now <= cached[1]:
+            return cached[2]
+        states = hub.states()
+        fresh = [hub.is_fresh(s, now) for s in states]
         readings = [
             aggregate.reading_from_calls(s.gateway_id, ok, s.snapshot.taken_at, s.snapshot.calls)
             if s.snapshot is not None
@@ -198,5 +228,9 @@ class AggregateViews:
         body = compute(readings)
         interval = min(s.interval for s in states)
         answer = json_answer(body) if body is not None else error_answer(503, empty, interval)
-        self._cache[name] = (key, answer)
+        valid_until = min(
+            (hub.fresh_until(s) for s, ok in zip(states, fresh, strict=True) if ok),
+            default=float("inf"),
+        )
+        self._cache[name] = (hub.generation, valid_until, answer)
         return answer

@@ -9,6 +9,7 @@ adapter reads the outcome from the results and from the library's log records.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -39,29 +40,43 @@ def _gateway_failure(messages: Sequence[str]) -> bool:
     return any(hint in message.lower() for message in messages for hint in hints)
 
 
-class _RecordCollector(logging.Handler):
-    """Collects the library's warning/error messages during one of our calls, so that the
-    cause of a swallowed failure can be classified and shown (secrets scrubbed)."""
+class _LibraryMessages(logging.Handler):
+    """One handler on the library's logger for the whole process. Records go to the sink of
+    the thread that logged them: each gateway's calls run on one worker thread at a time, so
+    a sink holds exactly the messages of one poll. (Adding and removing a handler per poll
+    serialized 64 worker threads on logging's module lock.)"""
 
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-        self._thread = threading.get_ident()
+        self._local = threading.local()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self._thread:
-            self.messages.append(record.getMessage())
+        sink: list[str] | None = getattr(self._local, "sink", None)
+        if sink is not None:
+            sink.append(record.getMessage())
+
+    @contextmanager
+    def collect(self) -> Iterator[list[str]]:
+        previous = getattr(self._local, "sink", None)
+        sink: list[str] = []
+        self._local.sink = sink
+        try:
+            yield sink
+        finally:
+            self._local.sink = previous
 
 
-@contextmanager
-def _collect_library_messages() -> Iterator[_RecordCollector]:
-    collector = _RecordCollector()
-    library_logger = logging.getLogger(LIBRARY_LOGGER)
-    library_logger.addHandler(collector)
-    try:
-        yield collector
-    finally:
-        library_logger.removeHandler(collector)
+_install_lock = threading.Lock()
+_messages: _LibraryMessages | None = None
+
+
+def _collect_library_messages() -> contextlib.AbstractContextManager[list[str]]:
+    global _messages
+    with _install_lock:
+        if _messages is None:
+            _messages = _LibraryMessages()
+            logging.getLogger(LIBRARY_LOGGER).addHandler(_messages)
+    return _messages.collect()
 
 
 class PypowerwallAdapter:
@@ -89,9 +104,9 @@ class PypowerwallAdapter:
                 elif self._pw.client is None:
                     self._pw.connect()
             except Exception as exc:  # the library raises bare Exceptions on bad setups
-                raise self._classify([*collector.messages, str(exc)]) from None
+                raise self._classify([*collector, str(exc)]) from None
             if self._pw.client is None:
-                raise self._classify(collector.messages or ["connection failed"])
+                raise self._classify(collector or ["connection failed"])
         return self.attributes()
 
     def attributes(self) -> GatewayAttributes:
@@ -118,24 +133,22 @@ class PypowerwallAdapter:
         with _collect_library_messages() as collector:
             tedapi_economy.before_poll(self._pw)
             for name in calls:
-                seen = len(collector.messages)
+                seen = len(collector)
                 try:
                     results[name] = invoke(self._pw, _parsed(name))
                 except Exception as exc:  # library bugs must not kill the poller
                     log.debug("call %s raised %s", name, type(exc).__name__)
                     results[name] = None
                 probe_failed = name == calls[0] and results[name] is None
-                if probe_failed or (
-                    results[name] is None and _gateway_failure(collector.messages[seen:])
-                ):
+                if probe_failed or (results[name] is None and _gateway_failure(collector[seen:])):
                     # The first call (meter aggregates) is the poll's probe: without it the
                     # snapshot is useless, and after a gateway failure the remaining calls
                     # would each wait out their own timeout, holding this gateway's worker.
                     self._reset_library_backoff()
-                    raise self._classify(collector.messages or ["no meter data from gateway"])
+                    raise self._classify(collector or ["no meter data from gateway"])
         if calls and all(value is None for value in results.values()):
             self._reset_library_backoff()
-            raise self._classify(collector.messages or ["no data from gateway"])
+            raise self._classify(collector or ["no data from gateway"])
         tedapi_economy.after_poll(self._pw)
         return results
 

@@ -74,7 +74,8 @@ def test_health_degraded_when_some_gateways_are_down(app_with) -> None:
 
 @pytest.mark.parametrize("path", [*HOT_LEGACY_PATHS, "/api/aggregate/power", "/api/aggregate/soe"])
 def test_fast_path_and_fastapi_route_give_identical_bytes(app_with, path: str) -> None:
-    client, _ = app_with({"default": FakeAdapter(contract_calls("tedapi"), tedapi=True)})
+    # a long interval, so no new poll lands between the two requests
+    client, _ = app_with({"default": FakeAdapter(contract_calls("tedapi"), tedapi=True)}, 30.0)
     wait_for(lambda: healthy(client))
     fast = client.get(path)
     # An Origin header is not special without CORS, so force the slow path by appending
