@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import shlex
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from benchmarks import report, targets
 from benchmarks.http_bench import CONNECTIONS, PATHS, Plan
+from benchmarks.procs import ReadyTimeout
 from benchmarks.suite import ALL_PARTS, HTTP_PARTS, Options, run_suite
-from benchmarks.wrk import WrkMissing, wrk_path
+from benchmarks.wrk import WrkMissing, WrkOutputError, wrk_path
 from benchmarks.ws import CLIENT_COUNTS as WS_CLIENTS
 
 EXIT_USAGE, EXIT_NO_WRK, EXIT_FAILED = 2, 3, 1
@@ -77,8 +80,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # unwinds through Children, which stops every child
 
 
-def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+def preflight(args: argparse.Namespace) -> Options | int:
+    """The options, or an exit status when they are unusable or wrk is missing."""
     try:
         options = make_options(args)
     except ValueError as exc:
@@ -90,21 +93,30 @@ def main(argv: list[str]) -> int:
         except WrkMissing as exc:
             print(f"python -m benchmarks: {exc}", file=sys.stderr)
             return EXIT_NO_WRK
+    return options
+
+
+def measure(options: Options) -> dict[str, Any] | int:
+    """Run the suite; an exit status if it was interrupted or failed (children all stopped)."""
     # SIGINT too: a shell may start us with SIGINT ignored (background jobs).
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
-    started = time.monotonic()
-    mode = "quick" if args.quick else "full"
-    print(f"benchmarks ({mode}): parts {', '.join(sorted(options.parts))}", flush=True)
     try:
-        results = run_suite(options, lambda line: print(line, flush=True))
+        return run_suite(options, lambda line: print(line, flush=True))
     except KeyboardInterrupt:
         print("interrupted; every child process stopped", file=sys.stderr)
         return 130
-    results["meta"] = {
+    except (ReadyTimeout, WrkOutputError, RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        print(f"every child process stopped; their logs: {options.work / 'logs'}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def meta(argv: list[str], options: Options, quick: bool, elapsed: float) -> dict[str, Any]:
+    return {
         "command": shlex.join(["python", "-m", "benchmarks", *argv]),
-        "mode": mode + (" (idle phase and scale windows shortened)" if args.quick else ""),
-        "elapsed_s": time.monotonic() - started,
+        "mode": "quick (idle phase and scale windows shortened)" if quick else "full",
+        "elapsed_s": elapsed,
         "machine": report.machine(),
         "options": {
             "parts": sorted(options.parts),
@@ -112,9 +124,24 @@ def main(argv: list[str]) -> int:
             "idle_seconds": options.idle_seconds,
             "scale_ks": options.scale_ks,
             "scale_observe_seconds": options.scale_observe_seconds,
+            "ws_clients": options.ws_clients,
+            "ws_seconds": options.ws_seconds,
         },
     }
-    path = report.write_json(args.out, results, [])  # first, so a report bug loses nothing
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    options = preflight(args)
+    if isinstance(options, int):
+        return options
+    started = time.monotonic()
+    print(f"benchmarks: parts {', '.join(sorted(options.parts))}", flush=True)
+    results = measure(options)
+    if isinstance(results, int):
+        return results
+    results["meta"] = meta(argv, options, args.quick, time.monotonic() - started)
+    report.write_json(args.out, results, [])  # first, so a bug in reporting loses nothing
     rows = targets.evaluate(results)
     print()
     print(report.full_report(results, rows))
