@@ -102,6 +102,29 @@ def scale_table(scale: dict[str, Any]) -> str:
     return markdown_table(header, rows)
 
 
+def ws_table(ws: dict[str, Any]) -> str:
+    header = (
+        "clients",
+        "connected",
+        "updates/client (median)",
+        "p99 Snapshot→client ms",
+        "B/client/s",
+        "server CPU %",
+    )
+    rows = [
+        (
+            str(r["clients"]),
+            str(r.get("connected", 0)),
+            _num(r.get("updates_per_client_median"), 1),
+            _num(r.get("delay_ms_data_p99")),
+            _num(r.get("bytes_per_client_per_s")),
+            _num(r.get("server_cpu_percent")),
+        )
+        for r in ws["runs"]
+    ]
+    return markdown_table(header, rows)
+
+
 def gateway_load_table(results: dict[str, Any]) -> str:
     rows = []
     idle = results.get("gateway_load", {}).get("idle", {})
@@ -151,6 +174,9 @@ def full_report(results: dict[str, Any], rows: Sequence[Row]) -> str:
         parts += ["", "Gateway load:", "", gateway_load_table(results)]
     if "scale" in results:
         parts += ["", "Scale:", "", scale_table(results["scale"])]
+    if results.get("ws", {}).get("implemented"):
+        seconds = results["ws"]["seconds"]
+        parts += ["", f"WebSocket ({seconds:g} s per step):", "", ws_table(results["ws"])]
     return "\n".join(parts)
 
 

@@ -394,3 +394,27 @@ def test_cpu_percent(cpu_before: float, cpu_after: float, wall: float, expected:
     before = ProcSample(10.0, cpu_before, 0, 1)
     after = ProcSample(10.0 + wall, cpu_after, 0, 1)
     assert cpu_percent(before, after) == pytest.approx(expected)
+
+
+def _ws_run(clients: int, delay: float) -> dict[str, Any]:
+    return {
+        "clients": clients,
+        "connected": clients,
+        "delay_ms_data_p99": delay,
+        "bytes_per_client_per_s": 150.0,
+        "errors": {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("runs", "expected"),
+    [
+        ([_ws_run(1000, 50.0)], targets.NA),  # quick mode: the goal's 5,000 not measured
+        ([_ws_run(1000, 108.0)], targets.FAIL),
+        ([_ws_run(1000, 50.0), _ws_run(5000, 90.0)], targets.PASS),
+        ([_ws_run(1000, 50.0), _ws_run(5000, 130.0)], targets.FAIL),
+    ],
+)
+def test_ws_row(runs: list[dict[str, Any]], expected: str) -> None:
+    results = {"ws": {"implemented": True, "runs": runs}}
+    assert targets.ws_row(results).result == expected
