@@ -14,6 +14,7 @@ from typing import Any
 
 from pypowerwall_server.api.answer import Answer
 from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.streams.direct import RAW_SEND_KEY
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,6 +56,10 @@ class FastPath:
                 return
             await self.app(scope, receive, self._counting(scope, send))
             return
+        if scope["type"] == "websocket":
+            # The server's own send, before any middleware wraps it: the streams' fan-out
+            # reaches the connection's transport through it (streams/direct.py).
+            scope[RAW_SEND_KEY] = send
         await self.app(scope, receive, send)
 
     def _counting(self, scope: Scope, send: Send) -> Send:

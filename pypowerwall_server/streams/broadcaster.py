@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pypowerwall_server.streams.client import Client
+from pypowerwall_server.streams.direct import text_frame
 from pypowerwall_server.streams.messages import CloseCode, Frame, MessageType, StreamName, encode
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,9 @@ class Stream:
     def broadcast(self, frame: Frame) -> None:
         """Send one encoded frame to every client, eagerly; never waits for any of them."""
         self._last_sent = time.monotonic()
+        wire = text_frame(frame["text"])  # framed once for every client's socket
         for client in tuple(self.clients):
-            if not client.offer(frame):
+            if not client.offer(frame, wire):
                 self.clients.discard(client)  # closed; its connection calls leave() as it ends
 
     def _close_stuck_clients(self) -> None:

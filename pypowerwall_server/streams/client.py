@@ -27,8 +27,16 @@ GONE = (OSError, WebSocketDisconnect, RuntimeError)  # the peer left (RuntimeErr
 
 
 class Client:
-    def __init__(self, send: Send, label: str, max_pending: int, send_timeout: float) -> None:
+    def __init__(
+        self,
+        send: Send,
+        label: str,
+        max_pending: int,
+        send_timeout: float,
+        transport: asyncio.WriteTransport | None = None,
+    ) -> None:
         self._send = send
+        self._transport = transport  # direct frame writes (streams/direct.py), when known
         self.label = label
         self._max_pending = max_pending
         self._send_timeout = send_timeout
@@ -41,11 +49,14 @@ class Client:
         self.peer_closed = False
         self.sent = 0
 
-    def offer(self, frame: Frame) -> bool:
-        """Send now, or queue behind a blocked send; False once the client is closed."""
+    def offer(self, frame: Frame, wire: bytes | None = None) -> bool:
+        """Send now, or queue behind a blocked send; False once the client is closed.
+        `wire` is the frame already framed for the socket, written directly when possible."""
         if self.close_code is not None:
             return False
-        if self._blocked is None:
+        if self._blocked is None and wire is not None and self._transport is not None:
+            self._write(self._transport, wire)
+        elif self._blocked is None:
             self._start(frame)
         elif len(self._outbox) < self._max_pending:
             self._outbox.append(frame)
@@ -74,6 +85,15 @@ class Client:
         """The client disconnected: finish without sending anything."""
         self.peer_closed = True
         self.close(code, "")
+
+    def _write(self, transport: asyncio.WriteTransport, wire: bytes) -> None:
+        if transport.is_closing():
+            self.peer_gone(1006)
+        elif transport.get_write_buffer_size() > self._max_pending * len(wire):
+            self.close(CloseCode.TOO_SLOW, "client too slow: fell behind")
+        else:
+            transport.write(wire)
+            self.sent += 1
 
     def _start(self, frame: Frame) -> None:
         try:

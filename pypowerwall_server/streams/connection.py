@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from pypowerwall_server.errors import UnknownGateway
 from pypowerwall_server.streams.broadcaster import Stream
 from pypowerwall_server.streams.client import Client
+from pypowerwall_server.streams.direct import transport_of
 from pypowerwall_server.streams.messages import CloseCode
 from pypowerwall_server.streams.service import Streams
 
@@ -39,7 +40,9 @@ async def serve(websocket: WebSocket, streams: Streams, pick: Callable[[], Strea
         await websocket.close(CloseCode.UNKNOWN_GATEWAY, exc.message)
         return
     config = streams.config
-    client = Client(websocket.send, label, config.max_pending, config.send_timeout)
+    client = Client(
+        websocket.send, label, config.max_pending, config.send_timeout, transport_of(websocket)
+    )
     await _run(websocket, streams, stream, client)
 
 

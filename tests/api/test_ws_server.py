@@ -126,3 +126,20 @@ def test_shutdown_closes_clients(server: Server) -> None:
         assert closed.value.rcvd is not None and closed.value.rcvd.code in (1001, 1012)
     assert server.served.is_set()  # uvicorn's shutdown (and our lifespan) completed
     assert time.monotonic() - started < 5
+
+
+def test_real_uvicorn_uses_direct_frame_writes(server: Server) -> None:
+    """On uvicorn the fan-out writes pre-framed bytes to each socket (streams/direct.py),
+    and a standard client library reads them as ordinary text messages."""
+    url = f"ws://127.0.0.1:{server.port}/ws/aggregate"
+    with connect(url, max_size=None, compression=None) as ws:
+        first = ws.recv(timeout=5)
+        assert isinstance(first, str) and '"type":"snapshot"' in first
+        stream = server.streams.aggregate
+        wait_for(lambda: len(stream.clients) == 1, timeout=5)
+        (client,) = stream.clients
+        assert client._transport is not None
+        sent_before = client.sent
+        updates = [ws.recv(timeout=5) for _ in range(3)]
+        assert all('"type":"update"' in u or '"type":"heartbeat"' in u for u in updates)
+        assert client.sent >= sent_before + 3

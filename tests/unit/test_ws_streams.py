@@ -171,3 +171,24 @@ async def test_peer_gone_finishes_without_a_close_frame() -> None:
     client.peer_gone(1000)
     assert client.finished.done() and sock.closes() == []
     assert not client.offer(frame(1))
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 200_000])
+def test_direct_text_frame_parses_as_one_websocket_text_frame(size: int) -> None:
+    """The bytes written straight to sockets are what a WebSocket client library reads."""
+    from websockets.frames import Frame as WsFrame
+    from websockets.frames import Opcode
+    from websockets.streams import StreamReader
+
+    from pypowerwall_server.streams.direct import text_frame
+
+    text = "é" * (size // 2) + "x" * (size % 2)
+    reader = StreamReader()
+    reader.feed_data(text_frame(text))
+    parser = WsFrame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame = done.value
+    assert frame.opcode is Opcode.TEXT and frame.fin
+    assert frame.data.decode() == text
