@@ -48,6 +48,12 @@ def _cell(results: dict[str, Any], target: str, key: str) -> dict[str, Any] | No
     return None if cell is None else dict(cell["median"])
 
 
+def _errors(results: dict[str, Any], key: str) -> int | None:
+    """Non-2xx answers plus socket errors in our server's cell, over all rounds."""
+    cell = results.get("http", {}).get("targets", {}).get("ours", {}).get(key)
+    return None if cell is None else int(cell["errors"])
+
+
 def _get(cell: dict[str, Any] | None, key: str) -> float | None:
     return None if cell is None else float(cell[key])
 
@@ -69,13 +75,16 @@ def throughput_row(results: dict[str, Any], path: str, connections: tuple[int, .
         rps = ours["requests_per_s"] if ours else None
         vs_floor = stats.ratio(rps, floor["requests_per_s"] if floor else None)
         vs_peer = stats.ratio(rps, peer["requests_per_s"] if peer else None)
+        errors = _errors(results, key)
         checks += [
             None if vs_floor is None else vs_floor >= FLOOR_FACTOR,
             None if vs_peer is None else vs_peer >= PEER_FACTOR,
+            None if errors is None else errors == 0,  # fast error answers are no throughput
         ]
         measured.append(
             f"c{c}: {_fmt_num(rps)} req/s = "
             f"{_fmt_ratio(vs_floor)} floor, {_fmt_ratio(vs_peer)} peer"
+            + (f", {errors} errors" if errors else "")
         )
         reference.append(f"peer {_fmt_num(peer['requests_per_s'] if peer else None)}")
     goal = f">= {PEER_FACTOR:g} x upstream and >= {FLOOR_FACTOR:g} x floor"

@@ -174,7 +174,7 @@ def test_throughput_row_compares_with_floor_and_peer() -> None:
     results = {
         "http": {
             "targets": {
-                "ours": {"/aggregates c16": _cell(9000.0, 3.0)},
+                "ours": {"/aggregates c16": {**_cell(9000.0, 3.0), "errors": 0}},
                 "floor": {"/aggregates c16": _cell(10000.0, 2.0)},
                 "peer": {"/aggregates c16": _cell(500.0, 40.0)},
             }
@@ -185,6 +185,16 @@ def test_throughput_row_compares_with_floor_and_peer() -> None:
     assert "0.90x floor" in row.measured and "18.00x peer" in row.measured
     results["http"]["targets"]["peer"]["/aggregates c16"] = _cell(1000.0, 40.0)
     assert targets.throughput_row(results, "/aggregates", (16,)).result == targets.FAIL
+
+
+def test_throughput_row_fails_on_error_answers() -> None:
+    ours = {**_cell(9000.0, 3.0), "errors": 12}
+    results = {
+        "http": {"targets": {"ours": {"/csv c16": ours}, "floor": {"/csv c16": _cell(9e3, 3)}}}
+    }
+    row = targets.throughput_row(results, "/csv", (16,))
+    assert row.result == targets.FAIL
+    assert "12 errors" in row.measured
 
 
 def test_p99_row_against_floor() -> None:
