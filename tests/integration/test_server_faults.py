@@ -75,18 +75,19 @@ def test_hanging_gateway_slows_neither_the_api_nor_other_gateways(setup) -> None
     assert gateway_stats(client, other)["online"] is True
 
 
-def test_busy_gateway_is_backed_off(setup) -> None:
+@pytest.mark.parametrize("status", [503, 429])
+def test_busy_gateway_is_backed_off(setup, status: int) -> None:
     sim, client = setup
     gid = sim.gateways[0].id
     sim.reset_requests(gid)
-    sim.set_fault(gid, Fault(kind="status", status=503, duration=4.0))
+    sim.set_fault(gid, Fault(kind="status", status=status, duration=4.0))
     time.sleep(4.0)
     during = sim.total_requests(gid)
     state = gateway_stats(client, gid)
     # Without backoff: one failing request per interval = 8 in 4 s. With it: 1, 2, 4 intervals...
     assert during <= 5, sim.request_counts(gid)
     assert state["failures"] >= 2
-    assert "503" in (state["last_error"] or "")
+    assert str(status) in (state["last_error"] or "")
 
 
 def test_recovery_within_one_interval_after_fault_clears(setup) -> None:

@@ -1,0 +1,23 @@
+"""Project-wide test helpers.
+
+System dependencies (a wrk, mosquitto or chromium binary) are checked with
+`require_tool`: on a developer machine a missing one skips the test with the install hint;
+in CI (`.ci/run` sets PPS_REQUIRE_SYSTEM_DEPS=1) it fails, so nothing passes by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def require_tool(name: str, install_hint: str) -> str:
+    path = shutil.which(name)
+    if path is not None:
+        return path
+    message = f"{name} not found: {install_hint}"
+    if os.environ.get("PPS_REQUIRE_SYSTEM_DEPS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
