@@ -8,33 +8,14 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pypowerwall_server.api import views
+from pypowerwall_server.api.hot_routes import HOT_LEGACY_PATHS
 from pypowerwall_server.api.runtime import RuntimeDep
 
 router = APIRouter(tags=["legacy"])
 
-# Documented in /docs; every other legacy path (/api/*, /pw/*, /tedapi/*, /csv...) is served
-# by the catch-all routes below.
-DOCUMENTED_PATHS = (
-    "/aggregates",
-    "/api/meters/aggregates",
-    "/soe",
-    "/api/system_status/soe",
-    "/vitals",
-    "/strings",
-    "/freq",
-    "/pod",
-    "/battery",
-    "/json",
-    "/temps",
-    "/temps/pw",
-    "/alerts",
-    "/alerts/pw",
-    "/fans",
-    "/fans/pw",
-    "/csv",
-    "/csv/v2",
-    "/version",
-)
+# Documented in /docs: the hot paths (the fast path's table) without their query variants;
+# every other legacy path (/api/*, /pw/*, /tedapi/*, /csv...) is served by the catch-alls.
+DOCUMENTED_PATHS = tuple(path for path in HOT_LEGACY_PATHS if "?" not in path)
 
 
 def _path_and_query(request: Request, path: str) -> str:

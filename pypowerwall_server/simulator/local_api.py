@@ -13,7 +13,7 @@ from pypowerwall_server.simulator.local_api_formats import (
     go_start_time,
     go_timestamp,
 )
-from pypowerwall_server.simulator.local_api_static import STATIC_ROUTES
+from pypowerwall_server.simulator.local_api_static import GRID_CODE, STATIC_ROUTES
 from pypowerwall_server.simulator.state import MeterState, PowerwallState, SiteState
 
 Json = Any  # a JSON-serialisable value
@@ -97,15 +97,7 @@ def site_info(site: SiteState, config: SiteConfig) -> Json:
         "nominal_system_energy_kWh": energy_kwh,
         "nominal_system_power_kW": power_kw,
         "panel_max_current": 100,
-        "grid_code": {
-            "grid_code": "60Hz_240V_s_UL1741SA:2019_California",
-            "grid_voltage_setting": 240,
-            "grid_freq_setting": 60,
-            "grid_phase_setting": "Split",
-            "country": "United States",
-            "state": "California",
-            "utility": "Southern California Edison",
-        },
+        "grid_code": dict(GRID_CODE),
     }
 
 

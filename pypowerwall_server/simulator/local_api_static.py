@@ -14,6 +14,17 @@ Json = Any
 SYNC_SERIAL_SUFFIX = "synchrometerX"
 
 
+GRID_CODE = {  # the simulated site's grid code, in site_info and grid_codes alike
+    "grid_code": "60Hz_240V_s_UL1741SA:2019_California",
+    "grid_voltage_setting": 240,
+    "grid_freq_setting": 60,
+    "grid_phase_setting": "Split",
+    "country": "United States",
+    "state": "California",
+    "utility": "Southern California Edison",
+}
+
+
 def _sync_serial(site: SiteState) -> str:
     return f"JBL{site.gateway_serial[-9:]}"
 
@@ -243,17 +254,7 @@ def installer(_site: SiteState, _config: SiteConfig) -> Json:
 
 
 def grid_codes(_site: SiteState, _config: SiteConfig) -> Json:
-    return [
-        {
-            "grid_code": "60Hz_240V_s_UL1741SA:2019_California",
-            "grid_voltage_setting": 240,
-            "grid_freq_setting": 60,
-            "grid_phase_setting": "Split",
-            "country": "United States",
-            "state": "California",
-            "utility": "Southern California Edison",
-        }
-    ]
+    return [dict(GRID_CODE)]
 
 
 def registration(_site: SiteState, _config: SiteConfig) -> Json:
