@@ -43,12 +43,19 @@ class Server:
     gateway_id: str
 
 
+WS_GATEWAYS = 3
+WS_POLL_INTERVAL_S = 1.0
+
+
 def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    needs_main = bool(options.parts & (HTTP_PARTS | {"gateway-load", "footprint", "ws"}))
+    needs_main = bool(options.parts & (HTTP_PARTS | {"gateway-load", "footprint"}))
     if needs_main:
-        with Children(options.work / "logs") as children:  # all stopped before scale starts
+        with Children(options.work / "logs") as children:  # all stopped before the next part
             _main_phases(children, options, results, say)
+    if "ws" in options.parts:
+        with Children(options.work / "logs") as children:
+            _ws_phase(children, options, results, say)
     if "scale" in options.parts:
         with Children(options.work / "logs") as children:
             say(f"scale: K = {', '.join(map(str, options.scale_ks))}")
@@ -81,18 +88,33 @@ def _main_phases(
         _idle_phase(sim, running, options, results, say)
     if options.parts & HTTP_PARTS:
         _http_phase(children, sim, running, options, results, say)
-    if "ws" in options.parts:
-        say(f"ws: {', '.join(map(str, options.ws_clients))} clients, {options.ws_seconds:g} s each")
-        server = ours.server
-        results["ws"] = ws.run_ws(
-            children,
-            server.base_url,
-            server.child.pid,
-            options.ws_clients,
-            options.ws_seconds,
-            options.work,
-            say,
-        )
+
+
+def _ws_phase(
+    children: Children, options: Options, results: dict[str, Any], say: Callable[[str], None]
+) -> None:
+    """The issue's setup: 3 gateways changing every second (1 s poll interval), our server
+    alone on the machine with the load clients."""
+    sim = start_simulator(children, WS_GATEWAYS, name="ws-simulator")
+    port = free_port()
+    child = servers.start_ours(
+        children, options.work, sim.gateways, port, WS_POLL_INTERVAL_S, "ours-ws"
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    servers.wait_first_data(child, base_url)
+    say(
+        f"ws: {WS_GATEWAYS} gateways every {WS_POLL_INTERVAL_S:g} s; "
+        f"{', '.join(map(str, options.ws_clients))} clients, {options.ws_seconds:g} s each"
+    )
+    results["ws"] = ws.run_ws(
+        children,
+        base_url,
+        child.pid,
+        options.ws_clients,
+        options.ws_seconds,
+        options.work,
+        say,
+    )
 
 
 @dataclass

@@ -37,7 +37,9 @@ def transport_of(websocket: Any) -> asyncio.WriteTransport | None:
     if (kind.__module__, kind.__qualname__) not in _SUPPORTED:
         return None
     transport = getattr(protocol, "transport", None)
-    return transport if isinstance(transport, asyncio.WriteTransport) else None
+    # Duck-typed: uvloop's transports do not subclass asyncio's.
+    needed = ("write", "is_closing", "get_write_buffer_size")
+    return transport if all(hasattr(transport, name) for name in needed) else None
 
 
 def text_frame(text: str) -> bytes:

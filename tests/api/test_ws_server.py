@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+import uvloop
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -33,7 +34,8 @@ CONFIG = StreamConfig(
 
 
 class Server:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, use_uvloop: bool = False) -> None:
+        self.use_uvloop = use_uvloop  # production runs uvloop (run_server)
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -44,7 +46,14 @@ class Server:
         self.app = app
 
     def _run(self) -> None:
-        asyncio.run(self._serve())
+        if self.use_uvloop:
+            loop = uvloop.new_event_loop()
+            try:
+                loop.run_until_complete(self._serve())
+            finally:
+                loop.close()
+        else:
+            asyncio.run(self._serve())
 
     async def _serve(self) -> None:
         await self.server.serve(sockets=[self.sock])
@@ -68,15 +77,16 @@ class Server:
         return self.app.app.state.streams
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
+@pytest.fixture(params=[False, True], ids=["asyncio", "uvloop"])
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     calls = {**contract_calls("tedapi"), "vitals()": BIG_VITALS}
     adapters = {"home": FakeAdapter(calls, tedapi=True)}
     settings = Settings(
         server=ServerConfig(bind_address="127.0.0.1"),
         gateways=(gateway("home", interval=0.05),),
     )
-    with Server(streams_app(settings, lambda cfg: adapters[cfg.id], CONFIG)) as running:
+    app = streams_app(settings, lambda cfg: adapters[cfg.id], CONFIG)
+    with Server(app, use_uvloop=request.param) as running:
         yield running
 
 
