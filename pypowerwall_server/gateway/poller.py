@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -121,7 +122,7 @@ class Poller:
             if include_slow:
                 self._slow_due_at = started + self._plan.slow_interval
             self._on_success(started, results)
-            return self.state.interval
+            return self._until_next_tick(started)
         self._on_failure(started, error)
         return self._retry_delay(error)
 
@@ -168,6 +169,14 @@ class Poller:
                 failures=self.state.failures + 1,
             )
         )
+
+    def _until_next_tick(self, started: float) -> float:
+        """Healthy polls run on a shared clock grid (multiples of the interval), so gateways
+        with the same interval publish together and a stream sends them in one message
+        instead of making the later ones wait for its next slot. Each gateway is its own
+        host, so polling them at the same moment burdens none of them."""
+        interval = self.state.interval
+        return (math.floor(started / interval) + 1) * interval - started
 
     def _retry_delay(self, error: GatewayError) -> float:
         """Busy (429/503) and auth failures back off exponentially with ±20 % jitter. An

@@ -1,11 +1,17 @@
 """One Stream per topic (the aggregate, each gateway): one task that coalesces changes to
-at most one message per `min_interval`, encodes it once and offers the same frame to every
-client. A quiet stream sends a heartbeat every `heartbeat_interval`."""
+at most one message per `min_interval` slot, encodes it once and offers the same frame to
+every client. A quiet stream sends a heartbeat every `heartbeat_interval`.
+
+Slots are fixed on the clock (multiples of `min_interval`), like the pollers' ticks: a
+"one message per min_interval since the last one" rule locked every later message to the
+phase of whatever was sent first (a startup poll, a heartbeat), up to a whole interval
+after the data it carries; measured at ~420 ms Snapshot-to-client with 1 s polls."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class StreamConfig:
-    min_interval: float = 1.0  # s between two messages of one stream
+    min_interval: float = 1.0  # s: at most one message per clock slot of this length
     gather: float = 0.05  # s to wait after a first change, so near-simultaneous polls merge
     heartbeat_interval: float = 10.0  # s of silence before a heartbeat (the issue asks <= 15)
     stale_check_interval: float = 1.0  # s between checks for gateways turning stale
@@ -58,6 +64,7 @@ class Stream:
         self._sent_fingerprint: object = None
         self._snapshot: tuple[object, Frame] | None = None  # newest "snapshot" frame, by key
         self._last_sent = 0.0  # monotonic
+        self._last_slot = -1  # clock slot (clock // min_interval) of the newest update
 
     def poke(self) -> None:
         """A poller published: wake the stream (cheap; coalescing happens in run())."""
@@ -85,8 +92,8 @@ class Stream:
         cfg = self.config
         while True:
             if await self._wait_for_change(cfg.stale_check_interval):
-                since = time.monotonic() - self._last_sent
-                await asyncio.sleep(max(cfg.gather, cfg.min_interval - since))
+                await asyncio.sleep(cfg.gather)
+                await asyncio.sleep(self._until_free_slot())
             try:
                 self._tick()
             except Exception:  # a bug in one payload must not end the stream
@@ -110,9 +117,20 @@ class Stream:
         key = self.source.fingerprint(now)
         if key != self._sent_fingerprint:
             self._sent_fingerprint = key
+            self._last_slot = self._slot(now)
             self.broadcast(self._compose("update", now))
         elif time.monotonic() - self._last_sent >= self.config.heartbeat_interval:
             self.broadcast(self._compose("heartbeat", now))
+
+    def _slot(self, now: float) -> int:
+        return math.floor(now / self.config.min_interval)
+
+    def _until_free_slot(self) -> float:
+        """0 if no update went out in the current slot, else the time to the next slot."""
+        now = self.clock()
+        if self._slot(now) != self._last_slot:
+            return 0.0
+        return (self._last_slot + 1) * self.config.min_interval - now
 
     def _compose(self, kind: MessageType, now: float) -> Frame:
         data, snapshot_ts = (None, None) if kind == "heartbeat" else self.source.payload(now)

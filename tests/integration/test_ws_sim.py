@@ -29,7 +29,7 @@ def sim() -> Iterator[RunningSimulator]:
 
 @pytest.fixture(scope="module")
 def client(sim: RunningSimulator) -> Iterator[TestClient]:
-    from api.ws_app import FAST, streams_app  # until app.py wires the streams itself
+    from tests.api.ws_app import FAST, streams_app
 
     (home,) = sim.gateways
     gateway = GatewayConfig(

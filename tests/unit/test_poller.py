@@ -146,3 +146,9 @@ def test_stale_marking_by_age() -> None:
     assert hub.is_fresh(state) is True and state.age(clock[0]) == 15.0
     clock[0] = 1015.1
     assert hub.is_fresh(state) is False
+
+
+def test_healthy_polls_snap_to_the_shared_interval_grid() -> None:
+    poller, _adapter, _ = make(interval=5.0)
+    for started, expected in ((1000.0, 5.0), (1001.2, 3.8), (1004.99, 0.01), (1005.0, 5.0)):
+        assert poller._until_next_tick(started) == pytest.approx(expected)

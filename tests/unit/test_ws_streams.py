@@ -192,3 +192,35 @@ def test_direct_text_frame_parses_as_one_websocket_text_frame(size: int) -> None
         frame = done.value
     assert frame.opcode is Opcode.TEXT and frame.fin
     assert frame.data.decode() == text
+
+
+def test_update_slots_are_fixed_on_the_clock_not_on_the_last_send() -> None:
+    """Regression: 'min_interval since the last message' locked every update to the phase
+    of the first send (~420 ms Snapshot-to-client with 1 s polls)."""
+    from pypowerwall_server.streams.broadcaster import Stream, StreamConfig
+
+    class Quiet:
+        name = "aggregate"
+        gateway = None
+
+        def fingerprint(self, now: float) -> object:
+            return now  # every tick is a change
+
+        def payload(self, now: float) -> tuple[Any, float | None]:
+            return {}, now
+
+    async def check() -> None:
+        clock = [100.47]
+        stream = Stream(Quiet(), StreamConfig(min_interval=1.0), lambda: clock[0])
+        stream.clients.add(Client(_noop_send, "c", 8, 5.0))
+        stream._tick()  # an off-grid send at 100.47
+        clock[0] = 100.9
+        assert stream._until_free_slot() == pytest.approx(0.1)  # same slot: wait for 101.0
+        clock[0] = 101.02  # a poll on the grid lands just after the slot boundary
+        assert stream._until_free_slot() == 0.0  # sent at once, not at 101.47
+
+    asyncio.run(check())
+
+
+async def _noop_send(frame: Any) -> None:
+    return None
