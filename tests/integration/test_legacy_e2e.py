@@ -1,7 +1,7 @@
 """Every legacy endpoint, per gateway under /gw/{id}/, on the simulator with the real
 pypowerwall: the server's answer equals the legacy transform of what pypowerwall reads
 directly from the same (frozen) simulator state, for TEDAPI and local mode, a 1-Powerwall,
-a 3-Powerwall and a Powerwall 3 site with an expansion pack."""
+a 3-Powerwall and a Powerwall 3 site with an expansion pack (1 Powerwall in both modes)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ TIMESTAMPED = ("/vitals", "/pw/vitals")  # VITALS.timestamp is the time of the l
 
 SITES = (
     replace(SiteConfig.for_index(0, seed=11), gateway_id="one", powerwalls=1),
+    replace(SiteConfig.for_index(3, seed=14), gateway_id="onelocal", powerwalls=1),
     replace(SiteConfig.for_index(1, seed=12), gateway_id="three", powerwalls=3),
     replace(
         SiteConfig.for_index(2, seed=13),
@@ -41,7 +42,7 @@ SITES = (
         expansion_packs=1,
     ),
 )
-MODES = {"one": "tedapi", "three": "local", "pw3": "tedapi"}
+MODES = {"one": "tedapi", "onelocal": "local", "three": "local", "pw3": "tedapi"}
 
 
 def legacy_urls() -> list[str]:
@@ -118,7 +119,7 @@ def comparable(url: str, body: bytes) -> Any:
     return body
 
 
-@pytest.mark.parametrize("gid", ["one", "three", "pw3"])
+@pytest.mark.parametrize("gid", ["one", "onelocal", "three", "pw3"])
 def test_every_legacy_endpoint_matches_pypowerwall(client, direct, gid: str) -> None:
     calls, attributes = direct[gid]
     served_ok = 0
@@ -139,7 +140,7 @@ def test_every_legacy_endpoint_matches_pypowerwall(client, direct, gid: str) -> 
     assert served_ok >= 70
 
 
-@pytest.mark.parametrize("gid", ["one", "three", "pw3"])
+@pytest.mark.parametrize("gid", ["one", "onelocal", "three", "pw3"])
 @pytest.mark.parametrize(
     "path",
     [
