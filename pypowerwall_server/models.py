@@ -54,6 +54,10 @@ class Snapshot:
     attributes: GatewayAttributes
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def cached(self, key: str) -> Any:
+        """The memoized value for `key`, or None if not computed yet (fast path)."""
+        return self._memo.get(key)
+
     def memo(self, key: str, compute: Callable[[Snapshot], T]) -> T:
         """Compute a derived value (e.g. an encoded response body) once per Snapshot.
         Races between threads at worst compute the same value twice."""

@@ -1,6 +1,6 @@
 """Answers computed from the hub's state: no FastAPI here, so the fast path and the declared
 routes call the very same functions. Bodies that depend only on a Snapshot are memoized on
-it (encoded once per poll); aggregate bodies are memoized per hub generation."""
+it (encoded once per poll); aggregate bodies until the next publish or staleness."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def hot_legacy(
         if state is not None:
             snap = state.snapshot
             if snap is not None and clock() - snap.taken_at <= limit_factor * state.interval:
-                cached: Answer | None = snap._memo.get(memo_key)
+                cached: Answer | None = snap.cached(memo_key)
                 if cached is not None:
                     return cached
         return legacy(hub, gateway_id, path_and_query, options)
@@ -185,7 +185,7 @@ def gateway_call(hub: Hub, gateway_id: str, name: str) -> Answer:
 
 # --- aggregate API ---------------------------------------------------------------------
 class AggregateViews:
-    """Memoizes the aggregate bodies per (hub generation, set of fresh gateways)."""
+    """Memoizes each aggregate body until the hub publishes or a counted gateway turns stale."""
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
