@@ -12,6 +12,7 @@ from pypowerwall_server.simulator.local_api_formats import (
     go_duration,
     go_start_time,
     go_timestamp,
+    meter_fields,
 )
 from pypowerwall_server.simulator.local_api_static import GRID_CODE, STATIC_ROUTES
 from pypowerwall_server.simulator.state import MeterState, PowerwallState, SiteState
@@ -33,14 +34,7 @@ def render(path: str, site: SiteState, config: SiteConfig) -> tuple[bool, Json]:
 def meter_json(site: SiteState, name: str, reading: MeterState) -> dict[str, Json]:
     body: dict[str, Json] = {
         "last_communication_time": go_timestamp(site.sim_time, site.timezone),
-        "instant_power": reading.instant_power_w,
-        "instant_reactive_power": reading.instant_reactive_power_var,
-        "instant_apparent_power": reading.instant_apparent_power_va,
-        "frequency": reading.frequency_hz,
-        "energy_exported": reading.energy_exported_wh,
-        "energy_imported": reading.energy_imported_wh,
-        "instant_average_voltage": reading.instant_average_voltage_v,
-        "instant_average_current": reading.instant_average_current_a,
+        **meter_fields(reading),
         "i_a_current": 0,
         "i_b_current": 0,
         "i_c_current": 0,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from pypowerwall_server.simulator.state import MeterState
 
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -40,3 +43,18 @@ def go_duration(seconds: float) -> str:
     if minutes >= 1:
         return f"{int(minutes)}m{secs:.9f}s"
     return f"{secs:.9f}s"
+
+
+def meter_fields(reading: MeterState) -> dict[str, Any]:
+    """The power/energy fields every gateway meter reading carries, in the gateway's order
+    (aggregates and /api/meters/site alike)."""
+    return {
+        "instant_power": reading.instant_power_w,
+        "instant_reactive_power": reading.instant_reactive_power_var,
+        "instant_apparent_power": reading.instant_apparent_power_va,
+        "frequency": reading.frequency_hz,
+        "energy_exported": reading.energy_exported_wh,
+        "energy_imported": reading.energy_imported_wh,
+        "instant_average_voltage": reading.instant_average_voltage_v,
+        "instant_average_current": reading.instant_average_current_a,
+    }

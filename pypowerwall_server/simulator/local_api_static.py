@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pypowerwall_server.simulator.config import SiteConfig
-from pypowerwall_server.simulator.local_api_formats import go_timestamp
+from pypowerwall_server.simulator.local_api_formats import go_timestamp, meter_fields
 from pypowerwall_server.simulator.state import MeterState, SiteState
 
 Json = Any
@@ -36,14 +36,7 @@ def cached_readings(site: SiteState, reading: MeterState, serial: str) -> dict[s
     half_voltage = reading.instant_average_voltage_v / 2.0
     return {
         "last_communication_time": now,
-        "instant_power": reading.instant_power_w,
-        "instant_reactive_power": reading.instant_reactive_power_var,
-        "instant_apparent_power": reading.instant_apparent_power_va,
-        "frequency": reading.frequency_hz,
-        "energy_exported": reading.energy_exported_wh,
-        "energy_imported": reading.energy_imported_wh,
-        "instant_average_voltage": reading.instant_average_voltage_v,
-        "instant_average_current": reading.instant_average_current_a,
+        **meter_fields(reading),
         "i_a_current": half_current,
         "i_b_current": half_current,
         "i_c_current": 0,
