@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -29,15 +30,27 @@ from pypowerwall_server.settings import GatewayConfig
 
 log = logging.getLogger(__name__)
 LIBRARY_LOGGER = "pypowerwall"
-_AUTH_HINTS = ("invalid powerwall login", "check password", "401", "unauthorized")
-_BUSY_HINTS = ("429", "503", "rate limit", "service unavailable", "cooldown")
-_NETWORK_HINTS = ("timeout", "timed out", "unable to connect", "connection", "max retries")
+
+
+def _hints(alternatives: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+
+
+# Whole words only, matched after addresses are removed: a port (127.0.0.1:42905), a URL or
+# a firmware number (244401) must not read as a 429 or a 401.
+_AUTH_HINTS = _hints(r"invalid powerwall login|check password|401|unauthorized")
+_BUSY_HINTS = _hints(r"429|503|rate limit(?:ed)?|service unavailable|cooldown")
+_NETWORK_HINTS = _hints(r"timeout|timed out|unable to connect|connection|max retries")
+_ADDRESSES = re.compile(r"\w+://\S+|\S+:\d+|\b[\d.]+\.\d+\b")
+
+
+def _says(hints: re.Pattern[str], message: str) -> bool:
+    return hints.search(_ADDRESSES.sub(" ", message)) is not None
 
 
 def _gateway_failure(messages: Sequence[str]) -> bool:
     """The library's messages say the gateway itself failed (not just one missing value)."""
-    hints = _NETWORK_HINTS + _BUSY_HINTS
-    return any(hint in message.lower() for message in messages for hint in hints)
+    return any(_says(_NETWORK_HINTS, m) or _says(_BUSY_HINTS, m) for m in messages)
 
 
 class _LibraryMessages(logging.Handler):
@@ -195,10 +208,9 @@ class PypowerwallAdapter:
 
     def _classify(self, messages: Sequence[str]) -> GatewayError:
         text = self._scrub("; ".join(dict.fromkeys(messages)))[:500]
-        lowered = text.lower()
-        if any(hint in lowered for hint in _AUTH_HINTS):
+        if _says(_AUTH_HINTS, text):
             return AuthFailed(text)
-        if any(hint in lowered for hint in _BUSY_HINTS):
+        if _says(_BUSY_HINTS, text):
             return GatewayBusy(text)
         return GatewayUnreachable(text)
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayUnreachable
-from pypowerwall_server.gateway.adapter import PypowerwallAdapter
+from pypowerwall_server.gateway.adapter import PypowerwallAdapter, _gateway_failure
 from pypowerwall_server.settings import GatewayConfig
 
 
@@ -80,11 +80,32 @@ def test_mode_wiring(recorded, config: GatewayConfig, expected: dict[str, Any]) 
         (["503 Service Unavailable at h"], GatewayBusy),
         (["Unable to connect to Powerwall at h"], GatewayUnreachable),
         ([], GatewayUnreachable),
+        # Numbers inside addresses and versions are not status codes.
+        (["404 Powerwall API not found at https://127.0.0.1:42905/api/x"], GatewayUnreachable),
+        (["Firmware 244401 detected - Does not support vitals API"], GatewayUnreachable),
+        (
+            ["Timeout waiting for Powerwall API /api/status - check 10.0.4.29:50301"],
+            GatewayUnreachable,
+        ),
+        (["429 Rate limited by Powerwall API at https://127.0.0.1:40100/api/x"], GatewayBusy),
     ],
 )
 def test_classification(messages: list[str], error: type) -> None:
     config = GatewayConfig(id="t", host="127.0.0.1:1", gw_pwd=SecretStr("GWPW"))
     assert type(PypowerwallAdapter(config, 4.0)._classify(messages)) is error
+
+
+@pytest.mark.parametrize(
+    ("message", "failed"),
+    [
+        ("404 Powerwall API not found at https://127.0.0.1:42905/api/solars/brands", False),
+        ("404 Powerwall API not found at https://127.0.0.1:45031/api/solars/brands", False),
+        ("Unable to connect to Powerwall at https://h: Read timed out. (read timeout=1.0)", True),
+        ("503 Service Unavailable at https://127.0.0.1:1/api/x - Activating cooldown", True),
+    ],
+)
+def test_gateway_failure_reads_words_not_digits(message: str, failed: bool) -> None:
+    assert _gateway_failure([message]) is failed
 
 
 def test_secrets_are_scrubbed_from_errors() -> None:
