@@ -72,7 +72,8 @@ def parse_ready(text: str) -> tuple[str, str, list[SimGateway]]:
 def start_simulator(children: Children, gateways: int, name: str = "simulator") -> Simulator:
     token = secrets.token_urlsafe(16)
     argv = [sys.executable, "-m", "pypowerwall_server", "simulate"]
-    argv += ["--gateways", str(gateways), "--admin-token", token, "--host", "127.0.0.1"]
+    # "--admin-token=…": a token may start with "-", which argparse would take for an option.
+    argv += ["--gateways", str(gateways), f"--admin-token={token}", "--host", "127.0.0.1"]
     child = children.start(name, argv)
     deadline = time.monotonic() + 60 + gateways * 0.2
     while time.monotonic() < deadline:

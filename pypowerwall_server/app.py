@@ -1,29 +1,23 @@
-"""create_app(settings) → the ASGI application; the lifespan owns every background task."""
+"""create_app(settings) → the ASGI application; its lifespan owns every background task."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
-
-from pypowerwall_server import __version__
-from pypowerwall_server.api import routes_gateways, routes_health, routes_legacy, routes_ws
-from pypowerwall_server.api.answer import error_answer
 from pypowerwall_server.api.fastpath import FastPath
+from pypowerwall_server.api.full_app import build_api
 from pypowerwall_server.api.hot_routes import hot_routes
+from pypowerwall_server.api.lazy import LazyApp
 from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.views import AggregateViews
-from pypowerwall_server.errors import ServerError
+from pypowerwall_server.api.ws_endpoints import stream_endpoints
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState, Poller
 from pypowerwall_server.gateway.protocol import GatewayAdapter
@@ -54,35 +48,25 @@ def create_app(
     runtime = Runtime(settings, hub, AggregateViews(hub), RequestStats(), options)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan() -> AsyncIterator[None]:
         # Streams close their clients before the pollers stop.
         async with (
             _pollers(settings, hub, adapter_factory, clock),
             start_streams(hub, settings.server.cors_origins, stream_config) as streams,
         ):
-            app.state.streams = streams
-            yield
+            runtime.live.streams = streams
+            try:
+                yield
+            finally:
+                runtime.live.streams = None
 
-    api = FastAPI(
-        title="pypowerwall-server",
-        version=__version__,
-        description="Tesla Powerwall gateways, polled gently and served from memory.",
+    return FastPath(
+        LazyApp(functools.partial(build_api, runtime)),
+        hot_routes(runtime),
+        runtime,
         lifespan=lifespan,
+        websocket=stream_endpoints(runtime),
     )
-    api.state.runtime = runtime
-    _install_error_handlers(api)
-    if settings.server.cors_origins:
-        api.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.server.cors_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
-        )
-    api.include_router(routes_health.router)
-    api.include_router(routes_gateways.router)
-    api.include_router(routes_ws.router)
-    api.include_router(routes_legacy.router)  # last: it ends in a catch-all
-    return FastPath(api, hot_routes(runtime), runtime.stats, bool(settings.server.cors_origins))
 
 
 @contextlib.asynccontextmanager
@@ -115,23 +99,6 @@ async def _pollers(
 def _report_crash(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("task %s crashed", task.get_name(), exc_info=task.exception())
-
-
-def _install_error_handlers(api: FastAPI) -> None:
-    @api.exception_handler(ServerError)
-    async def server_error(_: Request, exc: ServerError) -> Response:
-        return error_answer(exc.status_code, exc.message).to_response()
-
-    @api.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
-        )
-        return error_answer(422, f"invalid request: {problems}").to_response()
-
-    @api.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        return error_answer(exc.status_code, str(exc.detail)).to_response()
 
 
 def run_server(settings: Settings) -> None:

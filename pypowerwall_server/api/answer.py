@@ -4,10 +4,12 @@ routes so that both give identical bytes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
@@ -33,6 +35,8 @@ class Answer:
         object.__setattr__(self, "raw_headers", raw)
 
     def to_response(self) -> Response:
+        from starlette.responses import Response  # only FastAPI routes need it (api/lazy.py)
+
         return Response(
             self.body, self.status, headers=dict(self.headers), media_type=self.content_type
         )

@@ -1,20 +1,27 @@
-"""A plain ASGI layer in front of FastAPI for hot GETs (DESIGN.md decision 1).
+"""The ASGI app the server runs: a plain layer in front of FastAPI (DESIGN.md decision 1).
 
 FastAPI matches routes one by one; with ~120 routes a route returning ready bytes runs at
 ~0.14x a raw ASGI app. Here the raw path (with its query string) is looked up in a dict of
-answer functions, which return the current Snapshot's pre-encoded bytes; everything else
-falls through to FastAPI, where the same routes are declared (for /docs) and call the same
-functions, so both paths give identical bytes.
+answer functions, which return the current Snapshot's pre-encoded bytes; the WebSocket
+streams are dispatched by path too. Everything else falls through to FastAPI (built on first
+use, api/lazy.py), where the same routes are declared (for /docs) and call the same
+functions, so both paths give identical bytes. The lifespan (pollers, streams) is run here,
+so it does not wait for FastAPI either.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from pypowerwall_server.api.answer import Answer
-from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.streams.direct import RAW_SEND_KEY
+
+log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -22,6 +29,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 AnswerFn = Callable[[], Answer]
+Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 
 
 class FastPath:
@@ -29,17 +37,22 @@ class FastPath:
         self,
         app: ASGIApp,
         routes: Mapping[str, AnswerFn],
-        stats: RequestStats,
-        cors_enabled: bool,
+        runtime: Runtime,
+        lifespan: Lifespan | None = None,
+        websocket: Callable[[str], ASGIApp | None] | None = None,
     ) -> None:
         self.app = app
         self.routes = routes
-        self.stats = stats
+        self.runtime = runtime
+        self.stats = runtime.stats
         # With CORS configured, requests carrying an Origin go through FastAPI's middleware.
-        self.cors_enabled = cors_enabled
+        self.cors_enabled = bool(runtime.settings.server.cors_origins)
+        self.lifespan = lifespan
+        self.websocket = websocket  # path → stream endpoint, or None for FastAPI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+        kind = scope["type"]
+        if kind == "http" and scope["method"] in ("GET", "HEAD"):
             fn = self.routes.get(_route_key(scope))
             if fn is not None and not (self.cors_enabled and _has_origin(scope)):
                 answer = fn()
@@ -56,10 +69,16 @@ class FastPath:
                 return
             await self.app(scope, receive, self._counting(scope, send))
             return
-        if scope["type"] == "websocket":
+        if kind == "websocket":
             # The server's own send, before any middleware wraps it: the streams' fan-out
             # reaches the connection's transport through it (streams/direct.py).
             scope[RAW_SEND_KEY] = send
+            endpoint = self.websocket(scope["path"]) if self.websocket else None
+            await (endpoint or self.app)(scope, receive, send)
+            return
+        if kind == "lifespan" and self.lifespan is not None:
+            await run_lifespan(self.lifespan, receive, send)
+            return
         await self.app(scope, receive, send)
 
     def _counting(self, scope: Scope, send: Send) -> Send:
@@ -70,6 +89,27 @@ class FastPath:
             await send(message)
 
         return wrapped
+
+
+async def run_lifespan(lifespan: Lifespan, receive: Receive, send: Send) -> None:
+    """The ASGI lifespan protocol around one async context manager."""
+    stack = contextlib.AsyncExitStack()
+    await receive()  # lifespan.startup
+    try:
+        await stack.enter_async_context(lifespan())
+    except Exception as exc:
+        log.exception("startup failed")
+        await send({"type": "lifespan.startup.failed", "message": str(exc)})
+        return
+    await send({"type": "lifespan.startup.complete"})
+    await receive()  # lifespan.shutdown
+    try:
+        await stack.aclose()
+    except Exception as exc:
+        log.exception("shutdown failed")
+        await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
+        return
+    await send({"type": "lifespan.shutdown.complete"})
 
 
 def _route_key(scope: Scope) -> str:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from pypowerwall_server.api import schemas, views
-from pypowerwall_server.api.runtime import RuntimeDep
+from pypowerwall_server.api.deps import RuntimeDep
 
 router = APIRouter()
 _ERRORS: dict[int | str, dict[str, Any]] = {

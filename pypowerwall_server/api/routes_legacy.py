@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pypowerwall_server.api import views
+from pypowerwall_server.api.deps import RuntimeDep
 from pypowerwall_server.api.hot_routes import HOT_LEGACY_PATHS
-from pypowerwall_server.api.runtime import RuntimeDep
 
 router = APIRouter(tags=["legacy"])
 

@@ -1,17 +1,24 @@
-"""The objects routes need, built once per app and reached through one typed dependency."""
+"""The objects routes need, built once per app (FastAPI reaches them through api/deps.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
-
-from fastapi import Depends, Request
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.views import AggregateViews
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.settings import Settings
+
+if TYPE_CHECKING:
+    from pypowerwall_server.streams import Streams
+
+
+class LiveServices:
+    """What the lifespan starts and stops; None outside it."""
+
+    streams: Streams | None = None
 
 
 @dataclass(frozen=True)
@@ -21,11 +28,4 @@ class Runtime:
     aggregates: AggregateViews
     stats: RequestStats
     legacy_options: LegacyOptions
-
-
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+    live: LiveServices = field(default_factory=LiveServices)

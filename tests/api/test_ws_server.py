@@ -74,7 +74,7 @@ class Server:
 
     @property
     def streams(self) -> Any:
-        return self.app.app.state.streams
+        return self.app.runtime.live.streams
 
 
 @pytest.fixture(params=[False, True], ids=["asyncio", "uvloop"])

@@ -1,0 +1,65 @@
+"""The FastAPI app: every route (hot ones too, for /docs), error handlers and CORS.
+
+Built by api/lazy.py on first use; imports FastAPI only when called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pypowerwall_server import __version__
+from pypowerwall_server.api.answer import error_answer
+from pypowerwall_server.api.runtime import Runtime
+from pypowerwall_server.errors import ServerError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def build_api(runtime: Runtime) -> FastAPI:
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+
+    from pypowerwall_server.api import routes_gateways, routes_health, routes_legacy
+
+    api = FastAPI(
+        title="pypowerwall-server",
+        version=__version__,
+        description="Tesla Powerwall gateways, polled gently and served from memory.",
+    )
+    api.state.runtime = runtime
+    _install_error_handlers(api)
+    origins = runtime.settings.server.cors_origins
+    if origins:
+        api.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    api.include_router(routes_health.router)
+    api.include_router(routes_gateways.router)
+    api.include_router(routes_legacy.router)  # last: it ends in a catch-all
+    return api
+
+
+def _install_error_handlers(api: FastAPI) -> None:
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.responses import Response
+
+    @api.exception_handler(ServerError)
+    async def server_error(_: Request, exc: ServerError) -> Response:
+        return error_answer(exc.status_code, exc.message).to_response()
+
+    @api.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+        )
+        return error_answer(422, f"invalid request: {problems}").to_response()
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        return error_answer(exc.status_code, str(exc.detail)).to_response()
