@@ -105,12 +105,15 @@ def run_server(settings: Settings) -> None:
     """Serve until interrupted (the CLI's default action)."""
     import uvicorn
 
+    from pypowerwall_server.api.hot_protocol import hot_protocol
+
+    app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.server.bind_address,
         port=settings.server.port,
         loop="uvloop",
-        http="httptools",
+        http=hot_protocol(app),  # uvicorn's httptools protocol, hot GETs answered in place
         log_level="debug" if settings.server.debug else "info",
         access_log=settings.server.debug,
         log_config=None,  # uvicorn's records go through our handlers (and secret scrubber)

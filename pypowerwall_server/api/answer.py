@@ -17,14 +17,15 @@ TEXT = "text/plain; charset=utf-8"
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """Built once (per Snapshot for hot answers); the ASGI header list is built with it so a
-    fast-path hit does no per-request encoding."""
+    """Built once (per Snapshot for hot answers); the ASGI header list and the HTTP/1.1
+    header block are built with it, so a fast-path hit does no per-request encoding."""
 
     status: int
     body: bytes
     content_type: str = JSON
     headers: tuple[tuple[str, str], ...] = ()
     raw_headers: list[tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
+    head: bytes = field(init=False, repr=False, compare=False)  # header lines + blank line
 
     def __post_init__(self) -> None:
         raw = [
@@ -33,6 +34,7 @@ class Answer:
             *((k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers),
         ]
         object.__setattr__(self, "raw_headers", raw)
+        object.__setattr__(self, "head", b"".join(b"%s: %s\r\n" % kv for kv in raw) + b"\r\n")
 
     def to_response(self) -> Response:
         from starlette.responses import Response  # only FastAPI routes need it (api/lazy.py)

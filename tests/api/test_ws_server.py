@@ -3,16 +3,11 @@ while the others keep receiving; server shutdown closes every client."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import uvicorn
-import uvloop
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -20,6 +15,7 @@ from pypowerwall_server.settings import ServerConfig, Settings
 from pypowerwall_server.streams import StreamConfig
 
 from .conftest import FakeAdapter, contract_calls, gateway, wait_for
+from .uvicorn_server import Server
 from .ws_app import streams_app
 
 BIG_VITALS = {"filler": "x" * 200_000}  # 200 KB per message: socket buffers fill quickly
@@ -31,50 +27,6 @@ CONFIG = StreamConfig(
     max_pending=4,
     send_timeout=0.5,
 )
-
-
-class Server:
-    def __init__(self, app: Any, use_uvloop: bool = False) -> None:
-        self.use_uvloop = use_uvloop  # production runs uvloop (run_server)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_ping_interval=None)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.served = threading.Event()  # serve() returned: shutdown complete
-        self.app = app
-
-    def _run(self) -> None:
-        if self.use_uvloop:
-            loop = uvloop.new_event_loop()
-            try:
-                loop.run_until_complete(self._serve())
-            finally:
-                loop.close()
-        else:
-            asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        await self.server.serve(sockets=[self.sock])
-        self.served.set()
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        wait_for(lambda: self.server.started, timeout=10)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.served.wait(10)
-        self.thread.join(5)
-
-    def __exit__(self, *args: object) -> None:
-        self.stop()
-
-    @property
-    def streams(self) -> Any:
-        return self.app.runtime.live.streams
 
 
 @pytest.fixture(params=[False, True], ids=["asyncio", "uvloop"])

@@ -1,0 +1,113 @@
+"""uvicorn's httptools protocol, answering hot GETs in the parser callback itself.
+
+The ASGI fast path (api/fastpath.py) already answers hot GETs from pre-encoded bytes, yet
+each request still pays for an ASGI scope, a request/response cycle, an asyncio.Event and a
+task. Here a plain keep-alive GET whose raw target is in the hot table is answered as soon
+as its headers are parsed: one dict lookup and one transport write. Anything else (other
+methods, HTTP/1.0, Connection: close, Expect, pipelining behind a request still in
+progress, a client not reading, CORS preflight rules, access logging) takes uvicorn's normal
+path to the same ASGI app, so the bytes are the same either way (tests/api/test_hot_protocol.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from pypowerwall_server.api.answer import Answer
+from pypowerwall_server.api.fastpath import FastPath
+
+log = logging.getLogger(__name__)
+AnswerFn = Callable[[], Answer]
+# uvicorn internals this subclass relies on (tested with the versions pyproject allows).
+USED_METHODS = (
+    "on_message_begin",
+    "on_headers_complete",
+    "on_body",
+    "on_message_complete",
+    "_unset_keepalive_if_required",
+    "timeout_keep_alive_handler",
+)
+
+
+def hot_protocol(app: FastPath) -> type[HttpToolsProtocol]:
+    """The protocol class for uvicorn's `http=` option, bound to this app's hot table."""
+    missing = [name for name in USED_METHODS if not hasattr(HttpToolsProtocol, name)]
+    if missing:
+        log.warning(
+            "this uvicorn lacks %s; hot GETs take the ASGI fast path instead", ", ".join(missing)
+        )
+        return HttpToolsProtocol
+    # raw request target → (answer function, the path /stats counts it under)
+    routes: Mapping[bytes, tuple[AnswerFn, str]] = {
+        key.encode("latin-1"): (fn, key.partition("?")[0]) for key, fn in app.routes.items()
+    }
+    stats = app.stats
+    origin_matters = app.cors_enabled
+
+    class HotHttpProtocol(HttpToolsProtocol):
+        _served_hot = False
+        _defaults: list[tuple[bytes, bytes]] | None = None
+        _defaults_block = b""
+
+        def on_message_begin(self) -> None:
+            self._served_hot = False
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            route = routes.get(self.url)
+            if route is None or not self._may_answer_here():
+                super().on_headers_complete()
+                return
+            self._served_hot = True
+            answer_fn, label = route
+            answer = answer_fn()
+            stats.count(label, answer.status)
+            self.transport.write(
+                b"".join(
+                    (STATUS_LINE[answer.status], self._default_headers(), answer.head, answer.body)
+                )
+            )
+            self.server_state.total_requests += 1
+            # As uvicorn does after each response: close the connection if it stays idle.
+            self._unset_keepalive_if_required()
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
+
+        def on_body(self, body: bytes) -> None:
+            if not self._served_hot:
+                super().on_body(body)
+
+        def on_message_complete(self) -> None:
+            if not self._served_hot:
+                super().on_message_complete()
+
+        def _may_answer_here(self) -> bool:
+            parser: Any = self.parser
+            return (
+                parser.get_method() == b"GET"
+                and parser.get_http_version() == "1.1"
+                and parser.should_keep_alive()
+                and not parser.should_upgrade()
+                and not self.expect_100_continue
+                and (self.cycle is None or self.cycle.response_complete)
+                and not self.pipeline
+                and not self.flow.write_paused
+                and not self.access_log
+                and not (origin_matters and any(name == b"origin" for name, _ in self.headers))
+            )
+
+        def _default_headers(self) -> bytes:
+            """uvicorn's date and server headers, re-encoded when they change (each second)."""
+            defaults = self.server_state.default_headers
+            cls = type(self)
+            if defaults is not cls._defaults:
+                cls._defaults_block = b"".join(b"%s: %s\r\n" % pair for pair in defaults)
+                cls._defaults = defaults
+            return cls._defaults_block
+
+    return HotHttpProtocol
