@@ -77,7 +77,16 @@ async def _pollers(
     adapters = [adapter_factory(g) for g in settings.gateways]
     plan = poll_plan()
     pollers = [
-        Poller(hub.get(g.id), a, executor, plan, hub.publish, poll_timeout(g), clock)
+        Poller(
+            hub.get(g.id),
+            a,
+            executor,
+            plan,
+            hub.publish,
+            poll_timeout(g),
+            clock,
+            on_start=hub.poll_started,
+        )
         for g, a in zip(settings.gateways, adapters, strict=True)
     ]
     tasks = [asyncio.create_task(p.run(), name=f"poller:{p.state.gateway_id}") for p in pollers]

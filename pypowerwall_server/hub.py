@@ -37,8 +37,19 @@ class Hub:
         self.clock = clock
         self.generation = 0  # bumps on every published change; keys memoized aggregates
         self._subscribers: set[Subscription] = set()
+        self._polling: dict[str, float] = {}  # gateway id -> when its current poll started
+
+    def poll_started(self, gateway_id: str, at: float) -> None:
+        """A poller began a poll (not a change: subscribers are not told)."""
+        self._polling[gateway_id] = at
+
+    def awaiting_online(self) -> bool:
+        """An online gateway has a poll under way: its Snapshot is due any moment (polls of
+        one interval share a clock grid). Offline gateways are not waited for."""
+        return any(self._states[gid].online for gid in self._polling)
 
     def publish(self, state: GatewayState) -> None:
+        self._polling.pop(state.gateway_id, None)
         self._states[state.gateway_id] = state
         self.generation += 1
         for sub in tuple(self._subscribers):

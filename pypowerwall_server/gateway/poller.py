@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_BUSY_BACKOFF_S = 60.0  # after 429/503: the gateway asked us to slow down
 MAX_AUTH_BACKOFF_S = 300.0  # repeated wrong-password logins can lock the account out
 SLOW_TIER_INTERVAL_S = 300.0
+EARLY_WAKE_S = 0.005  # timers fire up to ~1 ms early (uvloop: ms resolution)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Poller:
         publish: Callable[[GatewayState], None],
         poll_timeout: float,
         clock: Callable[[], float] = time.time,
+        on_start: Callable[[str, float], None] | None = None,
     ) -> None:
         self.state = state
         self._adapter = adapter
@@ -76,6 +78,7 @@ class Poller:
         self._publish = publish
         self._poll_timeout = poll_timeout
         self._clock = clock
+        self._on_start = on_start  # told when a poll begins (Hub.poll_started)
         self._attributes: GatewayAttributes | None = None
         self._slow_due_at = 0.0
         self._in_flight: Future[Any] | None = None
@@ -106,6 +109,8 @@ class Poller:
     async def _poll_once(self, started: float) -> float:
         include_slow = started >= self._slow_due_at
         calls = self._plan.fast_calls + (self._plan.slow_calls if include_slow else ())
+        if self._on_start is not None:
+            self._on_start(self.state.gateway_id, started)
         future = self._executor.submit(self._fetch, calls)
         self._in_flight = future
         try:
@@ -176,7 +181,10 @@ class Poller:
         instead of making the later ones wait for its next slot. Each gateway is its own
         host, so polling them at the same moment burdens none of them."""
         interval = self.state.interval
-        return (math.floor(started / interval) + 1) * interval - started
+        # A timer may wake us a hair before the tick we slept for; that poll is the tick's
+        # poll, not the previous tick's (or it would be followed by a second one at once).
+        tick = math.floor((started + EARLY_WAKE_S) / interval)
+        return (tick + 1) * interval - started
 
     def _retry_delay(self, error: GatewayError) -> float:
         """Busy (429/503) and auth failures back off exponentially with ±20 % jitter. An

@@ -22,12 +22,15 @@ from pypowerwall_server.streams.direct import text_frame
 from pypowerwall_server.streams.messages import CloseCode, Frame, MessageType, StreamName, encode
 
 log = logging.getLogger(__name__)
+SLOT_SETTLE_S = 0.01  # after a slot boundary, for pollers due at it to start their polls
 
 
 @dataclass(frozen=True, slots=True)
 class StreamConfig:
     min_interval: float = 1.0  # s: at most one message per clock slot of this length
-    gather: float = 0.05  # s to wait after a first change, so near-simultaneous polls merge
+    # s at most to wait after a first change for polls still under way, so one message
+    # carries every gateway of a clock tick; a gateway slower than this waits a slot.
+    gather: float = 0.1
     heartbeat_interval: float = 10.0  # s of silence before a heartbeat (the issue asks <= 15)
     stale_check_interval: float = 1.0  # s between checks for gateways turning stale
     max_pending: int = 8  # frames a client may lag before it is closed as too slow
@@ -44,6 +47,10 @@ class Source(Protocol):
     def gateway(self) -> str | None: ...
 
     def fingerprint(self, now: float) -> object: ...
+
+    def awaiting(self) -> bool:
+        """More data this stream shows is due any moment (a poll is under way)."""
+        ...
 
     def payload(self, now: float) -> tuple[Any, float | None]:
         """(data, snapshot_ts: the newest data time in it)."""
@@ -92,12 +99,27 @@ class Stream:
         cfg = self.config
         while True:
             if await self._wait_for_change(cfg.stale_check_interval):
-                await asyncio.sleep(cfg.gather)
-                await asyncio.sleep(self._until_free_slot())
+                await self._gather()
+                wait = self._until_free_slot()
+                if wait > 0:
+                    # The slot is used: send at the next one, together with the polls due
+                    # then. Sent alone, this message would use that slot and push the next
+                    # tick's data a slot later, and so every tick after it.
+                    await asyncio.sleep(wait + SLOT_SETTLE_S)
+                    await self._gather()
             try:
                 self._tick()
             except Exception:  # a bug in one payload must not end the stream
                 log.exception("stream %s: could not build a message", self._label())
+
+    async def _gather(self) -> None:
+        """Wait while polls are under way (at most `gather`): their Snapshots join this
+        message instead of waiting a whole slot for the next one."""
+        deadline = time.monotonic() + self.config.gather
+        while self.source.awaiting():
+            left = deadline - time.monotonic()
+            if left <= 0 or not await self._wait_for_change(left):
+                return
 
     async def _wait_for_change(self, timeout: float) -> bool:
         try:

@@ -36,6 +36,9 @@ class AggregateSource:
     def fingerprint(self, now: float) -> object:
         return payloads.fingerprint(self.hub, self.hub.states(), now)
 
+    def awaiting(self) -> bool:
+        return self.hub.awaiting_online()
+
     def payload(self, now: float) -> tuple[Any, float | None]:
         states = self.hub.states()
         return payloads.aggregate_payload(self.hub, now), payloads.newest_data_time(states)
@@ -49,6 +52,9 @@ class GatewaySource:
 
     def fingerprint(self, now: float) -> object:
         return payloads.fingerprint(self.hub, (self._state(),), now)
+
+    def awaiting(self) -> bool:
+        return False  # its one gateway's Snapshot is what woke the stream
 
     def payload(self, now: float) -> tuple[Any, float | None]:
         data = payloads.gateway_payload(self.hub, self._gateway_id(), now)

@@ -152,3 +152,34 @@ def test_healthy_polls_snap_to_the_shared_interval_grid() -> None:
     poller, _adapter, _ = make(interval=5.0)
     for started, expected in ((1000.0, 5.0), (1001.2, 3.8), (1004.99, 0.01), (1005.0, 5.0)):
         assert poller._until_next_tick(started) == pytest.approx(expected)
+    # Woken a hair early for the 1005 tick: the next poll is at 1010, not at once again.
+    assert poller._until_next_tick(1004.9995) == pytest.approx(5.0005)
+
+
+async def test_poll_start_is_told_to_the_hub_and_publishing_clears_it() -> None:
+    state = GatewayState("gw", "gw", "local", 0.05)
+    hub = Hub([state], stale_after_intervals=3)
+    adapter = FakeAdapter()
+    adapter.hang.set()
+    seen: list[bool] = []
+
+    def started(gateway_id: str, at: float) -> None:
+        hub.poll_started(gateway_id, at)
+        seen.append(hub.awaiting_online())
+
+    poller = Poller(state, adapter, ThreadPoolExecutor(1), PLAN, hub.publish, 5.0, on_start=started)
+    task = asyncio.create_task(poller.run())
+    await asyncio.sleep(0.1)
+    assert seen == [False]  # an offline gateway (no data yet) is not waited for
+    adapter.release.set()
+    adapter.hang.clear()
+    for _ in range(100):
+        if hub.get("gw").online and len(seen) > 1:
+            break
+        await asyncio.sleep(0.01)
+    assert seen[-1] is True  # online now, and its next poll is under way
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    hub.publish(hub.get("gw"))
+    assert hub.awaiting_online() is False

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from typing import Any
 
 import orjson
 import pytest
 
+from pypowerwall_server.streams.broadcaster import StreamConfig
 from pypowerwall_server.streams.client import Client
 from pypowerwall_server.streams.eager import run_eagerly
 from pypowerwall_server.streams.messages import CloseCode, Frame, encode
@@ -209,6 +212,9 @@ def test_update_slots_are_fixed_on_the_clock_not_on_the_last_send() -> None:
         def payload(self, now: float) -> tuple[Any, float | None]:
             return {}, now
 
+        def awaiting(self) -> bool:
+            return False
+
     async def check() -> None:
         clock = [100.47]
         stream = Stream(Quiet(), StreamConfig(min_interval=1.0), lambda: clock[0])
@@ -224,3 +230,91 @@ def test_update_slots_are_fixed_on_the_clock_not_on_the_last_send() -> None:
 
 async def _noop_send(frame: Any) -> None:
     return None
+
+
+class Pending:
+    """A source whose data changes on every poke; `under_way` says a poll is not done."""
+
+    name = "aggregate"
+    gateway = None
+
+    def __init__(self) -> None:
+        self.under_way = True
+        self.version = 0
+
+    def fingerprint(self, now: float) -> object:
+        return self.version
+
+    def payload(self, now: float) -> tuple[Any, float | None]:
+        return {"version": self.version}, now
+
+    def awaiting(self) -> bool:
+        return self.under_way
+
+
+async def _run_stream(gather: float) -> tuple[Any, Pending, list[Any]]:
+    from pypowerwall_server.streams.broadcaster import Stream, StreamConfig
+
+    source = Pending()
+    stream = Stream(source, StreamConfig(min_interval=0.01, gather=gather))
+    sent: list[Any] = []
+
+    async def collect(frame: Any) -> None:
+        sent.append(orjson.loads(frame["text"]))
+
+    stream.clients.add(Client(collect, "c", 8, 5.0))
+    return stream, source, sent
+
+
+async def test_an_update_waits_for_polls_under_way_and_carries_them() -> None:
+    stream, source, sent = await _run_stream(gather=30.0)
+    task = asyncio.create_task(stream.run())
+    source.version = 1
+    stream.poke()  # the first gateway published; another is still polling
+    await asyncio.sleep(0.2)
+    assert sent == []
+    source.version, source.under_way = 2, False
+    stream.poke()  # the last one published: one message with both
+    for _ in range(100):
+        if sent:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert [m["data"]["version"] for m in sent] == [2]
+
+
+async def test_a_poll_that_never_ends_delays_an_update_by_gather_at_most() -> None:
+    stream, source, sent = await _run_stream(gather=0.05)
+    task = asyncio.create_task(stream.run())
+    source.version = 1
+    stream.poke()
+    for _ in range(300):
+        if sent:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert [m["data"]["version"] for m in sent] == [1]
+
+
+async def test_a_deferred_change_waits_for_the_polls_due_at_the_next_slot() -> None:
+    """Regression: a change deferred to the next slot was sent alone at its boundary, used
+    that slot, and pushed the polls completing just after it a slot later, for good."""
+    stream, source, sent = await _run_stream(gather=0.5)
+    stream.config = StreamConfig(min_interval=1.0, gather=0.5)
+    now = time.time()
+    await asyncio.sleep(math.ceil(now) - now + 0.05)  # just after a slot boundary
+    task = asyncio.create_task(stream.run())
+    source.under_way, source.version = False, 1
+    stream.poke()  # sent at once: this slot is free
+    await asyncio.sleep(0.1)
+    source.version = 2
+    stream.poke()  # a second change in the slot: deferred to the next one
+    now = time.time()
+    await asyncio.sleep(math.ceil(now) - now - 0.05)
+    source.under_way = True  # the polls of the next tick are about to be under way
+    await asyncio.sleep(0.25)
+    source.version, source.under_way = 3, False
+    stream.poke()  # they published
+    await asyncio.sleep(0.2)
+    task.cancel()
+    assert [m["data"]["version"] for m in sent] == [1, 3]
