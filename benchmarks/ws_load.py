@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -37,6 +40,8 @@ from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFact
 from websockets.frames import Frame, Opcode
 from websockets.typing import Origin
 from websockets.uri import parse_uri
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 @dataclass
@@ -98,8 +103,7 @@ def delta(old: Any, new: Any) -> Any:
 
 
 class Connection(asyncio.Protocol):
-    """One client on websockets' sans-I/O protocol: frames are handled in data_received,
-    with no task per connection, so the receiver's own cost stays small."""
+    """One client on websockets' sans-I/O protocol (used with --compression deflate)."""
 
     def __init__(self, args: argparse.Namespace, stats: ClientStats, totals: Totals) -> None:
         extensions = [ClientPerMessageDeflateFactory()] if args.compression == "deflate" else None
@@ -127,8 +131,8 @@ class Connection(asyncio.Protocol):
             self.stats.close_code = self.ws.close_rcvd.code
         self._flush()
 
-    def _message(self, text: bytes) -> None:
-        now = time.time()
+    def _message(self, text: bytes, received: float | None = None) -> None:
+        now = time.time() if received is None else received
         self.stats.bytes += len(text)
         message = orjson.loads(text)
         record(self.stats, self.totals, message, now)
@@ -161,7 +165,140 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-async def run_client(args: argparse.Namespace, conn: Connection) -> None:
+class LeanConnection(asyncio.Protocol):
+    """One uncompressed client that parses frames itself: the receiver shares the server's
+    cores, and websockets' pure-Python frame parser cost ~4x more per message, which showed
+    up in the very delays this client measures. Handles what the server sends: text, ping,
+    close; fragments are joined."""
+
+    def __init__(self, args: argparse.Namespace, stats: ClientStats, totals: Totals) -> None:
+        self.uri = parse_uri(args.url)
+        self.origin: str | None = args.origin
+        self.stats, self.totals = stats, totals
+        self.measure = False
+        self.previous: Any = None
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.open = False
+        self.fragments: list[bytes] = []
+        self.key = base64.b64encode(os.urandom(16)).decode()
+        # While measuring, messages are only timestamped and kept; they are parsed after the
+        # window (replay()), so the receiver's parsing does not delay later receipts.
+        self.deferred: list[tuple[float, bytes]] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        lines = [
+            f"GET {self.uri.resource_name} HTTP/1.1",
+            f"Host: {self.uri.host}:{self.uri.port}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {self.key}",
+            "Sec-WebSocket-Version: 13",
+        ]
+        if self.origin:
+            lines.append(f"Origin: {self.origin}")
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+    def data_received(self, data: bytes) -> None:
+        if self.open and not self.buffer and not self.fragments and data[:1] == b"\x81":
+            # The common case: exactly one whole text frame.
+            size, start = data[1], 2
+            if size == 126:
+                size, start = int.from_bytes(data[2:4], "big"), 4
+            if size < 127 and len(data) == start + size:
+                self._text(data[start:])
+                return
+        self.buffer += data
+        if not self.open and not self._handshake():
+            return
+        self._frames()
+
+    def _text(self, text: bytes) -> None:
+        if self.deferred is not None:
+            self.deferred.append((time.time(), text))
+        else:
+            self._message(text)
+
+    def replay(self) -> None:
+        """Parse the messages kept while measuring, with their receipt times."""
+        kept, self.deferred = self.deferred or [], None
+        for received, text in kept:
+            self._message(text, received)
+
+    def _handshake(self) -> bool:
+        head, sep, rest = self.buffer.partition(b"\r\n\r\n")
+        if not sep:
+            return False
+        status = head.split(b"\r\n", 1)[0]
+        accept = base64.b64encode(hashlib.sha1((self.key + WS_GUID).encode()).digest())
+        if b" 101 " not in status or accept not in head:
+            self.stats.error = f"handshake: {status.decode(errors='replace')}"
+            self._close_transport()
+            return False
+        self.open, self.buffer = True, rest
+        return True
+
+    def _frames(self) -> None:
+        buf, at = self.buffer, 0
+        while len(buf) - at >= 2:
+            first, length = buf[at], buf[at + 1] & 0x7F
+            start = at + 2
+            if length == 126:
+                if len(buf) - at < 4:
+                    break
+                length, start = int.from_bytes(buf[at + 2 : at + 4], "big"), at + 4
+            elif length == 127:
+                if len(buf) - at < 10:
+                    break
+                length, start = int.from_bytes(buf[at + 2 : at + 10], "big"), at + 10
+            if len(buf) - start < length:
+                break
+            self._frame(first & 0x80 != 0, first & 0x0F, buf[start : start + length])
+            at = start + length
+        self.buffer = buf[at:]
+
+    def _frame(self, fin: bool, opcode: int, payload: bytes) -> None:
+        if opcode in (0x1, 0x0):  # text, continuation
+            self.fragments.append(payload)
+            if fin:
+                text, self.fragments = b"".join(self.fragments), []
+                self._text(text)
+        elif opcode == 0x9:  # ping
+            self._send(0xA, payload)
+        elif opcode == 0x8:  # close
+            if len(payload) >= 2:
+                self.stats.close_code = int.from_bytes(payload[:2], "big")
+            self._send(0x8, payload[:2])
+            self._close_transport()
+
+    _message = Connection._message
+
+    def _send(self, opcode: int, payload: bytes) -> None:
+        """A masked client frame (payloads here are under 126 bytes)."""
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(bytes((0x80 | opcode, 0x80 | len(payload))) + mask + masked)
+
+    def _close_transport(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.stats.error is None and self.stats.close_code is None and not self.stats.snapshots:
+            self.stats.error = f"lost: {exc}"
+        if not self.done.done():
+            self.done.set_result(None)
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self._send(0x8, (1000).to_bytes(2, "big"))
+            self.transport.close()
+
+
+async def run_client(args: argparse.Namespace, conn: Connection | LeanConnection) -> None:
     uri = parse_uri(args.url)
     loop = asyncio.get_running_loop()
     try:
@@ -177,11 +314,12 @@ async def run_many(args: argparse.Namespace, count: int, first: bool) -> dict[st
     totals = Totals()
     gate = asyncio.Semaphore(args.ramp)
     connected = 0
-    connections: list[Connection] = []
+    connections: list[Connection | LeanConnection] = []
+    kind = LeanConnection if args.compression == "none" else Connection
 
     async def one(i: int) -> None:
         nonlocal connected
-        conn = Connection(args, stats[i], totals)
+        conn = kind(args, stats[i], totals)
         conn.measure = first and i == 0 and args.delta
         connections.append(conn)
         async with gate:
@@ -198,12 +336,18 @@ async def run_many(args: argparse.Namespace, count: int, first: bool) -> dict[st
         s.updates = s.heartbeats = s.gaps = s.bytes = 0
     totals.fanout.clear()
     totals.data.clear()
+    for conn in connections:
+        if isinstance(conn, LeanConnection):
+            conn.deferred = []
     started = time.monotonic()
     await asyncio.sleep(args.duration)
     elapsed = time.monotonic() - started
     for conn in connections:
         conn.close()
     await asyncio.wait(tasks, timeout=10)
+    for conn in connections:
+        if isinstance(conn, LeanConnection):
+            conn.replay()
     return raw_result(stats, totals, elapsed)
 
 
