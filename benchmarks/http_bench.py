@@ -23,6 +23,10 @@ class HttpTarget:
     name: str
     base_url: str
     pid: int
+    connections: tuple[int, ...] | None = None  # the cells it runs (None: all)
+
+    def runs(self, connections: int) -> bool:
+        return self.connections is None or connections in self.connections
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ def run_http(targets: list[HttpTarget], plan: Plan, say: Callable[[str], None]) 
             # Who goes first changes every cell and every round, so no server always
             # follows the same one (a single quick round showed that bias).
             for target in rotated(targets, round_index + cell_index):
+                if not target.runs(connections):
+                    continue
                 cell = measure_cell(target, path, connections, plan.seconds)
                 raw[target.name].setdefault(key, []).append(cell)
                 say(

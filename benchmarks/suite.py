@@ -1,8 +1,10 @@
 """Run the selected parts in order, with every child process stopped at the end.
 
-Order: start the simulator, our server (timed to first data) and the peer; idle phase
-(gateway requests/min idle, RSS after idling); HTTP with the floor and peer interleaved
-(gateway requests/min under load); then scale (its own simulator and servers); then ws.
+Order: start the simulator, our server (timed to first data), the control and the peer;
+idle window (gateway requests/min idle, RSS after idling), during which the WebSocket part
+runs on its own simulator and server (the idle servers get no clients either way, and a
+full run stays under 20 minutes); HTTP with the floor and peer interleaved (gateway
+requests/min under load); then scale (its own simulator and servers).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import footprint, gateway_load, http_bench, peer, scale, servers, stats, ws
-from benchmarks.procs import Child, Children, free_port, sample
+from benchmarks.procs import Child, Children, ProcSample, free_port, sample
 from benchmarks.simproc import SimGateway, Simulator, start_simulator
 
 POLL_INTERVAL_S = 5.0
 CONTROL = "control"  # our server polling its own gateway, never sent a client request
 HTTP_PARTS = {"http", "floor", "peer"}
+PEER_CONNECTIONS = (16, 64)
 ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws")
 
 
@@ -53,9 +56,8 @@ def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
     if needs_main:
         with Children(options.work / "logs") as children:  # all stopped before the next part
             _main_phases(children, options, results, say)
-    if "ws" in options.parts:
-        with Children(options.work / "logs") as children:
-            _ws_phase(children, options, results, say)
+    elif "ws" in options.parts:
+        _ws_part(options, results, say)
     if "scale" in options.parts:
         with Children(options.work / "logs") as children:
             say(f"scale: K = {', '.join(map(str, options.scale_ks))}")
@@ -63,6 +65,11 @@ def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
                 children, options.work, options.scale_ks, options.scale_observe_seconds, say
             )
     return results
+
+
+def _ws_part(options: Options, results: dict[str, Any], say: Callable[[str], None]) -> None:
+    with Children(options.work / "logs") as children:
+        _ws_phase(children, options, results, say)
 
 
 def _main_phases(
@@ -84,8 +91,12 @@ def _main_phases(
     running = {name: s.server for name, s in started.items()}
     running[CONTROL] = control.server
     results["gateway_load"] = {"interval_s": POLL_INTERVAL_S}
-    if options.parts & {"gateway-load", "footprint"}:
-        _idle_phase(sim, running, options, results, say)
+    idle = options.parts & {"gateway-load", "footprint"}
+    window = _open_idle_window(sim, running, options, say) if idle else None
+    if "ws" in options.parts:
+        _ws_part(options, results, say)
+    if window is not None:
+        _close_idle_window(window, sim, running, options, results)
     if options.parts & HTTP_PARTS:
         _http_phase(children, sim, running, options, results, say)
 
@@ -139,19 +150,32 @@ def _start_peer(children: Children, options: Options, gateway: SimGateway, venv:
     return Started(Server("peer", child, base_url, gateway.id), first)
 
 
-def _idle_phase(
+@dataclass
+class IdleStart:
+    window: gateway_load.IdleWindow
+    samples: dict[str, ProcSample]
+
+
+def _open_idle_window(
+    sim: Simulator, running: dict[str, Server], options: Options, say: Callable[[str], None]
+) -> IdleStart:
+    say(f"idle window: {options.idle_seconds:g} s without clients")
+    samples = {name: sample(s.child.pid) for name, s in running.items()}
+    return IdleStart(gateway_load.IdleWindow.open(sim), samples)
+
+
+def _close_idle_window(
+    start: IdleStart,
     sim: Simulator,
     running: dict[str, Server],
     options: Options,
     results: dict[str, Any],
-    say: Callable[[str], None],
 ) -> None:
-    say(f"idle phase: {options.idle_seconds:g} s without clients")
-    idle_from = {name: sample(s.child.pid) for name, s in running.items()}
+    time.sleep(max(0.0, options.idle_seconds - start.window.elapsed()))
     gateway_of = {name: s.gateway_id for name, s in running.items()}
-    results["gateway_load"]["idle"] = gateway_load.idle_load(sim, gateway_of, options.idle_seconds)
+    results["gateway_load"]["idle"] = start.window.close(sim, gateway_of)
     results["footprint"] = {
-        name: footprint.idle_footprint(s.child, idle_from[name])
+        name: footprint.idle_footprint(s.child, start.samples[name])
         for name, s in running.items()
         if name != CONTROL
     }
@@ -173,7 +197,9 @@ def _http_phase(
         floor = servers.start_floor(children, options.work, answers, port)
         targets.append(http_bench.HttpTarget("floor", f"http://127.0.0.1:{port}", floor.pid))
     if "peer" in running:
-        targets.append(_http_target(running["peer"]))
+        # The peer runs the cells its targets use (16 and 64 connections): with it at one
+        # connection too, a full run would take 25 minutes instead of under 20.
+        targets.append(_http_target(running["peer"], PEER_CONNECTIONS))
     # The control server gets no clients: same window, same schedule, the load our clients add.
     say(f"HTTP: {', '.join(t.name for t in targets)}; {options.http}")
     before, started = sim.counts(), time.monotonic()
@@ -188,5 +214,7 @@ def _http_phase(
     }
 
 
-def _http_target(server: Server) -> http_bench.HttpTarget:
-    return http_bench.HttpTarget(server.name, server.base_url, server.child.pid)
+def _http_target(
+    server: Server, connections: tuple[int, ...] | None = None
+) -> http_bench.HttpTarget:
+    return http_bench.HttpTarget(server.name, server.base_url, server.child.pid, connections)

@@ -428,3 +428,28 @@ def _ws_run(clients: int, delay: float) -> dict[str, Any]:
 def test_ws_row(runs: list[dict[str, Any]], expected: str) -> None:
     results = {"ws": {"implemented": True, "runs": runs}}
     assert targets.ws_row(results).result == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        ({"ours": 0.6}, "PASS"),  # under the absolute figure, no peer needed
+        ({"ours": 0.9}, "FAIL"),
+        ({"ours": 0.9, "peer": 1.4}, "PASS"),  # faster than upstream in the same run
+        ({"ours": 1.5, "peer": 1.4}, "FAIL"),
+        ({}, "n/a"),
+    ],
+)
+def test_first_data_goal_is_absolute_or_parity_with_the_peer(
+    start: dict[str, float], expected: str
+) -> None:
+    row = targets.first_data_row({"start_to_first_data_s": start})
+    assert row.result == expected
+    if "peer" in start:
+        assert "x peer" in row.measured
+
+
+def test_a_target_limited_to_some_connections_skips_the_others() -> None:
+    peer = HttpTarget("peer", "http://127.0.0.1:1", 1, connections=(16, 64))
+    assert peer.runs(16) and peer.runs(64) and not peer.runs(1)
+    assert HttpTarget("ours", "http://127.0.0.1:1", 1).runs(1)
