@@ -179,6 +179,10 @@ def _close_idle_window(
         for name, s in running.items()
         if name != CONTROL
     }
+    ours = running["ours"]
+    results["footprint"]["ours"]["rss_full_api_mib"] = footprint.rss_with_full_api(
+        ours.child, ours.base_url
+    )
 
 
 def _http_phase(

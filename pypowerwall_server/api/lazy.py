@@ -42,7 +42,7 @@ class LazyApp:
         """The app, building it first (once; concurrent callers share the build)."""
         if self._app is not None:
             return self._app
-        if self._building is None or self._building.get_loop() is not _running_loop():
+        if self._building is None or self._building.get_loop() is not asyncio.get_running_loop():
             self._building = asyncio.ensure_future(asyncio.to_thread(self.build_now))
             self._building.add_done_callback(self._forget_failure)
         # Shielded: a client that gives up must not cancel the build for the others.
@@ -58,7 +58,3 @@ class LazyApp:
                 log.debug("building the full API")
                 self._app = self._build()
             return self._app
-
-
-def _running_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.get_running_loop()
