@@ -21,7 +21,12 @@ from pypowerwall_server.api.ws_endpoints import stream_endpoints
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState, Poller
 from pypowerwall_server.gateway.protocol import GatewayAdapter
-from pypowerwall_server.gateway.schedule import poll_plan, poll_timeout, worker_threads
+from pypowerwall_server.gateway.schedule import (
+    poll_phases,
+    poll_plan,
+    poll_timeout,
+    worker_threads,
+)
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.settings import GatewayConfig, Settings
@@ -73,9 +78,11 @@ def create_app(
 async def _pollers(
     settings: Settings, hub: Hub, adapter_factory: AdapterFactory, clock: Callable[[], float]
 ) -> AsyncIterator[None]:
-    executor = ThreadPoolExecutor(worker_threads(len(settings.gateways)), "gateway")
+    threads = worker_threads(len(settings.gateways))
+    executor = ThreadPoolExecutor(threads, "gateway")
     adapters = [adapter_factory(g) for g in settings.gateways]
     plan = poll_plan()
+    phases = poll_phases([g.poll_interval for g in settings.gateways], threads)
     pollers = [
         Poller(
             hub.get(g.id),
@@ -86,8 +93,9 @@ async def _pollers(
             poll_timeout(g),
             clock,
             on_start=hub.poll_started,
+            phase=phase,
         )
-        for g, a in zip(settings.gateways, adapters, strict=True)
+        for g, a, phase in zip(settings.gateways, adapters, phases, strict=True)
     ]
     tasks = [asyncio.create_task(p.run(), name=f"poller:{p.state.gateway_id}") for p in pollers]
     for task in tasks:

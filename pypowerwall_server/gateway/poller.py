@@ -70,6 +70,7 @@ class Poller:
         poll_timeout: float,
         clock: Callable[[], float] = time.time,
         on_start: Callable[[str, float], None] | None = None,
+        phase: float = 0.0,
     ) -> None:
         self.state = state
         self._adapter = adapter
@@ -79,6 +80,7 @@ class Poller:
         self._poll_timeout = poll_timeout
         self._clock = clock
         self._on_start = on_start  # told when a poll begins (Hub.poll_started)
+        self._phase = phase  # s after each grid point (schedule.poll_phases)
         self._attributes: GatewayAttributes | None = None
         self._slow_due_at = 0.0
         self._in_flight: Future[Any] | None = None
@@ -176,15 +178,16 @@ class Poller:
         )
 
     def _until_next_tick(self, started: float) -> float:
-        """Healthy polls run on a shared clock grid (multiples of the interval), so gateways
-        with the same interval publish together and a stream sends them in one message
-        instead of making the later ones wait for its next slot. Each gateway is its own
-        host, so polling them at the same moment burdens none of them."""
-        interval = self.state.interval
+        """Healthy polls run on a shared clock grid (multiples of the interval, shifted by
+        this gateway's phase), so gateways with the same interval publish together and a
+        stream sends them in one message instead of making the later ones wait for its next
+        slot. Each gateway is its own host, so polling them at the same moment burdens none
+        of them."""
+        interval, phase = self.state.interval, self._phase
         # A timer may wake us a hair before the tick we slept for; that poll is the tick's
         # poll, not the previous tick's (or it would be followed by a second one at once).
-        tick = math.floor((started + EARLY_WAKE_S) / interval)
-        return (tick + 1) * interval - started
+        tick = math.floor((started - phase + EARLY_WAKE_S) / interval)
+        return (tick + 1) * interval + phase - started
 
     def _retry_delay(self, error: GatewayError) -> float:
         """Busy (429/503) and auth failures back off exponentially with ±20 % jitter. An

@@ -13,6 +13,7 @@ import pytest
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayUnreachable
 from pypowerwall_server.gateway.poller import GatewayState, Poller, PollPlan
+from pypowerwall_server.gateway.schedule import poll_phases
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import GatewayAttributes
 
@@ -183,3 +184,29 @@ async def test_poll_start_is_told_to_the_hub_and_publishing_clears_it() -> None:
     await asyncio.gather(task, return_exceptions=True)
     hub.publish(hub.get("gw"))
     assert hub.awaiting_online() is False
+
+
+def test_a_phase_shifts_the_grid() -> None:
+    state = GatewayState("gw", "gw", "local", 5.0)
+    hub = Hub([state], stale_after_intervals=3)
+    poller = Poller(state, FakeAdapter(), ThreadPoolExecutor(1), PLAN, hub.publish, 1.0, phase=1.25)
+    for started, expected in ((1000.0, 1.25), (1001.25, 5.0), (1004.0, 2.25), (1006.2499, 5.0001)):
+        assert poller._until_next_tick(started) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("intervals", "threads", "expected"),
+    [
+        ([5.0] * 3, 64, [0.0, 0.0, 0.0]),  # they fit the threads: one grid point
+        ([5.0] * 5, 2, [0.0, 5 / 3, 10 / 3, 0.0, 5 / 3]),  # 3 groups of at most 2
+        ([5.0, 1.0, 5.0, 1.0], 1, [0.0, 0.0, 2.5, 0.5]),  # each interval on its own
+    ],
+)
+def test_poll_phases(intervals: list[float], threads: int, expected: list[float]) -> None:
+    assert poll_phases(intervals, threads) == pytest.approx(expected)
+
+
+def test_phases_keep_each_group_within_the_threads() -> None:
+    phases = poll_phases([5.0] * 500, 64)
+    groups = {p: phases.count(p) for p in set(phases)}
+    assert len(groups) == 8 and max(groups.values()) <= 64
