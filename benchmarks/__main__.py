@@ -62,16 +62,16 @@ def make_options(args: argparse.Namespace) -> Options:
         connections=(16, 64) if quick else CONNECTIONS,
         seconds=seconds,
         rounds=args.rounds or (1 if quick else 3),
-        warmup_seconds=1 if quick else 2,
+        warmup_seconds=1,
     )
     return Options(
         parts=parse_parts(args.only, args.peer),
         http=plan,
         idle_seconds=10.0 if quick else 60.0,
         scale_ks=args.scale_k or ((100,) if quick else (1, 10, 100, 500)),
-        scale_observe_seconds=12.0 if quick else 30.0,
+        scale_observe_seconds=12.0 if quick else 20.0,
         ws_clients=(1_000,) if quick else WS_CLIENTS,
-        ws_seconds=8.0 if quick else 20.0,
+        ws_seconds=8.0 if quick else 15.0,
         work=(args.work or args.out / "work").resolve(),
     )
 

@@ -13,21 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from pypowerwall_server.api.answer import Answer
+from pypowerwall_server.api.asgi import ASGIApp, Message, Receive, Scope, Send
 from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.streams.direct import RAW_SEND_KEY
 
 log = logging.getLogger(__name__)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 AnswerFn = Callable[[], Answer]
 Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 

@@ -266,6 +266,12 @@ async def _run_stream(gather: float) -> tuple[Any, Pending, list[Any]]:
     return stream, source, sent
 
 
+async def _until_sent(sent: list[Any], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not sent and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+
+
 async def test_an_update_waits_for_polls_under_way_and_carries_them() -> None:
     stream, source, sent = await _run_stream(gather=30.0)
     task = asyncio.create_task(stream.run())
@@ -275,10 +281,7 @@ async def test_an_update_waits_for_polls_under_way_and_carries_them() -> None:
     assert sent == []
     source.version, source.under_way = 2, False
     stream.poke()  # the last one published: one message with both
-    for _ in range(100):
-        if sent:
-            break
-        await asyncio.sleep(0.01)
+    await _until_sent(sent, 1.0)
     task.cancel()
     assert [m["data"]["version"] for m in sent] == [2]
 
@@ -288,10 +291,7 @@ async def test_a_poll_that_never_ends_delays_an_update_by_gather_at_most() -> No
     task = asyncio.create_task(stream.run())
     source.version = 1
     stream.poke()
-    for _ in range(300):
-        if sent:
-            break
-        await asyncio.sleep(0.01)
+    await _until_sent(sent, 3.0)
     task.cancel()
     assert [m["data"]["version"] for m in sent] == [1]
 
