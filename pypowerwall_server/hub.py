@@ -37,11 +37,11 @@ class Hub:
         self.clock = clock
         self.generation = 0  # bumps on every published change; keys memoized aggregates
         self._subscribers: set[Subscription] = set()
-        self._polling: dict[str, float] = {}  # gateway id -> when its current poll started
+        self._polling: set[str] = set()  # gateways with a poll under way
 
-    def poll_started(self, gateway_id: str, at: float) -> None:
+    def poll_started(self, gateway_id: str) -> None:
         """A poller began a poll (not a change: subscribers are not told)."""
-        self._polling[gateway_id] = at
+        self._polling.add(gateway_id)
 
     def awaiting_online(self) -> bool:
         """An online gateway has a poll under way: its Snapshot is due any moment (polls of
@@ -49,7 +49,7 @@ class Hub:
         return any(self._states[gid].online for gid in self._polling)
 
     def publish(self, state: GatewayState) -> None:
-        self._polling.pop(state.gateway_id, None)
+        self._polling.discard(state.gateway_id)
         self._states[state.gateway_id] = state
         self.generation += 1
         for sub in tuple(self._subscribers):

@@ -69,7 +69,7 @@ class Poller:
         publish: Callable[[GatewayState], None],
         poll_timeout: float,
         clock: Callable[[], float] = time.time,
-        on_start: Callable[[str, float], None] | None = None,
+        on_start: Callable[[str], None] | None = None,
         phase: float = 0.0,
     ) -> None:
         self.state = state
@@ -112,7 +112,7 @@ class Poller:
         include_slow = started >= self._slow_due_at
         calls = self._plan.fast_calls + (self._plan.slow_calls if include_slow else ())
         if self._on_start is not None:
-            self._on_start(self.state.gateway_id, started)
+            self._on_start(self.state.gateway_id)
         future = self._executor.submit(self._fetch, calls)
         self._in_flight = future
         try:

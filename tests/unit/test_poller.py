@@ -164,8 +164,8 @@ async def test_poll_start_is_told_to_the_hub_and_publishing_clears_it() -> None:
     adapter.hang.set()
     seen: list[bool] = []
 
-    def started(gateway_id: str, at: float) -> None:
-        hub.poll_started(gateway_id, at)
+    def started(gateway_id: str) -> None:
+        hub.poll_started(gateway_id)
         seen.append(hub.awaiting_online())
 
     poller = Poller(state, adapter, ThreadPoolExecutor(1), PLAN, hub.publish, 5.0, on_start=started)
