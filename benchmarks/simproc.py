@@ -45,9 +45,6 @@ class Simulator:
         answer = self._request("GET", "/requests")
         return {gid: dict(summary["counts"]) for gid, summary in answer["gateways"].items()}
 
-    def reset_counts(self) -> None:
-        self._request("DELETE", "/requests")
-
     def add_latency_everywhere(self, latency_ms: float) -> None:
         self._request("POST", "/faults", {"kind": "latency", "latency_ms": latency_ms})
 

@@ -55,8 +55,3 @@ def encode(
     if kind != "heartbeat":
         message["data"] = data
     return {"type": "websocket.send", "text": orjson.dumps(message).decode()}
-
-
-def frame_size(frame: Frame) -> int:
-    text: str = frame["text"]
-    return len(text)
