@@ -6,7 +6,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,9 @@ from pypowerwall_server.app import create_app
 from pypowerwall_server.errors import GatewayUnreachable
 from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
+from tests.fixtures import LEGACY_CONTRACT
 
-CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "legacy-contract"
+CONTRACT = LEGACY_CONTRACT
 SECRET_GW_PWD = "SECRETGWPW"
 SECRET_PASSWORD = "s3cret-customer-pw"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +22,11 @@ from pypowerwall_server.models import GatewayAttributes, LegacyOptions
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.fixtures import LEGACY_CONTRACT
 
 from .conftest import NOON_LOS_ANGELES, direct_powerwall, frozen_gateway, wait_until
 
-CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "legacy-contract"
+CONTRACT = LEGACY_CONTRACT
 SKIPPED = ("/stats", "/health", "/stats/clear", "/health/reset", "/control/")
 TIMESTAMPED = ("/vitals", "/pw/vitals")  # VITALS.timestamp is the time of the library call
 

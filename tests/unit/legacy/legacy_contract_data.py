@@ -1,4 +1,4 @@
-"""Loading the legacy proxy contract (shared/legacy-contract beside the repository)."""
+"""Loading the legacy proxy contract (tests/fixtures/legacy-contract)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 from pypowerwall_server.legacy import FAST_CALLS, SLOW_CALLS
 from pypowerwall_server.models import GatewayAttributes, LegacyOptions
+from tests.fixtures import LEGACY_CONTRACT
 
-CONTRACT = Path(__file__).resolve().parents[3] / ".." / "shared" / "legacy-contract"
+CONTRACT = LEGACY_CONTRACT
 MODES = ("local", "tedapi")
 EDGE_SCENARIOS = (
     "allnone_local",
@@ -45,8 +46,8 @@ class Scenario:
 def contract_dir() -> Path:
     if not (CONTRACT / "local" / "responses.json").is_file():
         raise AssertionError(
-            f"legacy contract data not found at {CONTRACT.resolve()}: check out the shared/ "
-            "folder (legacy-contract) beside the repository"
+            f"legacy contract data not found at {CONTRACT.resolve()}: the repository's "
+            "tests/fixtures/legacy-contract is missing"
         )
     return CONTRACT
 

@@ -20,9 +20,10 @@ import json
 from typing import Any
 
 import pytest
-from legacy_contract_data import EDGE_SCENARIOS, MODES, Scenario, drop_path, is_ours, load
 
 from pypowerwall_server.legacy import LegacyResponse, NoData, render_legacy
+
+from .legacy_contract_data import EDGE_SCENARIOS, MODES, Scenario, drop_path, is_ours, load
 
 ALERT_URLS = frozenset({"/alerts", "/alerts/pw", "/pw/alerts"})
 WEB_BRANCH = frozenset({"/vitals?x=1", "/aggregates?x=1", "/soe?x=1"})
@@ -305,7 +306,7 @@ def test_crash_null_site_section_counts_as_zero_grid_in_json() -> None:
 def test_a_missing_contract_folder_fails_loudly(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    import legacy_contract_data
+    from . import legacy_contract_data
 
     monkeypatch.setattr(legacy_contract_data, "CONTRACT", tmp_path / "legacy-contract")
     with pytest.raises(AssertionError, match="legacy contract data not found"):

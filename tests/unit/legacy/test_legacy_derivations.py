@@ -13,11 +13,12 @@ import json
 from typing import Any
 
 import pytest
-from legacy_contract_data import EDGE_SCENARIOS, MODES, load
 from pypowerwall import Powerwall
 from pypowerwall.pypowerwall_base import PyPowerwallBase
 
 from pypowerwall_server.legacy.derivations import make_view
+
+from .legacy_contract_data import EDGE_SCENARIOS, MODES, load
 
 VITALS = "vitals()"
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pypowerwall
 import pytest
-from legacy_contract_data import EDGE_SCENARIOS, MODES, is_ours, load
 
 from pypowerwall_server.legacy import (
     FAST_CALLS,
@@ -26,6 +25,8 @@ from pypowerwall_server.legacy.derived import parse_version
 from pypowerwall_server.legacy.freq_pod import flag
 from pypowerwall_server.legacy.passthrough import POLLED_API_PATHS
 from pypowerwall_server.models import GatewayAttributes, LegacyOptions
+
+from .legacy_contract_data import EDGE_SCENARIOS, MODES, is_ours, load
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ from pypowerwall.tedapi.protobuf.V2024_06 import tedapi_pb2
 from pypowerwall.tedapi.protobuf.V2026_06 import tedapi_v2_transport_pb2 as tx
 from pypowerwall.tedapi.queries import V2026_06_QUERIES, QueryRole, apply_query, get_query
 from pypowerwall.tedapi.system_info import V2024_SYS_SCHEMA, SystemInfo
-from tedapi_site_factory import GATEWAY_DIN, make_site, without_unit
 
 from pypowerwall_server.simulator.interface import SimRequest, SimResponse
 from pypowerwall_server.simulator.state import SiteState
@@ -28,6 +27,8 @@ from pypowerwall_server.simulator.tedapi import (
     render_devices_vitals,
 )
 from pypowerwall_server.simulator.tedapi_selection import parse_selection
+
+from .tedapi_site_factory import GATEWAY_DIN, make_site, without_unit
 
 GW_PWD = "ABCDEFGHIJ"
 
