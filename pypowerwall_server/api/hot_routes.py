@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pypowerwall_server.api import views
 from pypowerwall_server.api.answer import Answer
 from pypowerwall_server.api.runtime import Runtime
+from pypowerwall_server.models import VERBATIM_NAMES, VerbatimName
 
 # Legacy paths polled every few seconds by Telegraf, Home Assistant and scripts.
 HOT_LEGACY_PATHS = (
@@ -44,7 +45,7 @@ def hot_routes(rt: Runtime) -> dict[str, Callable[[], Answer]]:
     def legacy(gateway_id: str, path: str) -> Callable[[], Answer]:
         return views.hot_legacy(hub, gateway_id, path, options)
 
-    def data(gateway_id: str, name: str) -> Callable[[], Answer]:
+    def data(gateway_id: str, name: VerbatimName) -> Callable[[], Answer]:
         return lambda: views.gateway_call(hub, gateway_id, name)
 
     for path in HOT_LEGACY_PATHS:
@@ -52,6 +53,6 @@ def hot_routes(rt: Runtime) -> dict[str, Callable[[], Answer]]:
     for gid in hub.gateway_ids:
         for path in HOT_LEGACY_PATHS:
             routes[f"/gw/{gid}{path}"] = legacy(gid, path)
-        for name in views.GATEWAY_DATA_CALLS:
+        for name in VERBATIM_NAMES:
             routes[f"/api/gateways/{gid}/{name}"] = data(gid, name)
     return routes

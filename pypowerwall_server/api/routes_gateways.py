@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.responses import Response
 
 from pypowerwall_server.api import schemas, views
 from pypowerwall_server.api.deps import RuntimeDep
+from pypowerwall_server.models import VerbatimName
 
 router = APIRouter()
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": schemas.ErrorBody, "description": "unknown gateway id"},
     503: {"model": schemas.ErrorBody, "description": "no data yet, or data too old"},
 }
-DataName = Literal["vitals", "aggregates", "strings", "alerts", "status"]
 
 
 @router.get("/api/gateways", response_model=schemas.GatewayList, tags=["gateways"])
@@ -34,7 +34,7 @@ def gateway_detail(gateway_id: str, rt: RuntimeDep) -> Response:
 
 
 @router.get("/api/gateways/{gateway_id}/{name}", responses=_ERRORS, tags=["gateways"])
-def gateway_data(gateway_id: str, name: DataName, rt: RuntimeDep) -> Response:
+def gateway_data(gateway_id: str, name: VerbatimName, rt: RuntimeDep) -> Response:
     """The library's own value for this gateway: vitals, meter aggregates, strings, alerts
     or status, as of the newest poll."""
     return views.gateway_call(rt.hub, gateway_id, name).to_response()

@@ -75,7 +75,7 @@ def stats_body(rt: Runtime) -> dict[str, Any]:
     routes = rt.stats.as_dict()
     requests = sum(r["requests"] for r in routes.values())
     errors = sum(r["errors"] for r in routes.values())
-    site_name = default.snapshot.calls.get("site_name()") if default.snapshot else None
+    site_name = default.snapshot.readings.site_name if default.snapshot else None
     return {
         "pypowerwall": f"{library_version()} Server {__version__}",
         "mode": _legacy_mode(attrs.tedapi if attrs else False),

@@ -16,16 +16,7 @@ from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import LegacyResponse, cache_key, render_legacy
 from pypowerwall_server.legacy import NoData as LegacyNoData
-from pypowerwall_server.models import LegacyOptions, Snapshot
-
-# Our per-gateway data routes: name -> the library call whose result they serve.
-GATEWAY_DATA_CALLS = {
-    "vitals": "vitals()",
-    "aggregates": "poll('/api/meters/aggregates')",
-    "strings": "strings()",
-    "alerts": "alerts()",
-    "status": "status()",
-}
+from pypowerwall_server.models import LegacyOptions, Snapshot, VerbatimName
 
 
 def retry_after(state: GatewayState) -> float:
@@ -145,35 +136,33 @@ def gateway_detail(hub: Hub, gateway_id: str) -> Answer:
 
 
 def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
-    calls = snapshot.calls
-    reading = aggregate.reading_from_calls(snapshot.gateway_id, True, snapshot.taken_at, calls)
-    level = calls.get("level()")
+    r = snapshot.readings
     return {
-        "power_w": reading.power_w,
+        "power_w": r.power_w.as_dict() if r.power_w is not None else None,
         "soe": {
-            "percent_raw": level,
-            "percent_app": aggregate.app_scale(level) if isinstance(level, int | float) else None,
-            "capacity_wh": reading.full_pack_wh,
-            "energy_remaining_wh": reading.remaining_wh,
+            "percent_raw": r.soe_percent_raw,
+            "percent_app": r.soe_percent_app,
+            "capacity_wh": r.capacity_wh,
+            "energy_remaining_wh": r.energy_remaining_wh,
         },
-        "grid_status": calls.get("grid_status('string')"),
-        "backup_reserve_percent_app": calls.get("get_reserve()"),
-        "operating_mode": calls.get("get_mode()"),
-        "time_remaining_hours": calls.get("get_time_remaining()"),
-        "firmware_version": calls.get("version()"),
-        "site_name": calls.get("site_name()"),
+        "grid_status": r.grid_status,
+        "backup_reserve_percent_app": r.backup_reserve_percent_app,
+        "operating_mode": r.operating_mode,
+        "time_remaining_hours": r.time_remaining_hours,
+        "firmware_version": r.firmware_version,
+        "site_name": r.site_name,
     }
 
 
-def gateway_call(hub: Hub, gateway_id: str, name: str) -> Answer:
-    call = GATEWAY_DATA_CALLS[name]
+def gateway_call(hub: Hub, gateway_id: str, name: VerbatimName) -> Answer:
+    """The library's own value for one of the VERBATIM_NAMES, as of the newest poll."""
 
     def compute() -> Answer:
         state = hub.get(gateway_id)
         snapshot = fresh_snapshot(hub, state)
 
         def encode(snap: Snapshot) -> Answer:
-            value = snap.calls.get(call)
+            value = snap.readings.verbatim.get(name)
             if value is None:
                 return error_answer(503, f"gateway gave no {name} data", retry_after(state))
             return Answer(200, orjson.dumps(value))
@@ -220,9 +209,7 @@ class AggregateViews:
         states = hub.states()
         fresh = [hub.is_fresh(s, now) for s in states]
         readings = [
-            aggregate.reading_from_calls(s.gateway_id, ok, s.snapshot.taken_at, s.snapshot.calls)
-            if s.snapshot is not None
-            else aggregate.GatewayReading(s.gateway_id, False, None, None, None, None)
+            aggregate.reading_of(s.gateway_id, ok, s.snapshot)
             for s, ok in zip(states, fresh, strict=True)
         ]
         body = compute(readings)

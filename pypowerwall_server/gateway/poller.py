@@ -22,6 +22,7 @@ from typing import Any
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway.protocol import GatewayAdapter
+from pypowerwall_server.gateway.readings import readings_from_calls
 from pypowerwall_server.models import GatewayAttributes, Snapshot
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,14 @@ class Poller:
         calls.update(results)
         call_times.update(dict.fromkeys(results, now))
         assert self._attributes is not None
-        snapshot = Snapshot(self.state.gateway_id, now, calls, call_times, self._attributes)
+        snapshot = Snapshot(
+            self.state.gateway_id,
+            now,
+            calls,
+            call_times,
+            self._attributes,
+            readings_from_calls(calls),
+        )
         if not self.state.online and self.state.consecutive_failures:
             log.info("gateway %s: recovered", self.state.gateway_id)
         self._set(

@@ -15,10 +15,11 @@ from pypowerwall_server import aggregate
 from pypowerwall_server.api import views
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.hub import Hub
+from pypowerwall_server.models import VerbatimName, app_scale
 
 POWER_KEYS = ("site", "battery", "load", "solar", "grid")
 SOE_KEYS = ("percent_raw", "percent_app", "total_capacity_wh", "energy_remaining_wh")
-GATEWAY_PARTS = ("vitals", "strings", "alerts")
+GATEWAY_PARTS: tuple[VerbatimName, ...] = ("vitals", "strings", "alerts")
 Fingerprint = tuple[tuple[GatewayState, bool], ...]
 
 
@@ -47,14 +48,10 @@ def aggregate_payload(hub: Hub, now: float) -> dict[str, Any]:
 
 
 def _reading(state: GatewayState, fresh: bool) -> aggregate.GatewayReading:
-    snap = state.snapshot
-    if snap is None:
-        return aggregate.GatewayReading(state.gateway_id, False, None, None, None, None)
-    return aggregate.reading_from_calls(state.gateway_id, fresh, snap.taken_at, snap.calls)
+    return aggregate.reading_of(state.gateway_id, fresh, state.snapshot)
 
 
 def _compact(state: GatewayState, reading: aggregate.GatewayReading, fresh: bool) -> dict[str, Any]:
-    calls = state.snapshot.calls if state.snapshot is not None else {}
     soe = (
         100.0 * reading.remaining_wh / reading.full_pack_wh
         if reading.full_pack_wh and reading.remaining_wh is not None
@@ -66,9 +63,9 @@ def _compact(state: GatewayState, reading: aggregate.GatewayReading, fresh: bool
         "online": state.online,
         "stale": not fresh,
         "updated_at": reading.updated_at,
-        "power": dict(reading.power_w) if reading.power_w else None,
-        "soe_percent_app": aggregate.app_scale(soe) if soe is not None else None,
-        "grid_status": calls.get("grid_status('string')"),
+        "power": reading.power_w.as_dict() if reading.power_w else None,
+        "soe_percent_app": app_scale(soe) if soe is not None else None,
+        "grid_status": state.snapshot.readings.grid_status if state.snapshot else None,
     }
 
 

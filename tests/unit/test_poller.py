@@ -135,13 +135,13 @@ async def test_thread_count_bounded_after_many_fault_cycles() -> None:
 
 
 def test_stale_marking_by_age() -> None:
-    from pypowerwall_server.models import Snapshot
+    from pypowerwall_server.models import Readings, Snapshot
 
     clock = [1000.0]
     empty = GatewayState("gw", "gw", "local", 5.0)
     hub = Hub([empty], stale_after_intervals=3, clock=lambda: clock[0])
     assert hub.is_fresh(empty) is False  # no data yet is never fresh
-    snap = Snapshot("gw", 1000.0, {}, {}, ATTRS)
+    snap = Snapshot("gw", 1000.0, {}, {}, ATTRS, Readings())
     state = GatewayState("gw", "gw", "local", 5.0, snapshot=snap)
     clock[0] = 1015.0
     assert hub.is_fresh(state) is True and state.age(clock[0]) == 15.0
