@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from pypowerwall_server.errors import UnknownGateway
+from pypowerwall_server.freshness import FreshnessRule
 from pypowerwall_server.gateway.poller import GatewayState
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class Hub:
         self._states = {state.gateway_id: state for state in states}
         self.gateway_ids: tuple[str, ...] = tuple(self._states)
         self.default_id = "default" if "default" in self._states else self.gateway_ids[0]
-        self.stale_after_intervals = stale_after_intervals
+        self.freshness = FreshnessRule(stale_after_intervals)
         self.clock = clock
         self.generation = 0  # bumps on every published change; keys memoized aggregates
         self._subscribers: set[Subscription] = set()
@@ -73,13 +74,8 @@ class Hub:
         return tuple(self._states[gid] for gid in self.gateway_ids)
 
     def is_fresh(self, state: GatewayState, now: float | None = None) -> bool:
-        return (self.clock() if now is None else now) <= self.fresh_until(state)
-
-    def fresh_until(self, state: GatewayState) -> float:
-        """The moment this state's data turns stale (-inf without data)."""
-        if state.snapshot is None:
-            return float("-inf")
-        return state.snapshot.taken_at + self.stale_after_intervals * state.interval
+        """The freshness rule (freshness.py), now or at `now`."""
+        return self.freshness.is_fresh(state, self.clock() if now is None else now)
 
     def subscribe(self, maxsize: int = 16) -> Subscription:
         sub = Subscription(maxsize)

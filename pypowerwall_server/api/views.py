@@ -12,6 +12,7 @@ import orjson
 from pypowerwall_server import aggregate
 from pypowerwall_server.api.answer import Answer, error_answer, json_answer
 from pypowerwall_server.errors import NoData, ServerError
+from pypowerwall_server.freshness import FreshnessRule
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import LegacyResponse, cache_key, render_legacy
@@ -19,21 +20,9 @@ from pypowerwall_server.legacy import NoData as LegacyNoData
 from pypowerwall_server.models import LegacyOptions, Snapshot, VerbatimName
 
 
-def retry_after(state: GatewayState) -> float:
-    return max(1.0, state.interval)
-
-
 def fresh_snapshot(hub: Hub, state: GatewayState) -> Snapshot:
-    """The newest Snapshot if it is within the stale limit, else NoData (503)."""
-    snapshot = state.snapshot
-    if snapshot is None:
-        raise NoData(f"no data yet from gateway '{state.gateway_id}'", retry_after(state))
-    if not hub.is_fresh(state):
-        age = round(hub.clock() - snapshot.taken_at, 1)
-        raise NoData(
-            f"data from gateway '{state.gateway_id}' is {age} s old (stale)", retry_after(state)
-        )
-    return snapshot
+    """The newest Snapshot if fresh now, else NoData (503): the one rule, freshness.py."""
+    return hub.freshness.fresh_snapshot(state, hub.clock())
 
 
 def guarded(compute: Callable[[], Answer], plain_text: bool = False) -> Answer:
@@ -58,7 +47,7 @@ def _legacy(hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptio
     if key is None:
         return error_answer(404, f"unknown legacy path '{path_and_query.split('?')[0]}'")
     snapshot = fresh_snapshot(hub, state)
-    render = _legacy_renderer(path_and_query, options, retry_after(state))
+    render = _legacy_renderer(path_and_query, options, FreshnessRule.retry_after(state))
     return snapshot.memo(f"legacy:{key}", render)
 
 
@@ -84,17 +73,17 @@ def hot_legacy(
     (first request per Snapshot, stale, no data) goes the general way."""
     key = cache_key(path_and_query)
     memo_key = f"legacy:{key}"
-    limit_factor = hub.stale_after_intervals
+    fresh_until = hub.freshness.fresh_until
     clock = hub.clock
 
     def answer() -> Answer:
         state = hub.peek(gateway_id)
-        if state is not None:
+        if state is not None and clock() <= fresh_until(state):
             snap = state.snapshot
-            if snap is not None and clock() - snap.taken_at <= limit_factor * state.interval:
-                cached: Answer | None = snap.cached(memo_key)
-                if cached is not None:
-                    return cached
+            assert snap is not None  # fresh data exists
+            cached: Answer | None = snap.cached(memo_key)
+            if cached is not None:
+                return cached
         return legacy(hub, gateway_id, path_and_query, options)
 
     return answer
@@ -164,7 +153,9 @@ def gateway_call(hub: Hub, gateway_id: str, name: VerbatimName) -> Answer:
         def encode(snap: Snapshot) -> Answer:
             value = snap.readings.verbatim.get(name)
             if value is None:
-                return error_answer(503, f"gateway gave no {name} data", retry_after(state))
+                return error_answer(
+                    503, f"gateway gave no {name} data", FreshnessRule.retry_after(state)
+                )
             return Answer(200, orjson.dumps(value))
 
         return snapshot.memo(f"data:{name}", encode)
@@ -213,10 +204,10 @@ class AggregateViews:
             for s, ok in zip(states, fresh, strict=True)
         ]
         body = compute(readings)
-        interval = min(s.interval for s in states)
-        answer = json_answer(body) if body is not None else error_answer(503, empty, interval)
+        retry = min(FreshnessRule.retry_after(s) for s in states)
+        answer = json_answer(body) if body is not None else error_answer(503, empty, retry)
         valid_until = min(
-            (hub.fresh_until(s) for s, ok in zip(states, fresh, strict=True) if ok),
+            (hub.freshness.fresh_until(s) for s, ok in zip(states, fresh, strict=True) if ok),
             default=float("inf"),
         )
         self._cache[name] = (hub.generation, valid_until, answer)
