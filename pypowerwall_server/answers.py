@@ -1,32 +1,38 @@
-"""Answers computed from the hub's state: no FastAPI here, so the fast path and the declared
-routes call the very same functions. Bodies that depend only on a Snapshot are memoized on
-it (encoded once per poll); aggregate bodies until the next publish or staleness."""
+"""The read model: every answer HTTP and the WebSocket streams serve, computed from the hub's
+state in one place that neither api/ nor streams/ owns (DESIGN.md data flow).
+
+No FastAPI here, so the hot path (http/) and the declared routes (api/) call the very same
+methods and give the same bytes. What depends only on a Snapshot (legacy bodies, gateway
+detail, verbatim library values) is memoized on it: encoded once per poll. The site totals
+are computed once per publish (`totals()`) and shared by /api/aggregate/* and the aggregate
+stream, until the next publish or until a counted gateway turns stale.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from pypowerwall_server import aggregate
-from pypowerwall_server.api.answer import Answer, error_answer, json_answer
 from pypowerwall_server.errors import NoData, ServerError
 from pypowerwall_server.freshness import FreshnessRule
 from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.http.answer import Answer, error_answer, json_answer
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import LegacyResponse, cache_key, render_legacy
 from pypowerwall_server.legacy import NoData as LegacyNoData
 from pypowerwall_server.models import LegacyOptions, Snapshot, VerbatimName
 
+AnswerFn = Callable[[], Answer]
+NO_POWER = "no fresh power data"
+NO_SOE = "no fresh battery data"
 
-def fresh_snapshot(hub: Hub, state: GatewayState) -> Snapshot:
-    """The newest Snapshot if fresh now, else NoData (503): the one rule, freshness.py."""
-    return hub.freshness.fresh_snapshot(state, hub.clock())
 
-
-def guarded(compute: Callable[[], Answer], plain_text: bool = False) -> Answer:
-    """Turn our errors into their HTTP answers (the one mapping place for the fast path)."""
+def guarded(compute: AnswerFn, plain_text: bool = False) -> Answer:
+    """Turn our errors into their HTTP answers (the one mapping place for the hot path)."""
     try:
         return compute()
     except NoData as exc:
@@ -35,93 +41,195 @@ def guarded(compute: Callable[[], Answer], plain_text: bool = False) -> Answer:
         return error_answer(exc.status_code, exc.message)
 
 
-# --- legacy proxy routes ---------------------------------------------------------------
-def legacy(hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptions) -> Answer:
-    plain = path_and_query.startswith("/csv")
-    return guarded(lambda: _legacy(hub, gateway_id, path_and_query, options), plain)
+@dataclass(frozen=True, eq=False)
+class Totals:
+    """Site totals as of one publish: what /api/aggregate/* and the aggregate stream show."""
+
+    states: tuple[GatewayState, ...]
+    fresh: tuple[bool, ...]
+    readings: tuple[aggregate.GatewayReading, ...]
+    power: dict[str, Any] | None  # None: no fresh gateway with meter data
+    soe: dict[str, Any] | None  # None: no fresh gateway with a battery
+    retry_after: float  # for the 503 when a total is None
+    generation: int
+    valid_until: float  # the first counted gateway turns stale then
+    _answers: dict[str, Answer] = field(default_factory=dict, repr=False)
+
+    def answer(self, name: str, body: dict[str, Any] | None, empty: str) -> Answer:
+        """The encoded body (once per Totals), or 503 + Retry-After without a total."""
+        cached = self._answers.get(name)
+        if cached is None:
+            cached = (
+                json_answer(body)
+                if body is not None
+                else error_answer(503, empty, self.retry_after)
+            )
+            self._answers[name] = cached
+        return cached
 
 
-def _legacy(hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptions) -> Answer:
-    state = hub.get(gateway_id)
-    key = cache_key(path_and_query)
-    if key is None:
-        return error_answer(404, f"unknown legacy path '{path_and_query.split('?')[0]}'")
-    snapshot = fresh_snapshot(hub, state)
-    render = _legacy_renderer(path_and_query, options, FreshnessRule.retry_after(state))
-    return snapshot.memo(f"legacy:{key}", render)
+class ReadModel:
+    def __init__(self, hub: Hub, options: LegacyOptions) -> None:
+        self.hub = hub
+        self.options = options
+        self.freshness: FreshnessRule = hub.freshness
+        self._totals: Totals | None = None
+
+    def fresh_snapshot(self, state: GatewayState) -> Snapshot:
+        """The newest Snapshot if fresh now, else NoData (503): the one rule, freshness.py."""
+        return self.freshness.fresh_snapshot(state, self.hub.clock())
+
+    # --- legacy proxy routes -----------------------------------------------------------
+    def legacy(self, gateway_id: str, path_and_query: str) -> Answer:
+        plain = path_and_query.startswith("/csv")
+        return guarded(lambda: self._legacy(gateway_id, path_and_query), plain)
+
+    def _legacy(self, gateway_id: str, path_and_query: str) -> Answer:
+        state = self.hub.get(gateway_id)
+        key = cache_key(path_and_query)
+        if key is None:
+            return error_answer(404, f"unknown legacy path '{path_and_query.split('?')[0]}'")
+        snapshot = self.fresh_snapshot(state)
+        retry = self.freshness.retry_after(state)
+        return snapshot.memo(f"legacy:{key}", self._legacy_renderer(path_and_query, retry))
+
+    def _legacy_renderer(self, path_and_query: str, retry: float) -> Callable[[Snapshot], Answer]:
+        options = self.options
+
+        def render(snap: Snapshot) -> Answer:
+            result = render_legacy(path_and_query, snap.calls, snap.attributes, options)
+            if result is None:
+                return error_answer(404, "unknown legacy path")
+            if isinstance(result, LegacyNoData):
+                return error_answer(503, result.reason, retry, result.plain_text)
+            return _from_legacy(result)
+
+        return render
+
+    def hot_legacy(self, gateway_id: str, path_and_query: str) -> AnswerFn:
+        """The hot path's answer function for one legacy route of one gateway: a fresh
+        Snapshot's memoized answer costs two dict lookups and a clock compare; everything
+        else (first request per Snapshot, stale, no data) goes the general way."""
+        memo_key = f"legacy:{cache_key(path_and_query)}"
+        peek, clock, fresh_until = self.hub.peek, self.hub.clock, self.freshness.fresh_until
+
+        def answer() -> Answer:
+            state = peek(gateway_id)
+            if state is not None and clock() <= fresh_until(state):
+                snap = state.snapshot
+                assert snap is not None  # fresh data exists
+                cached: Answer | None = snap.cached(memo_key)
+                if cached is not None:
+                    return cached
+            return self.legacy(gateway_id, path_and_query)
+
+        return answer
+
+    # --- our gateway API ---------------------------------------------------------------
+    def summary(self, state: GatewayState, now: float) -> dict[str, Any]:
+        snapshot = state.snapshot
+        return {
+            "id": state.gateway_id,
+            "name": state.name,
+            "mode": state.mode,
+            "online": state.online,
+            "last_updated": snapshot.taken_at if snapshot else None,
+            "age_seconds": state.age(now),
+            "stale": not self.freshness.is_fresh(state, now),
+            "poll_interval": state.interval,
+            "last_error": state.last_error,
+        }
+
+    def gateways_list(self) -> Answer:
+        now = self.hub.clock()
+        return json_answer({"gateways": [self.summary(s, now) for s in self.hub.states()]})
+
+    def gateway_detail(self, gateway_id: str) -> Answer:
+        def compute() -> Answer:
+            state = self.hub.get(gateway_id)
+            summary = self.summary(state, self.hub.clock())
+            snapshot = self.fresh_snapshot(state)
+            return json_answer({**summary, "data": snapshot.memo("detail", _gateway_data)})
+
+        return guarded(compute)
+
+    def gateway_data(self, gateway_id: str, name: VerbatimName) -> Answer:
+        """The library's own value for one of the VERBATIM_NAMES, as of the newest poll."""
+
+        def compute() -> Answer:
+            state = self.hub.get(gateway_id)
+            snapshot = self.fresh_snapshot(state)
+            retry = self.freshness.retry_after(state)
+
+            def encode(snap: Snapshot) -> Answer:
+                value = snap.readings.verbatim.get(name)
+                if value is None:
+                    return error_answer(503, f"gateway gave no {name} data", retry)
+                return Answer(200, orjson.dumps(value))
+
+            return snapshot.memo(f"data:{name}", encode)
+
+        return guarded(compute)
+
+    # --- site totals -------------------------------------------------------------------
+    def totals(self) -> Totals:
+        """Valid until the hub publishes (generation) or a counted gateway turns stale."""
+        hub, now = self.hub, self.hub.clock()
+        cached = self._totals
+        if cached is not None and cached.generation == hub.generation and now <= cached.valid_until:
+            return cached
+        states = hub.states()
+        fresh = tuple(self.freshness.is_fresh(s, now) for s in states)
+        readings = tuple(
+            aggregate.reading_of(s.gateway_id, ok, s.snapshot)
+            for s, ok in zip(states, fresh, strict=True)
+        )
+        self._totals = Totals(
+            states=states,
+            fresh=fresh,
+            readings=readings,
+            power=aggregate.aggregate_power(readings),
+            soe=aggregate.aggregate_soe(readings),
+            retry_after=min(self.freshness.retry_after(s) for s in states),
+            generation=hub.generation,
+            valid_until=_first_to_turn_stale(self.freshness, states, fresh),
+        )
+        return self._totals
+
+    def aggregate_power(self) -> Answer:
+        totals = self.totals()
+        return totals.answer("power", totals.power, NO_POWER)
+
+    def aggregate_soe(self) -> Answer:
+        totals = self.totals()
+        return totals.answer("soe", totals.soe, NO_SOE)
+
+    def aggregate_status(self) -> Answer:
+        now = self.hub.clock()
+        summaries = [self.summary(s, now) for s in self.hub.states()]
+        fresh = sum(1 for s in summaries if not s["stale"])
+        return json_answer(
+            {
+                "gateways": summaries,
+                "total": len(summaries),
+                "fresh": fresh,
+                "stale": len(summaries) - fresh,
+                "online": sum(1 for s in summaries if s["online"]),
+            }
+        )
 
 
-def _legacy_renderer(
-    path_and_query: str, options: LegacyOptions, retry: float
-) -> Callable[[Snapshot], Answer]:
-    def render(snap: Snapshot) -> Answer:
-        result = render_legacy(path_and_query, snap.calls, snap.attributes, options)
-        if result is None:
-            return error_answer(404, "unknown legacy path")
-        if isinstance(result, LegacyNoData):
-            return error_answer(503, result.reason, retry, result.plain_text)
-        return _from_legacy(result)
-
-    return render
-
-
-def hot_legacy(
-    hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptions
-) -> Callable[[], Answer]:
-    """The fast path's answer function for one legacy route of one gateway: a fresh
-    Snapshot's memoized answer costs two dict lookups and a clock compare; everything else
-    (first request per Snapshot, stale, no data) goes the general way."""
-    key = cache_key(path_and_query)
-    memo_key = f"legacy:{key}"
-    fresh_until = hub.freshness.fresh_until
-    clock = hub.clock
-
-    def answer() -> Answer:
-        state = hub.peek(gateway_id)
-        if state is not None and clock() <= fresh_until(state):
-            snap = state.snapshot
-            assert snap is not None  # fresh data exists
-            cached: Answer | None = snap.cached(memo_key)
-            if cached is not None:
-                return cached
-        return legacy(hub, gateway_id, path_and_query, options)
-
-    return answer
+def _first_to_turn_stale(
+    rule: FreshnessRule, states: Sequence[GatewayState], fresh: Sequence[bool]
+) -> float:
+    return min(
+        (rule.fresh_until(s) for s, ok in zip(states, fresh, strict=True) if ok),
+        default=float("inf"),
+    )
 
 
 def _from_legacy(result: LegacyResponse) -> Answer:
     return Answer(result.status, result.body, result.content_type)
-
-
-# --- our gateway API -------------------------------------------------------------------
-def gateway_summary(hub: Hub, state: GatewayState, now: float) -> dict[str, Any]:
-    snapshot = state.snapshot
-    return {
-        "id": state.gateway_id,
-        "name": state.name,
-        "mode": state.mode,
-        "online": state.online,
-        "last_updated": snapshot.taken_at if snapshot else None,
-        "age_seconds": state.age(now),
-        "stale": not hub.is_fresh(state, now),
-        "poll_interval": state.interval,
-        "last_error": state.last_error,
-    }
-
-
-def gateways_list(hub: Hub) -> Answer:
-    now = hub.clock()
-    return json_answer({"gateways": [gateway_summary(hub, s, now) for s in hub.states()]})
-
-
-def gateway_detail(hub: Hub, gateway_id: str) -> Answer:
-    def compute() -> Answer:
-        state = hub.get(gateway_id)
-        summary = gateway_summary(hub, state, hub.clock())
-        snapshot = fresh_snapshot(hub, state)
-        return json_answer({**summary, "data": snapshot.memo("detail", _gateway_data)})
-
-    return guarded(compute)
 
 
 def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
@@ -141,74 +249,3 @@ def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
         "firmware_version": r.firmware_version,
         "site_name": r.site_name,
     }
-
-
-def gateway_call(hub: Hub, gateway_id: str, name: VerbatimName) -> Answer:
-    """The library's own value for one of the VERBATIM_NAMES, as of the newest poll."""
-
-    def compute() -> Answer:
-        state = hub.get(gateway_id)
-        snapshot = fresh_snapshot(hub, state)
-
-        def encode(snap: Snapshot) -> Answer:
-            value = snap.readings.verbatim.get(name)
-            if value is None:
-                return error_answer(
-                    503, f"gateway gave no {name} data", FreshnessRule.retry_after(state)
-                )
-            return Answer(200, orjson.dumps(value))
-
-        return snapshot.memo(f"data:{name}", encode)
-
-    return guarded(compute)
-
-
-# --- aggregate API ---------------------------------------------------------------------
-class AggregateViews:
-    """Memoizes each aggregate body until the hub publishes or a counted gateway turns stale."""
-
-    def __init__(self, hub: Hub) -> None:
-        self._hub = hub
-        self._cache: dict[str, tuple[int, float, Answer]] = {}
-
-    def power(self) -> Answer:
-        return self._memo("power", aggregate.aggregate_power, "no fresh power data")
-
-    def soe(self) -> Answer:
-        return self._memo("soe", aggregate.aggregate_soe, "no fresh battery data")
-
-    def status(self) -> Answer:
-        hub, now = self._hub, self._hub.clock()
-        summaries = [gateway_summary(hub, s, now) for s in hub.states()]
-        fresh = sum(1 for s in summaries if not s["stale"])
-        return json_answer(
-            {
-                "gateways": summaries,
-                "total": len(summaries),
-                "fresh": fresh,
-                "stale": len(summaries) - fresh,
-                "online": sum(1 for s in summaries if s["online"]),
-            }
-        )
-
-    def _memo(self, name: str, compute: Callable[..., Any], empty: str) -> Answer:
-        """Valid until the hub publishes (generation) or a counted gateway turns stale."""
-        hub, now = self._hub, self._hub.clock()
-        cached = self._cache.get(name)
-        if cached is not None and cached[0] == hub.generation and now <= cached[1]:
-            return cached[2]
-        states = hub.states()
-        fresh = [hub.is_fresh(s, now) for s in states]
-        readings = [
-            aggregate.reading_of(s.gateway_id, ok, s.snapshot)
-            for s, ok in zip(states, fresh, strict=True)
-        ]
-        body = compute(readings)
-        retry = min(FreshnessRule.retry_after(s) for s in states)
-        answer = json_answer(body) if body is not None else error_answer(503, empty, retry)
-        valid_until = min(
-            (hub.freshness.fresh_until(s) for s, ok in zip(states, fresh, strict=True) if ok),
-            default=float("inf"),
-        )
-        self._cache[name] = (hub.generation, valid_until, answer)
-        return answer

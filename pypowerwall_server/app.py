@@ -10,13 +10,10 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from pypowerwall_server.api.fastpath import FastPath
+from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
-from pypowerwall_server.api.hot_routes import hot_routes
-from pypowerwall_server.api.lazy import LazyApp
 from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.api.stats import RequestStats
-from pypowerwall_server.api.views import AggregateViews
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState, Poller
@@ -27,6 +24,9 @@ from pypowerwall_server.gateway.schedule import (
     poll_timeout,
     worker_threads,
 )
+from pypowerwall_server.http.hot_asgi import FastPath
+from pypowerwall_server.http.hot_routes import hot_routes
+from pypowerwall_server.http.lazy_api import LazyApp
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.settings import GatewayConfig, Settings
@@ -50,14 +50,15 @@ def create_app(
     states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
     options = LegacyOptions(settings.server.neg_solar, settings.server.site_zero_threshold)
-    runtime = Runtime(settings, hub, AggregateViews(hub), RequestStats(), options)
+    answers = ReadModel(hub, options)
+    runtime = Runtime(settings, hub, answers, RequestStats())
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         # Streams close their clients before the pollers stop.
         async with (
             _pollers(settings, hub, adapter_factory, clock),
-            start_streams(hub, settings.server.cors_origins, stream_config) as streams,
+            start_streams(answers, settings.server.cors_origins, stream_config) as streams,
         ):
             runtime.live.streams = streams
             try:
@@ -122,7 +123,7 @@ def run_server(settings: Settings) -> None:
     """Serve until interrupted (the CLI's default action)."""
     import uvicorn
 
-    from pypowerwall_server.api.hot_protocol import hot_protocol
+    from pypowerwall_server.http.hot_protocol import hot_protocol
 
     app = create_app(settings)
     uvicorn.run(

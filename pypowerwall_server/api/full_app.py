@@ -1,6 +1,6 @@
 """The FastAPI app: every route (hot ones too, for /docs), error handlers and CORS.
 
-Built by api/lazy.py on first use; imports FastAPI only when called.
+Built by http/lazy_api.py on first use; imports FastAPI only when called.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pypowerwall_server import __version__
-from pypowerwall_server.api.answer import error_answer
 from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.errors import ServerError
+from pypowerwall_server.http.answer import error_answer
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

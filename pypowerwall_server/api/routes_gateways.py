@@ -1,4 +1,5 @@
-"""Per-gateway and aggregate routes: thin wrappers over views (same bytes as the fast path)."""
+"""Per-gateway and aggregate routes: thin wrappers over the read model (answers.py), so
+they give the same bytes as the hot path."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from pypowerwall_server.api import schemas, views
+from pypowerwall_server.api import schemas
 from pypowerwall_server.api.deps import RuntimeDep
 from pypowerwall_server.models import VerbatimName
 
@@ -20,7 +21,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.get("/api/gateways", response_model=schemas.GatewayList, tags=["gateways"])
 def list_gateways(rt: RuntimeDep) -> Response:
-    return views.gateways_list(rt.hub).to_response()
+    return rt.answers.gateways_list().to_response()
 
 
 @router.get(
@@ -30,14 +31,14 @@ def list_gateways(rt: RuntimeDep) -> Response:
     tags=["gateways"],
 )
 def gateway_detail(gateway_id: str, rt: RuntimeDep) -> Response:
-    return views.gateway_detail(rt.hub, gateway_id).to_response()
+    return rt.answers.gateway_detail(gateway_id).to_response()
 
 
 @router.get("/api/gateways/{gateway_id}/{name}", responses=_ERRORS, tags=["gateways"])
 def gateway_data(gateway_id: str, name: VerbatimName, rt: RuntimeDep) -> Response:
     """The library's own value for this gateway: vitals, meter aggregates, strings, alerts
     or status, as of the newest poll."""
-    return views.gateway_call(rt.hub, gateway_id, name).to_response()
+    return rt.answers.gateway_data(gateway_id, name).to_response()
 
 
 @router.get(
@@ -48,7 +49,7 @@ def gateway_data(gateway_id: str, name: VerbatimName, rt: RuntimeDep) -> Respons
 )
 def aggregate_power(rt: RuntimeDep) -> Response:
     """Sums over the fresh gateways, in W (grid = site). Stale gateways are listed, not counted."""
-    return rt.aggregates.power().to_response()
+    return rt.answers.aggregate_power().to_response()
 
 
 @router.get(
@@ -59,9 +60,9 @@ def aggregate_power(rt: RuntimeDep) -> Response:
 )
 def aggregate_soe(rt: RuntimeDep) -> Response:
     """Capacity-weighted state of energy over the fresh gateways with a battery."""
-    return rt.aggregates.soe().to_response()
+    return rt.answers.aggregate_soe().to_response()
 
 
 @router.get("/api/aggregate/status", response_model=schemas.AggregateStatus, tags=["aggregate"])
 def aggregate_status(rt: RuntimeDep) -> Response:
-    return rt.aggregates.status().to_response()
+    return rt.answers.aggregate_status().to_response()

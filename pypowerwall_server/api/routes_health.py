@@ -11,11 +11,11 @@ from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
 from pypowerwall_server.api import schemas
-from pypowerwall_server.api.answer import json_answer
 from pypowerwall_server.api.deps import RuntimeDep
 from pypowerwall_server.api.help_page import render_help
 from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.gateway.adapter import library_version
+from pypowerwall_server.http.answer import json_answer
 
 router = APIRouter()
 

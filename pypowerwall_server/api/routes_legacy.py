@@ -7,9 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pypowerwall_server.api import views
 from pypowerwall_server.api.deps import RuntimeDep
-from pypowerwall_server.api.hot_routes import HOT_LEGACY_PATHS
+from pypowerwall_server.http.hot_routes import HOT_LEGACY_PATHS
 
 router = APIRouter(tags=["legacy"])
 
@@ -25,9 +24,7 @@ def _path_and_query(request: Request, path: str) -> str:
 
 def _default_gateway_route(path: str) -> None:
     def endpoint(request: Request, rt: RuntimeDep) -> Response:
-        answer = views.legacy(
-            rt.hub, rt.hub.default_id, _path_and_query(request, path), rt.legacy_options
-        )
+        answer = rt.answers.legacy(rt.hub.default_id, _path_and_query(request, path))
         return answer.to_response()
 
     endpoint.__name__ = "legacy" + path.replace("/", "_")
@@ -43,10 +40,10 @@ for _path in DOCUMENTED_PATHS:
 def gateway_legacy(gateway_id: str, legacy_path: str, request: Request, rt: RuntimeDep) -> Response:
     """Any legacy route for one gateway, e.g. /gw/cabin/aggregates or /gw/cabin/csv/v2?headers."""
     path = _path_and_query(request, "/" + legacy_path)
-    return views.legacy(rt.hub, gateway_id, path, rt.legacy_options).to_response()
+    return rt.answers.legacy(gateway_id, path).to_response()
 
 
 @router.get("/{legacy_path:path}", include_in_schema=False)
 def default_legacy(legacy_path: str, request: Request, rt: RuntimeDep) -> Response:
     path = _path_and_query(request, "/" + legacy_path)
-    return views.legacy(rt.hub, rt.hub.default_id, path, rt.legacy_options).to_response()
+    return rt.answers.legacy(rt.hub.default_id, path).to_response()

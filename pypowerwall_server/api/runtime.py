@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.stats import RequestStats
-from pypowerwall_server.api.views import AggregateViews
 from pypowerwall_server.hub import Hub
-from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.settings import Settings
 
 if TYPE_CHECKING:
@@ -25,7 +24,6 @@ class LiveServices:
 class Runtime:
     settings: Settings
     hub: Hub
-    aggregates: AggregateViews
+    answers: ReadModel  # the read model: every answer HTTP and the streams serve
     stats: RequestStats
-    legacy_options: LegacyOptions
     live: LiveServices = field(default_factory=LiveServices)

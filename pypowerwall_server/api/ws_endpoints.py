@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pypowerwall_server.api.asgi import ASGIApp, Receive, Scope, Send
 from pypowerwall_server.api.runtime import Runtime
+from pypowerwall_server.http.asgi import ASGIApp, Receive, Scope, Send
 from pypowerwall_server.streams.broadcaster import Stream
 from pypowerwall_server.streams.messages import CloseCode
 from pypowerwall_server.streams.service import Streams

@@ -37,7 +37,7 @@ class Answer:
         object.__setattr__(self, "head", b"".join(b"%s: %s\r\n" % kv for kv in raw) + b"\r\n")
 
     def to_response(self) -> Response:
-        from starlette.responses import Response  # only FastAPI routes need it (api/lazy.py)
+        from starlette.responses import Response  # only FastAPI routes need it (http/lazy_api.py)
 
         return Response(
             self.body, self.status, headers=dict(self.headers), media_type=self.content_type

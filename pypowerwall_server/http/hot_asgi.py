@@ -4,7 +4,7 @@ FastAPI matches routes one by one; with ~120 routes a route returning ready byte
 ~0.14x a raw ASGI app. Here the raw path (with its query string) is looked up in a dict of
 answer functions, which return the current Snapshot's pre-encoded bytes; the WebSocket
 streams are dispatched by path too. Everything else falls through to FastAPI (built on first
-use, api/lazy.py), where the same routes are declared (for /docs) and call the same
+use, http/lazy_api.py), where the same routes are declared (for /docs) and call the same
 functions, so both paths give identical bytes. The lifespan (pollers, streams) is run here,
 so it does not wait for FastAPI either.
 """
@@ -16,9 +16,9 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
-from pypowerwall_server.api.answer import Answer
-from pypowerwall_server.api.asgi import ASGIApp, Message, Receive, Scope, Send
 from pypowerwall_server.api.runtime import Runtime
+from pypowerwall_server.http.answer import Answer
+from pypowerwall_server.http.asgi import ASGIApp, Message, Receive, Scope, Send
 from pypowerwall_server.streams.direct import RAW_SEND_KEY
 
 log = logging.getLogger(__name__)

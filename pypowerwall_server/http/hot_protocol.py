@@ -1,6 +1,6 @@
 """uvicorn's httptools protocol, answering hot GETs in the parser callback itself.
 
-The ASGI fast path (api/fastpath.py) already answers hot GETs from pre-encoded bytes, yet
+The ASGI fast path (http/hot_asgi.py) already answers hot GETs from pre-encoded bytes, yet
 each request still pays for an ASGI scope, a request/response cycle, an asyncio.Event and a
 task. Here a plain keep-alive GET whose raw target is in the hot table is answered as soon
 as its headers are parsed: one dict lookup and one transport write. Anything else (other
@@ -17,8 +17,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from pypowerwall_server.api.answer import Answer
-from pypowerwall_server.api.fastpath import FastPath
+from pypowerwall_server.http.answer import Answer
+from pypowerwall_server.http.hot_asgi import FastPath
 
 log = logging.getLogger(__name__)
 AnswerFn = Callable[[], Answer]

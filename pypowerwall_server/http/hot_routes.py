@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pypowerwall_server.api import views
-from pypowerwall_server.api.answer import Answer
 from pypowerwall_server.api.runtime import Runtime
+from pypowerwall_server.http.answer import Answer
 from pypowerwall_server.models import VERBATIM_NAMES, VerbatimName
 
 # Legacy paths polled every few seconds by Telegraf, Home Assistant and scripts.
@@ -36,17 +35,17 @@ HOT_LEGACY_PATHS = (
 
 
 def hot_routes(rt: Runtime) -> dict[str, Callable[[], Answer]]:
-    hub, options = rt.hub, rt.legacy_options
+    hub, answers = rt.hub, rt.answers
     routes: dict[str, Callable[[], Answer]] = {
-        "/api/aggregate/power": rt.aggregates.power,
-        "/api/aggregate/soe": rt.aggregates.soe,
+        "/api/aggregate/power": answers.aggregate_power,
+        "/api/aggregate/soe": answers.aggregate_soe,
     }
 
     def legacy(gateway_id: str, path: str) -> Callable[[], Answer]:
-        return views.hot_legacy(hub, gateway_id, path, options)
+        return answers.hot_legacy(gateway_id, path)
 
     def data(gateway_id: str, name: VerbatimName) -> Callable[[], Answer]:
-        return lambda: views.gateway_call(hub, gateway_id, name)
+        return lambda: answers.gateway_data(gateway_id, name)
 
     for path in HOT_LEGACY_PATHS:
         routes[path] = legacy(hub.default_id, path)

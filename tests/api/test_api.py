@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from pypowerwall_server.api.hot_routes import HOT_LEGACY_PATHS
+from pypowerwall_server.http.hot_routes import HOT_LEGACY_PATHS
 
 from .conftest import SECRET_GW_PWD, FakeAdapter, contract_calls, wait_for
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from pypowerwall_server.api.fastpath import FastPath
-from pypowerwall_server.api.hot_protocol import hot_protocol
 from pypowerwall_server.app import create_app
+from pypowerwall_server.http.hot_asgi import FastPath
+from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import ServerConfig, Settings
 
 from .conftest import FakeAdapter, contract_calls, gateway, wait_for

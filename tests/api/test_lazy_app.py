@@ -13,10 +13,10 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from pypowerwall_server.api.asgi import Message
-from pypowerwall_server.api.fastpath import FastPath, run_lifespan
-from pypowerwall_server.api.lazy import LazyApp
 from pypowerwall_server.app import create_app
+from pypowerwall_server.http.asgi import Message
+from pypowerwall_server.http.hot_asgi import FastPath, run_lifespan
+from pypowerwall_server.http.lazy_api import LazyApp
 from tests.api.conftest import FakeAdapter, contract_calls, gateway, make_settings, wait_for
 
 

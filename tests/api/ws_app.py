@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pypowerwall_server.api.fastpath import FastPath
 from pypowerwall_server.app import create_app
+from pypowerwall_server.http.hot_asgi import FastPath
 from pypowerwall_server.settings import Settings
 from pypowerwall_server.streams import StreamConfig
 

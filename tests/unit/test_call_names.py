@@ -53,7 +53,7 @@ def test_no_call_name_strings_outside_gateway_and_legacy():
 
 
 def test_the_check_recognises_call_names():
-    """The test above fails on a module that reads a call by name (as api/views.py did)."""
+    """The test above fails on a module that reads a call by name (as answers.py did)."""
     source = """
 level = calls.get("level()")
 status = calls.get("grid_status('string')")
