@@ -75,50 +75,6 @@ def create_app(
     )
 
 
-@contextlib.asynccontextmanager
-async def _pollers(
-    settings: Settings, hub: Hub, adapter_factory: AdapterFactory, clock: Callable[[], float]
-) -> AsyncIterator[None]:
-    threads = worker_threads(len(settings.gateways))
-    executor = ThreadPoolExecutor(threads, "gateway")
-    adapters = [adapter_factory(g) for g in settings.gateways]
-    plan = poll_plan()
-    phases = poll_phases([g.poll_interval for g in settings.gateways], threads)
-    pollers = [
-        Poller(
-            hub.get(g.id),
-            a,
-            executor,
-            plan,
-            hub.publish,
-            poll_timeout(g),
-            clock,
-            on_start=hub.poll_started,
-            phase=phase,
-        )
-        for g, a, phase in zip(settings.gateways, adapters, phases, strict=True)
-    ]
-    tasks = [asyncio.create_task(p.run(), name=f"poller:{p.state.gateway_id}") for p in pollers]
-    for task in tasks:
-        task.add_done_callback(_report_crash)
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        # Don't wait for calls stuck on a hung gateway; their threads end at the library timeout.
-        executor.shutdown(wait=False, cancel_futures=True)
-        for adapter in adapters:
-            with contextlib.suppress(Exception):
-                adapter.close()
-
-
-def _report_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("task %s crashed", task.get_name(), exc_info=task.exception())
-
-
 def run_server(settings: Settings) -> None:
     """Serve until interrupted (the CLI's default action)."""
     import uvicorn

@@ -86,11 +86,17 @@ class Poller:
         self._slow_due_at = 0.0
         self._in_flight: Future[Any] | None = None
         self._wakeup = asyncio.Event()
+        # Callers waiting for a slow-tier poll that starts after their request.
+        self._slow_waiters: list[asyncio.Future[GatewayState]] = []
 
-    def refresh_slow_tier(self) -> None:
-        """Fetch the slow tier on the next tick and tick now (e.g. after a control write)."""
-        self._slow_due_at = 0.0
+    def refresh_slow_tier(self) -> asyncio.Future[GatewayState]:
+        """Poll the slow tier too, as soon as the gateway's worker is free (e.g. after a
+        control write). The future resolves with the state published by that poll (online
+        or not), which started after this request."""
+        waiter: asyncio.Future[GatewayState] = asyncio.get_running_loop().create_future()
+        self._slow_waiters.append(waiter)
         self._wakeup.set()
+        return waiter
 
     async def run(self) -> None:
         while True:
@@ -102,6 +108,9 @@ class Poller:
             await self._sleep(max(0.0, started + delay - self._clock()))
 
     async def _sleep(self, seconds: float) -> None:
+        busy = self._in_flight is not None and not self._in_flight.done()
+        if self._slow_waiters and not busy:
+            return  # a slow-tier refresh is waiting
         self._wakeup.clear()
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
         # races with completion, and the poller would then never stop.
@@ -110,8 +119,17 @@ class Poller:
                 await self._wakeup.wait()
 
     async def _poll_once(self, started: float) -> float:
-        include_slow = started >= self._slow_due_at
+        waiters, self._slow_waiters = self._slow_waiters, []
+        include_slow = started >= self._slow_due_at or bool(waiters)
         calls = self._plan.fast_calls + (self._plan.slow_calls if include_slow else ())
+        try:
+            return await self._poll_calls(started, calls, include_slow)
+        finally:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(self.state)
+
+    async def _poll_calls(self, started: float, calls: tuple[str, ...], include_slow: bool) -> float:
         if self._on_start is not None:
             self._on_start(self.state.gateway_id)
         future = self._executor.submit(self._fetch, calls)
