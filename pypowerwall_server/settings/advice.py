@@ -11,8 +11,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 
-from pypowerwall_server.settings_models import Settings
-from pypowerwall_server.settings_sources import DEFAULTS_ENV, SERVER_ENV, SINGLE_ENV
+from pypowerwall_server.settings.models import Settings
+from pypowerwall_server.settings.sources import DEFAULTS_ENV, SERVER_ENV, SINGLE_ENV
 
 KNOWN_ENV = frozenset({*SINGLE_ENV, *DEFAULTS_ENV, *SERVER_ENV, "PW_GATEWAYS", "PW_CONFIG"})
 PROXY_IGNORED = frozenset(

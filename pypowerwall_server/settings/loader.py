@@ -8,7 +8,7 @@ PW_GATEWAYS replaces the file's list. Empty PW_* variables count as unset; PW_EM
 PW_HOST/PW_GW_PWD/PW_PASSWORD means cloud mode (the pypowerwall proxy's rule).
 Invalid input raises ConfigError listing every problem, each naming key and source; messages
 never contain a secret value. Unknown keys in the file or PW_GATEWAYS are errors; unknown PW_*
-variables are not (the environment is shared), see settings_warnings.
+variables are not (the environment is shared), see settings.advice.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pypowerwall_server.settings_args import parse_command_line
-from pypowerwall_server.settings_models import (
+from pypowerwall_server.settings.args import parse_command_line
+from pypowerwall_server.settings.models import (
     DEFER_CHECKS,
     ConfigError,
     GatewayConfig,
@@ -28,8 +28,8 @@ from pypowerwall_server.settings_models import (
     ServerConfig,
     Settings,
 )
-from pypowerwall_server.settings_rules import gateway_problems
-from pypowerwall_server.settings_sources import (
+from pypowerwall_server.settings.rules import gateway_problems
+from pypowerwall_server.settings.sources import (
     CLI,
     ENV,
     SINGLE_CLI,

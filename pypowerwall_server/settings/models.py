@@ -1,4 +1,4 @@
-"""The typed, frozen configuration objects. Built once (see settings.load_settings), then passed in.
+"""The typed, frozen configuration objects. Built once by settings.loader, then passed in.
 
 Secrets (gw_pwd, password) are SecretStr: repr/str show '**********', never the value.
 """
@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from pypowerwall_server.settings_rules import gateway_problems
+from pypowerwall_server.settings.rules import gateway_problems
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
 TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TEDAPI basic auth uses

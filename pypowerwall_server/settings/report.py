@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from pypowerwall_server.settings_models import GatewayConfig, ServerConfig, Settings
+from pypowerwall_server.settings.models import GatewayConfig, ServerConfig, Settings
 
 
 def describe(settings: Settings) -> str:

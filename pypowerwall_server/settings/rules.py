@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pypowerwall_server.settings_models import GatewayConfig
+    from pypowerwall_server.settings.models import GatewayConfig
 
 Problem = tuple[str | None, str]  # (field that triggered it, or None for the whole gateway; text)
 Namer = Callable[[str], str]

@@ -18,8 +18,8 @@ from pypowerwall_server.settings import (
     Settings,
     load_settings,
 )
-from pypowerwall_server.settings_report import describe
-from pypowerwall_server.settings_warnings import environment_warnings, settings_warnings
+from pypowerwall_server.settings.advice import environment_warnings, settings_warnings
+from pypowerwall_server.settings.report import describe
 
 SECRET = "Sup3rSecretGw"
 TEDAPI_ENV = {"PW_HOST": "192.168.91.1", "PW_GW_PWD": SECRET}
