@@ -12,9 +12,9 @@ import difflib
 from collections.abc import Mapping
 
 from pypowerwall_server.settings.models import Settings
-from pypowerwall_server.settings.sources import DEFAULTS_ENV, SERVER_ENV, SINGLE_ENV
+from pypowerwall_server.settings.table import CONFIG_ENV, SOURCE_ENV, TABLE
 
-KNOWN_ENV = frozenset({*SINGLE_ENV, *DEFAULTS_ENV, *SERVER_ENV, "PW_GATEWAYS", "PW_CONFIG"})
+KNOWN_ENV = frozenset({*(env for row in TABLE for env in row.row.env), *SOURCE_ENV, CONFIG_ENV})
 PROXY_IGNORED = frozenset(
     {
         "PW_STYLE", "PW_BROWSER_CACHE", "PW_POOL_MAXSIZE", "PW_AUTH_MODE", "PW_CACHE_FILE",

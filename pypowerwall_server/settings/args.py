@@ -1,4 +1,4 @@
-"""The command line: option definitions, --help text, and parsing into (Namespace, problems).
+"""The command line: options (from the settings table), --help, parsing into (Namespace, problems).
 
 Every value option is parsed as a plain string; settings validation converts it, so the command
 line, the environment and the file give the same error messages.
@@ -10,64 +10,19 @@ import argparse
 from collections.abc import Sequence
 from typing import NoReturn
 
+from pypowerwall_server.settings.docs import epilog, shown_default
+from pypowerwall_server.settings.row import Level
+from pypowerwall_server.settings.table import CONFIG_ENV, CONFIG_FLAG, CONFIG_HELP, at_level
+
 PROG = "pypowerwall-server"
 SETUP_KINDS = ("cloud", "fleetapi")
 
-EPILOG = """\
-precedence (highest first):
-  command line > environment (PW_*) > config file (--config / PW_CONFIG) > built-in defaults.
-  --authpath, --timezone, --cache-expire and --timeout (and their PW_* variables) are defaults
-  for every gateway; a gateway's own value in PW_GATEWAYS or the config file wins over them.
-  The single-gateway settings (--host, --gw-pwd, --password, --email, --siteid, --cloud,
-  --fleetapi and their PW_* variables) cannot be combined with a gateway list
-  (PW_GATEWAYS or the file's gateways:); PW_GATEWAYS replaces the file's gateways: list.
-  Empty PW_* variables count as unset. Unknown keys in the file or PW_GATEWAYS are errors;
-  unknown PW_* variables only give a warning.
-
-modes:
-  tedapi    host (default 192.168.91.1) + gw_pwd (the gateway's QR-sticker password)
-  local     host + password (customer password); with gw_pwd too, pypowerwall adds TEDAPI
-            vitals only when host is 192.168.91.1
-  cloud     email (+ authpath holding the auth file from --setup); PW_EMAIL without
-            PW_HOST, PW_GW_PWD and PW_PASSWORD also means cloud mode
-  fleetapi  authpath holding the FleetAPI config from --setup fleetapi
-
-environment variables:
-  PW_HOST                   gateway address, "192.168.91.1" or "host:port"
-  PW_GW_PWD                 gateway password for TEDAPI (secret)
-  PW_PASSWORD               local customer password (secret)
-  PW_EMAIL                  Tesla account email (cloud mode)
-  PW_SITEID                 Tesla energy site id (cloud/FleetAPI, several sites)
-  PW_CLOUD_MODE             yes/no: use the Tesla cloud
-  PW_FLEETAPI               yes/no: use the Tesla FleetAPI
-  PW_AUTHPATH, PW_AUTH_PATH folder of cloud/FleetAPI auth files (default: current folder)
-  PW_TIMEZONE               gateway time zone (default America/Los_Angeles)
-  PW_CACHE_EXPIRE           poll interval in seconds (default 5)
-  PW_TIMEOUT                timeout of one gateway call in seconds (default 5)
-  PW_GATEWAYS               JSON array of gateway objects (several gateways)
-  PW_CONFIG                 YAML or JSON config file
-  PW_PORT                   listen port (default 8675)
-  PW_BIND_ADDRESS           listen address (default 0.0.0.0)
-  PW_CORS_ORIGINS           comma-separated allowed origins (default: same origin only)
-  PW_DEBUG                  yes/no: debug logging (default no)
-  PW_NEG_SOLAR              yes/no: keep negative solar power; no moves it into load and
-                            reports solar 0 (default yes)
-  PW_SITE_ZERO_THRESHOLD    site power within +/- this many W is reported as 0 (default 0)
-  PW_STALE_AFTER_INTERVALS  data older than this many poll intervals is stale (default 3)
-
-config file (YAML or JSON):
-  server:   {host (the bind address), port, cors_origins, debug, neg_solar,
-             site_zero_threshold, stale_after_intervals}
-  defaults: {authpath, timezone, poll_interval, timeout}
-  gateways: [{id, name, host, gw_pwd, password, email, authpath, timezone, siteid,
-              cloud_mode, fleetapi, poll_interval, timeout}, ...]
-
-subcommand:
-  pypowerwall-server simulate [options]   run the built-in gateway simulator
-                                          (see: pypowerwall-server simulate --help)
-
-exit codes: 0 ok, 2 invalid configuration (one line per problem on stderr).
-"""
+GROUPS: tuple[tuple[Level, str], ...] = (
+    ("gateway", "single gateway"),
+    ("gateway-default", "defaults for every gateway"),
+    ("server", "server"),
+)
+SECRET_NOTE = "; on the command line it shows in the process list, prefer the variable"
 
 
 class _ParseError(Exception):
@@ -83,56 +38,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Poll Tesla Powerwall gateways gently and serve their state from memory.",
-        epilog=EPILOG,
+        epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    _add_gateway_options(parser.add_argument_group("single gateway"))
-    _add_default_options(parser.add_argument_group("defaults for every gateway"))
-    _add_server_options(parser.add_argument_group("server"))
+    for level, title in GROUPS:
+        group = parser.add_argument_group(title)
+        _add_setting_options(group, level)
+    group.add_argument(CONFIG_FLAG, metavar="FILE", help=f"{CONFIG_HELP} [{CONFIG_ENV}]")
     _add_actions(parser.add_argument_group("actions"))
     return parser
 
 
-def _add_gateway_options(group: argparse._ArgumentGroup) -> None:
-    group.add_argument("--host", metavar="H", help="gateway address, IP or host:port [PW_HOST]")
-    group.add_argument(
-        "--gw-pwd",
-        metavar="P",
-        help="gateway (QR sticker) password for TEDAPI [PW_GW_PWD]; "
-        "secrets on the command line show in the process list, prefer the variable",
-    )
-    group.add_argument("--password", metavar="P", help="local customer password [PW_PASSWORD]")
-    group.add_argument("--email", metavar="E", help="Tesla account email, cloud mode [PW_EMAIL]")
-    group.add_argument("--siteid", metavar="N", help="Tesla energy site id [PW_SITEID]")
-    group.add_argument(
-        "--cloud", action="store_true", default=None, help="use the Tesla cloud [PW_CLOUD_MODE]"
-    )
-    group.add_argument(
-        "--fleetapi", action="store_true", default=None, help="use Tesla FleetAPI [PW_FLEETAPI]"
-    )
-
-
-def _add_default_options(group: argparse._ArgumentGroup) -> None:
-    group.add_argument("--authpath", metavar="DIR", help="auth files folder [PW_AUTHPATH]")
-    group.add_argument("--timezone", metavar="TZ", help="time zone [PW_TIMEZONE]")
-    group.add_argument(
-        "--cache-expire", metavar="S", help="poll interval, seconds (default 5) [PW_CACHE_EXPIRE]"
-    )
-    group.add_argument(
-        "--timeout", metavar="S", help="gateway call timeout, seconds (default 5) [PW_TIMEOUT]"
-    )
-
-
-def _add_server_options(group: argparse._ArgumentGroup) -> None:
-    group.add_argument("--config", metavar="FILE", help="YAML or JSON config file [PW_CONFIG]")
-    group.add_argument("--port", metavar="N", help="listen port (default 8675) [PW_PORT]")
-    group.add_argument(
-        "--bind-address", metavar="A", help="listen address (default 0.0.0.0) [PW_BIND_ADDRESS]"
-    )
-    group.add_argument(
-        "--debug", action="store_true", default=None, help="debug logging [PW_DEBUG]"
-    )
+def _add_setting_options(group: argparse._ArgumentGroup, level: Level) -> None:
+    for setting in at_level(level):
+        if setting.row.flag is None:
+            continue
+        env = "/".join(setting.row.env)
+        text = f"{setting.row.help}{shown_default(setting)} [{env}]"
+        if setting.switch:
+            group.add_argument(setting.row.flag, action="store_true", default=None, help=text)
+            continue
+        text += SECRET_NOTE if setting.secret else ""
+        group.add_argument(setting.row.flag, metavar=setting.row.metavar, help=text)
 
 
 def _add_actions(group: argparse._ArgumentGroup) -> None:

@@ -6,7 +6,7 @@ Secrets (gw_pwd, password) are SecretStr: repr/str show '**********', never the 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from pypowerwall_server.settings.row import Row
 from pypowerwall_server.settings.rules import gateway_problems
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
@@ -75,19 +76,115 @@ class GatewayConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str
-    name: str
-    host: str | None = None
-    gw_pwd: SecretStr | None = None
-    password: SecretStr | None = None
-    email: str | None = None
-    authpath: str | None = None
-    timezone: str = "America/Los_Angeles"
-    siteid: int | None = None
-    cloud_mode: bool = False
-    fleetapi: bool = False
-    poll_interval: float = Field(default=5.0, gt=0, allow_inf_nan=False)  # seconds
-    timeout: float = Field(default=5.0, gt=0, allow_inf_nan=False)  # seconds, per gateway call
+    # The settings table's gateway rows (settings/row.py); declaration order is table order.
+    id: Annotated[
+        str, Row("gateway id in URLs", "lowercase letters, digits, '_' or '-' (e.g. 'cabin')")
+    ]
+    name: Annotated[str, Row("display name (default: the id)", "a non-empty string")]
+    host: Annotated[
+        str | None,
+        Row(
+            "gateway address, IP or host:port (192.168.91.1 when only gw_pwd is set)",
+            "an IP address or host name, optionally with :port (e.g. 192.168.91.1)",
+            env=("PW_HOST",),
+            flag="--host",
+            metavar="H",
+        ),
+    ] = None
+    gw_pwd: Annotated[
+        SecretStr | None,
+        Row(
+            "gateway (QR sticker) password for TEDAPI",
+            "a non-empty string (quote it in YAML)",
+            env=("PW_GW_PWD",),
+            flag="--gw-pwd",
+            metavar="P",
+        ),
+    ] = None
+    password: Annotated[
+        SecretStr | None,
+        Row(
+            "local customer password",
+            "a non-empty string (quote it in YAML)",
+            env=("PW_PASSWORD",),
+            flag="--password",
+            metavar="P",
+        ),
+    ] = None
+    email: Annotated[
+        str | None,
+        Row(
+            "Tesla account email; without host/gw_pwd/password it means cloud mode",
+            "a non-empty string",
+            env=("PW_EMAIL",),
+            flag="--email",
+            metavar="E",
+        ),
+    ] = None
+    authpath: Annotated[
+        str | None,
+        Row(
+            "folder of cloud/FleetAPI auth files",
+            "a folder path",
+            level="gateway-default",
+            env=("PW_AUTHPATH", "PW_AUTH_PATH"),
+            flag="--authpath",
+            metavar="DIR",
+            unset="current folder",
+        ),
+    ] = None
+    timezone: Annotated[
+        str,
+        Row(
+            "gateway time zone",
+            "a time zone name such as America/Los_Angeles",
+            level="gateway-default",
+            env=("PW_TIMEZONE",),
+            flag="--timezone",
+            metavar="TZ",
+        ),
+    ] = "America/Los_Angeles"
+    siteid: Annotated[
+        int | None,
+        Row(
+            "Tesla energy site id (cloud/FleetAPI, several sites)",
+            "an integer",
+            env=("PW_SITEID",),
+            flag="--siteid",
+            metavar="N",
+            unset="first site",
+        ),
+    ] = None
+    cloud_mode: Annotated[
+        bool, Row("use the Tesla cloud", "yes or no", env=("PW_CLOUD_MODE",), flag="--cloud")
+    ] = False
+    fleetapi: Annotated[
+        bool, Row("use the Tesla FleetAPI", "yes or no", env=("PW_FLEETAPI",), flag="--fleetapi")
+    ] = False
+    poll_interval: Annotated[
+        float,
+        Row(
+            "poll interval",
+            "a number of seconds greater than 0",
+            level="gateway-default",
+            env=("PW_CACHE_EXPIRE",),
+            flag="--cache-expire",
+            metavar="S",
+            unit="s",
+        ),
+    ] = Field(default=5.0, gt=0, allow_inf_nan=False)
+    timeout: Annotated[
+        float,
+        Row(
+            "timeout of one gateway call",
+            "a number of seconds greater than 0",
+            level="gateway-default",
+            env=("PW_TIMEOUT",),
+            flag="--timeout",
+            metavar="S",
+            unit="s",
+        ),
+    ] = Field(default=5.0, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -164,16 +261,71 @@ class ServerConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    bind_address: str = "0.0.0.0"
-    port: int = Field(default=8675, ge=1, le=65535)
-    cors_origins: tuple[str, ...] = ()
-    debug: bool = False
-    neg_solar: bool = True  # False: negative solar power is added to load and reported as 0
-    site_zero_threshold: float = Field(
-        default=0.0, ge=0, allow_inf_nan=False
-    )  # W; |site| <= it → 0
-    # data older than stale_after_intervals x poll_interval counts as stale
-    stale_after_intervals: float = Field(default=3.0, ge=1, allow_inf_nan=False)
+    # The settings table's server rows (settings/row.py); declaration order is table order.
+    bind_address: Annotated[
+        str,
+        Row(
+            "listen address",
+            "an IP address or host name",
+            level="server",
+            env=("PW_BIND_ADDRESS",),
+            flag="--bind-address",
+            file_aliases=("host",),
+            metavar="A",
+        ),
+    ] = "0.0.0.0"
+    port: Annotated[
+        int,
+        Row(
+            "listen port",
+            "an integer from 1 to 65535",
+            level="server",
+            env=("PW_PORT",),
+            flag="--port",
+            metavar="N",
+        ),
+    ] = Field(default=8675, ge=1, le=65535)
+    cors_origins: Annotated[
+        tuple[str, ...],
+        Row(
+            "comma-separated allowed origins",
+            "a list of origins like https://example.com, or *",
+            level="server",
+            env=("PW_CORS_ORIGINS",),
+            unset="same origin only",
+        ),
+    ] = ()
+    debug: Annotated[
+        bool, Row("debug logging", "yes or no", level="server", env=("PW_DEBUG",), flag="--debug")
+    ] = False
+    neg_solar: Annotated[
+        bool,
+        Row(
+            "keep negative solar power; no moves it into load and reports solar 0",
+            "yes or no",
+            level="server",
+            env=("PW_NEG_SOLAR",),
+        ),
+    ] = True
+    site_zero_threshold: Annotated[
+        float,
+        Row(
+            "site power within +/- this many W is reported as 0",
+            "a number of watts, 0 or more",
+            level="server",
+            env=("PW_SITE_ZERO_THRESHOLD",),
+            unit="W",
+        ),
+    ] = Field(default=0.0, ge=0, allow_inf_nan=False)
+    stale_after_intervals: Annotated[
+        float,
+        Row(
+            "data older than this many poll intervals is stale",
+            "a number, 1 or more",
+            level="server",
+            env=("PW_STALE_AFTER_INTERVALS",),
+        ),
+    ] = Field(default=3.0, ge=1, allow_inf_nan=False)
 
     @field_validator("bind_address")
     @classmethod

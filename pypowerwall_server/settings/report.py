@@ -1,56 +1,34 @@
-"""Human-readable text of resolved Settings for --check-config. Secrets appear only as ***."""
+"""Human-readable text of resolved Settings for --check-config, one line per table row.
+
+Secrets appear only as ***.
+"""
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import BaseModel
 
-from pypowerwall_server.settings.models import GatewayConfig, ServerConfig, Settings
+from pypowerwall_server.settings.models import GatewayConfig, Settings
+from pypowerwall_server.settings.table import TABLE, Setting, at_level
+
+SERVER_ROWS = at_level("server")
+GATEWAY_ROWS = tuple(setting for setting in TABLE if setting.level != "server")
 
 
 def describe(settings: Settings) -> str:
-    lines = ["server:", *_server_lines(settings.server)]
+    lines = ["server:", *_lines(settings.server, SERVER_ROWS, "  ")]
     if settings.demo:
         lines.append("demo: yes (simulated gateways)")
     lines.append(f"gateways: {len(settings.gateways)}")
     for gateway in settings.gateways:
-        lines.extend(_gateway_lines(gateway))
+        first, *rest = _lines(gateway, GATEWAY_ROWS, "    ")
+        lines.extend([f"  - {first.strip()}", f"    mode: {_mode(gateway)}", *rest])
     return "\n".join(lines)
 
 
-def _server_lines(server: ServerConfig) -> list[str]:
-    origins = ", ".join(server.cors_origins) or "(same origin only)"
-    return [
-        f"  bind_address: {server.bind_address}",
-        f"  port: {server.port}",
-        f"  cors_origins: {origins}",
-        f"  debug: {_yes_no(server.debug)}",
-        f"  neg_solar: {_yes_no(server.neg_solar)}",
-        f"  site_zero_threshold: {server.site_zero_threshold:g} W",
-        f"  stale_after_intervals: {server.stale_after_intervals:g}",
-    ]
+def _lines(model: BaseModel, rows: tuple[Setting, ...], indent: str) -> list[str]:
+    return [f"{indent}{row.key}: {row.show(getattr(model, row.key))}" for row in rows]
 
 
-def _gateway_lines(gateway: GatewayConfig) -> list[str]:
+def _mode(gateway: GatewayConfig) -> str:
     hybrid = " (+ TEDAPI vitals)" if gateway.mode == "local" and gateway.uses_tedapi else ""
-    return [
-        f"  - id: {gateway.id}",
-        f"    name: {gateway.name}",
-        f"    mode: {gateway.mode}{hybrid}",
-        f"    host: {gateway.host or '(none)'}",
-        f"    poll_interval: {gateway.poll_interval:g} s",
-        f"    timeout: {gateway.timeout:g} s",
-        f"    timezone: {gateway.timezone}",
-        f"    gw_pwd: {_secret(gateway.gw_pwd)}",
-        f"    password: {_secret(gateway.password)}",
-        f"    email: {gateway.email or '(not set)'}",
-        f"    authpath: {gateway.authpath or '(current folder)'}",
-        f"    siteid: {gateway.siteid if gateway.siteid is not None else '(first site)'}",
-    ]
-
-
-def _secret(value: SecretStr | None) -> str:
-    return "(not set)" if value is None else "***"
-
-
-def _yes_no(value: bool) -> str:
-    return "yes" if value else "no"
+    return f"{gateway.mode}{hybrid}"
