@@ -203,6 +203,7 @@ class PypowerwallAdapter:
             auto_select=False,
             retry_modes=False,
             gw_pwd=_secret(cfg.gw_pwd) or None,
+            tedapi_api_version=cfg.tedapi_api_version,
             failover=False,
         )
 

@@ -185,6 +185,17 @@ class GatewayConfig(BaseModel):
             unit="s",
         ),
     ] = Field(default=5.0, gt=0, allow_inf_nan=False)
+    tedapi_api_version: Annotated[
+        Literal["V2024_06", "V2026_06"],
+        Row(
+            "TEDAPI query set (V2026_06: the Tesla-signed queries of newer firmware)",
+            "V2024_06 or V2026_06",
+            level="gateway-default",
+            env=("PW_TEDAPI_API_VERSION",),
+            flag="--tedapi-api-version",
+            metavar="V",
+        ),
+    ] = "V2024_06"
 
     @model_validator(mode="before")
     @classmethod
