@@ -20,6 +20,9 @@ modes:
   tedapi    host (default 192.168.91.1) + gw_pwd (the gateway's QR-sticker password)
   local     host + password (customer password); with gw_pwd too, pypowerwall adds TEDAPI
             vitals only when host is 192.168.91.1
+  v1r       host (wired LAN) + gw_pwd and/or password + rsa_key_path: TEDAPI over the
+            wired LAN, signed with the registered RSA key (pypowerwall's v1r); wifi_host
+            (the gateway's Wi-Fi address) then reaches follower Powerwalls
   cloud     email (+ authpath holding the auth file from --setup); PW_EMAIL without
             PW_HOST, PW_GW_PWD and PW_PASSWORD also means cloud mode
   fleetapi  authpath holding the FleetAPI config from --setup fleetapi

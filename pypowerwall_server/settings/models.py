@@ -5,6 +5,7 @@ Secrets (gw_pwd, password) are SecretStr: repr/str show '**********', never the 
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -196,6 +197,39 @@ class GatewayConfig(BaseModel):
             metavar="V",
         ),
     ] = "V2024_06"
+    tedapi_auth_mode: Annotated[
+        Literal["basic", "bearer"],
+        Row(
+            "TEDAPI login: basic (Wi-Fi 192.168.91.1) or bearer (also wired LAN; solar-only "
+            "gateways, not Powerwall 2/3)",
+            "basic or bearer",
+            level="gateway-default",
+            env=("PW_TEDAPI_AUTH_MODE",),
+            flag="--tedapi-auth-mode",
+            metavar="M",
+        ),
+    ] = "basic"
+    rsa_key_path: Annotated[
+        str | None,
+        Row(
+            "RSA private key (PEM) registered for v1r: TEDAPI over the wired LAN",
+            "the path of an existing, readable file (the v1r RSA private key PEM)",
+            env=("PW_RSA_KEY_PATH",),
+            flag="--rsa-key-path",
+            metavar="FILE",
+        ),
+    ] = None
+    wifi_host: Annotated[
+        str | None,
+        Row(
+            "v1r: the gateway's Wi-Fi TEDAPI address, for follower Powerwalls (the leader "
+            "stays on the wired LAN: failover is off)",
+            "an IP address or host name, optionally with :port (e.g. 192.168.91.1)",
+            env=("PW_WIFI_HOST",),
+            flag="--wifi-host",
+            metavar="H",
+        ),
+    ] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -224,10 +258,17 @@ class GatewayConfig(BaseModel):
             raise ValueError("empty")
         return value
 
-    @field_validator("host")
+    @field_validator("host", "wifi_host")
     @classmethod
     def _check_host(cls, value: str | None) -> str | None:
         return None if value is None else _check_host(value)
+
+    @field_validator("rsa_key_path")
+    @classmethod
+    def _check_key_file(cls, value: str | None) -> str | None:
+        if value is not None and not (os.path.isfile(value) and os.access(value, os.R_OK)):
+            raise ValueError("not a readable file")
+        return value
 
     @field_validator("gw_pwd", "password")
     @classmethod
@@ -263,6 +304,8 @@ class GatewayConfig(BaseModel):
         """True when pypowerwall will talk TEDAPI to this gateway (alone or in hybrid)."""
         if self.mode == "tedapi":
             return True
+        if self.mode == "local" and self.rsa_key_path is not None:
+            return True  # v1r: TEDAPI over the wired LAN, signed with the RSA key
         on_wifi = self.host in (TEDAPI_HOST, f"{TEDAPI_HOST}:443")
         return self.mode == "local" and self.gw_pwd is not None and on_wifi
 

@@ -20,8 +20,8 @@ def describe(settings: Settings) -> str:
         lines.append("demo: yes (simulated gateways)")
     lines.append(f"gateways: {len(settings.gateways)}")
     for gateway in settings.gateways:
-        first, *rest = _lines(gateway, GATEWAY_ROWS, "    ")
-        lines.extend([f"  - {first.strip()}", f"    mode: {_mode(gateway)}", *rest])
+        first, name, *rest = _lines(gateway, GATEWAY_ROWS, "    ")
+        lines.extend([f"  - {first.strip()}", name, f"    mode: {_mode(gateway)}", *rest])
     return "\n".join(lines)
 
 
@@ -30,5 +30,7 @@ def _lines(model: BaseModel, rows: tuple[Setting, ...], indent: str) -> list[str
 
 
 def _mode(gateway: GatewayConfig) -> str:
+    if gateway.rsa_key_path is not None and gateway.mode in ("local", "tedapi"):
+        return f"{gateway.mode} (v1r: TEDAPI over the wired LAN)"
     hybrid = " (+ TEDAPI vitals)" if gateway.mode == "local" and gateway.uses_tedapi else ""
     return f"{gateway.mode}{hybrid}"

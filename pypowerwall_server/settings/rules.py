@@ -28,6 +28,10 @@ class GatewayFields(Protocol):
     def cloud_mode(self) -> bool: ...
     @property
     def fleetapi(self) -> bool: ...
+    @property
+    def rsa_key_path(self) -> str | None: ...
+    @property
+    def wifi_host(self) -> str | None: ...
 
 
 Problem = tuple[str | None, str]  # (field that triggered it, or None for the whole gateway; text)
@@ -47,7 +51,8 @@ def gateway_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
 
 
 def _remote_problems(gateway: GatewayFields, switch: str, name: Namer) -> list[Problem]:
-    local_keys = [key for key in ("host", "gw_pwd", "password") if getattr(gateway, key)]
+    local = ("host", "gw_pwd", "password", "rsa_key_path", "wifi_host")
+    local_keys = [key for key in local if getattr(gateway, key)]
     if not local_keys:
         return []
     listed = ", ".join(name(key) for key in local_keys)
@@ -56,6 +61,9 @@ def _remote_problems(gateway: GatewayFields, switch: str, name: Namer) -> list[P
 
 
 def _local_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
+    if gateway.wifi_host and not gateway.rsa_key_path:
+        used = f"{name('wifi_host')} is used only in v1r mode; set {name('rsa_key_path')} too"
+        return [("wifi_host", f"{used} or remove it")]
     has_secret = gateway.gw_pwd is not None or gateway.password is not None
     if gateway.host and not has_secret:
         wanted = f"{name('gw_pwd')} (TEDAPI) or {name('password')} (local mode)"
