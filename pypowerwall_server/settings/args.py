@@ -42,10 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    for level, title in GROUPS:
-        group = parser.add_argument_group(title)
+    groups = {level: parser.add_argument_group(title) for level, title in GROUPS}
+    for level, group in groups.items():
         _add_setting_options(group, level)
-    group.add_argument(CONFIG_FLAG, metavar="FILE", help=f"{CONFIG_HELP} [{CONFIG_ENV}]")
+    config_help = f"{CONFIG_HELP} [{CONFIG_ENV}]"
+    groups["server"].add_argument(CONFIG_FLAG, metavar="FILE", help=config_help)
     _add_actions(parser.add_argument_group("actions"))
     return parser
 

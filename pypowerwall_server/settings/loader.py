@@ -1,8 +1,8 @@
 """load_settings(): merge every source into one frozen Settings, or raise ConfigError.
 
 Precedence, highest first: command line > environment (PW_*) > config file > built-in defaults.
-Gateway-wide defaults (authpath, timezone, poll_interval = PW_CACHE_EXPIRE, timeout) follow the
-same order, and a gateway's own value (PW_GATEWAYS / the file's gateways:) beats all of them.
+Gateway-wide defaults (the table's gateway-default rows, e.g. timeout) follow the same order,
+and a gateway's own value (PW_GATEWAYS / the file's gateways:) beats all of them.
 The single gateway (PW_HOST, --host, ...; id "default") and a gateway list are exclusive;
 PW_GATEWAYS replaces the file's list. Empty PW_* variables count as unset; PW_EMAIL with no
 PW_HOST/PW_GW_PWD/PW_PASSWORD means cloud mode (the pypowerwall proxy's rule).
