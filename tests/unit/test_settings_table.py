@@ -11,6 +11,7 @@ import pytest
 
 from pypowerwall_server import cli
 from pypowerwall_server.settings import ConfigError, Settings, load_settings
+from pypowerwall_server.settings.advice import settings_warnings
 from pypowerwall_server.settings.args import build_parser
 from pypowerwall_server.settings.readme import README_START, readme_table, with_readme_table
 from pypowerwall_server.settings.report import describe
@@ -278,8 +279,6 @@ def test_cli_exits_2_naming_the_key(
 
 
 def test_bearer_with_old_query_set_warns() -> None:
-    from pypowerwall_server.settings.advice import settings_warnings
-
     settings = load_settings([], {**GATEWAY_ENV, "PW_TEDAPI_AUTH_MODE": "bearer"})
     assert settings_warnings(settings) == [
         "gateway 'default': tedapi_auth_mode bearer needs the signed queries of "
