@@ -80,6 +80,13 @@ def _companions(setting: Setting, key_file: str) -> dict[str, str]:
     return {key: _text(value, key_file) for key, value in found.items()}
 
 
+def _usable_environ(setting: Setting, key_file: str) -> dict[str, str]:
+    """PW_* variables that make a valid configuration around `setting`."""
+    if setting.level == "server":
+        return dict(GATEWAY_ENV)
+    return {_env_name(key): value for key, value in _companions(setting, key_file).items()}
+
+
 def _env_name(key: str) -> str:
     (setting,) = [s for s in TABLE if s.key == key and s.level != "server"]
     return setting.row.env[0]
@@ -92,23 +99,17 @@ def test_every_row_has_a_sample() -> None:
 @pytest.mark.parametrize("setting", [s for s in TABLE if s.row.env], ids=lambda s: s.key)
 def test_every_variable_is_read(setting: Setting, key_file: str) -> None:
     text, expected = (_text(part, key_file) for part in SAMPLES[setting.key])
-    companions = {} if setting.level == "server" else _companions(setting, key_file)
     for name in setting.row.env:  # aliases too
-        environ = {_env_name(key): value for key, value in companions.items()}
-        environ = {**GATEWAY_ENV, **environ} if setting.level == "server" else environ
-        environ[name] = text
+        environ = {**_usable_environ(setting, key_file), name: text}
         assert _value(load_settings([], environ), setting) == expected, name
 
 
 @pytest.mark.parametrize("setting", [s for s in TABLE if s.row.flag], ids=lambda s: s.key)
 def test_every_flag_is_read(setting: Setting, key_file: str) -> None:
     text, expected = (_text(part, key_file) for part in SAMPLES[setting.key])
-    companions = {} if setting.level == "server" else _companions(setting, key_file)
-    environ = {_env_name(key): value for key, value in companions.items()}
-    environ = {**GATEWAY_ENV, **environ} if setting.level == "server" else environ
     assert setting.row.flag is not None
     argv = [setting.row.flag] if setting.switch else [setting.row.flag, text]
-    assert _value(load_settings(argv, environ), setting) == expected
+    assert _value(load_settings(argv, _usable_environ(setting, key_file)), setting) == expected
 
 
 @pytest.mark.parametrize("setting", TABLE, ids=lambda s: s.key)
