@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
-from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
-from pypowerwall_server.gateway.poller import GatewayState, Poller
+from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
-from pypowerwall_server.gateway.schedule import (
-    poll_phases,
-    poll_plan,
-    poll_timeout,
-    worker_threads,
-)
+from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor
 from pypowerwall_server.http.hot_asgi import FastPath
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
+from pypowerwall_server.services import AppServices
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
 
 log = logging.getLogger(__name__)
-AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
 
 
 def default_adapter_factory(config: GatewayConfig) -> GatewayAdapter:
@@ -51,27 +43,28 @@ def create_app(
     hub = Hub(states, settings.server.stale_after_intervals, clock)
     options = LegacyOptions(settings.server.neg_solar, settings.server.site_zero_threshold)
     answers = ReadModel(hub, options)
-    runtime = Runtime(settings, hub, answers, RequestStats())
+    supervisor = GatewaySupervisor(settings.gateways, hub, adapter_factory, clock)
+    services = AppServices(settings, hub, answers, supervisor, RequestStats())
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         # Streams close their clients before the pollers stop.
         async with (
-            _pollers(settings, hub, adapter_factory, clock),
+            supervisor.running(),
             start_streams(answers, settings.server.cors_origins, stream_config) as streams,
         ):
-            runtime.live.streams = streams
+            services.live.streams = streams
             try:
                 yield
             finally:
-                runtime.live.streams = None
+                services.live.streams = None
 
     return FastPath(
-        LazyApp(functools.partial(build_api, runtime)),
-        hot_routes(runtime),
-        runtime,
+        LazyApp(functools.partial(build_api, services)),
+        hot_routes(services),
+        services,
         lifespan=lifespan,
-        websocket=stream_endpoints(runtime),
+        websocket=stream_endpoints(services),
     )
 
 

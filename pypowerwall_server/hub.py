@@ -1,7 +1,9 @@
 """The newest state per gateway, and fan-out of changes to subscribers (DESIGN.md).
 
-Pollers publish; API routes read; each subscriber (WebSocket, MQTT) gets its own bounded
-queue and is dropped when it falls behind, never waited for.
+Pollers publish; API routes read; each subscriber (WebSocket streams, later MQTT, metrics)
+iterates `hub.updates()`: the current state first, then each change, from its own bounded
+queue. A subscriber that falls behind is never waited for: its queue is dropped and it is
+welcomed again with the current state (the newest state is what counts).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from pypowerwall_server.errors import UnknownGateway
 from pypowerwall_server.freshness import FreshnessRule
@@ -18,7 +20,7 @@ from pypowerwall_server.gateway.poller import GatewayState
 log = logging.getLogger(__name__)
 
 
-class Subscription:
+class _Subscription:
     def __init__(self, maxsize: int) -> None:
         self.queue: asyncio.Queue[GatewayState] = asyncio.Queue(maxsize)
         self.dropped = False
@@ -37,7 +39,7 @@ class Hub:
         self.freshness = FreshnessRule(stale_after_intervals)
         self.clock = clock
         self.generation = 0  # bumps on every published change; keys memoized aggregates
-        self._subscribers: set[Subscription] = set()
+        self._subscribers: set[_Subscription] = set()
         self._polling: set[str] = set()  # gateways with a poll under way
 
     def poll_started(self, gateway_id: str) -> None:
@@ -77,10 +79,25 @@ class Hub:
         """The freshness rule (freshness.py), now or at `now`."""
         return self.freshness.is_fresh(state, self.clock() if now is None else now)
 
-    def subscribe(self, maxsize: int = 16) -> Subscription:
-        sub = Subscription(maxsize)
+    async def updates(self, maxsize: int = 16) -> AsyncIterator[GatewayState]:
+        """Every gateway's current state, then each published state as it comes. When more
+        than `maxsize` changes wait unread, the backlog is dropped and every gateway's
+        current state is yielded again, so a slow subscriber skips states, never the newest."""
+        sub = self._subscribe(maxsize)
+        try:
+            for state in self.states():
+                yield state
+            while True:
+                if sub.dropped:
+                    sub = self._subscribe(maxsize)
+                    log.debug("hub: a subscriber fell behind; welcomed again")
+                    for state in self.states():
+                        yield state
+                yield await sub.queue.get()
+        finally:
+            self._subscribers.discard(sub)
+
+    def _subscribe(self, maxsize: int) -> _Subscription:
+        sub = _Subscription(maxsize)
         self._subscribers.add(sub)
         return sub
-
-    def unsubscribe(self, sub: Subscription) -> None:
-        self._subscribers.discard(sub)

@@ -8,15 +8,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pypowerwall_server import __version__
-from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.errors import ServerError
 from pypowerwall_server.http.answer import error_answer
+from pypowerwall_server.services import AppServices
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
 
-def build_api(runtime: Runtime) -> FastAPI:
+def build_api(services: AppServices) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
@@ -27,9 +27,9 @@ def build_api(runtime: Runtime) -> FastAPI:
         version=__version__,
         description="Tesla Powerwall gateways, polled gently and served from memory.",
     )
-    api.state.runtime = runtime
+    api.state.services = services  # read by the typed dependencies (api/deps.py)
     _install_error_handlers(api)
-    origins = runtime.settings.server.cors_origins
+    origins = services.settings.server.cors_origins
     if origins:
         api.add_middleware(
             CORSMiddleware,

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from pypowerwall_server.api import schemas
-from pypowerwall_server.api.deps import RuntimeDep
+from pypowerwall_server.api.deps import AnswersDep
 from pypowerwall_server.models import VerbatimName
 
 router = APIRouter()
@@ -20,8 +20,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/api/gateways", response_model=schemas.GatewayList, tags=["gateways"])
-def list_gateways(rt: RuntimeDep) -> Response:
-    return rt.answers.gateways_list().to_response()
+def list_gateways(answers: AnswersDep) -> Response:
+    return answers.gateways_list().to_response()
 
 
 @router.get(
@@ -30,15 +30,15 @@ def list_gateways(rt: RuntimeDep) -> Response:
     responses=_ERRORS,
     tags=["gateways"],
 )
-def gateway_detail(gateway_id: str, rt: RuntimeDep) -> Response:
-    return rt.answers.gateway_detail(gateway_id).to_response()
+def gateway_detail(gateway_id: str, answers: AnswersDep) -> Response:
+    return answers.gateway_detail(gateway_id).to_response()
 
 
 @router.get("/api/gateways/{gateway_id}/{name}", responses=_ERRORS, tags=["gateways"])
-def gateway_data(gateway_id: str, name: VerbatimName, rt: RuntimeDep) -> Response:
+def gateway_data(gateway_id: str, name: VerbatimName, answers: AnswersDep) -> Response:
     """The library's own value for this gateway: vitals, meter aggregates, strings, alerts
     or status, as of the newest poll."""
-    return rt.answers.gateway_data(gateway_id, name).to_response()
+    return answers.gateway_data(gateway_id, name).to_response()
 
 
 @router.get(
@@ -47,9 +47,9 @@ def gateway_data(gateway_id: str, name: VerbatimName, rt: RuntimeDep) -> Respons
     responses=_ERRORS,
     tags=["aggregate"],
 )
-def aggregate_power(rt: RuntimeDep) -> Response:
+def aggregate_power(answers: AnswersDep) -> Response:
     """Sums over the fresh gateways, in W (grid = site). Stale gateways are listed, not counted."""
-    return rt.answers.aggregate_power().to_response()
+    return answers.aggregate_power().to_response()
 
 
 @router.get(
@@ -58,11 +58,11 @@ def aggregate_power(rt: RuntimeDep) -> Response:
     responses=_ERRORS,
     tags=["aggregate"],
 )
-def aggregate_soe(rt: RuntimeDep) -> Response:
+def aggregate_soe(answers: AnswersDep) -> Response:
     """Capacity-weighted state of energy over the fresh gateways with a battery."""
-    return rt.answers.aggregate_soe().to_response()
+    return answers.aggregate_soe().to_response()
 
 
 @router.get("/api/aggregate/status", response_model=schemas.AggregateStatus, tags=["aggregate"])
-def aggregate_status(rt: RuntimeDep) -> Response:
-    return rt.answers.aggregate_status().to_response()
+def aggregate_status(answers: AnswersDep) -> Response:
+    return answers.aggregate_status().to_response()

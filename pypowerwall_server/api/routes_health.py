@@ -11,11 +11,13 @@ from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
 from pypowerwall_server.api import schemas
-from pypowerwall_server.api.deps import RuntimeDep
+from pypowerwall_server.api.deps import HubDep, SettingsDep, StatsDep
 from pypowerwall_server.api.help_page import render_help
-from pypowerwall_server.api.runtime import Runtime
+from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.gateway.adapter import library_version
 from pypowerwall_server.http.answer import json_answer
+from pypowerwall_server.hub import Hub
+from pypowerwall_server.settings import Settings
 
 router = APIRouter()
 
@@ -26,9 +28,9 @@ router = APIRouter()
     responses={503: {"model": schemas.Health, "description": "no gateway has fresh data"}},
     tags=["server"],
 )
-def health(rt: RuntimeDep) -> Response:
+def health(hub: HubDep) -> Response:
     """healthy: every gateway fresh; degraded: some; unhealthy (503): none, or none configured."""
-    hub, now = rt.hub, rt.hub.clock()
+    now = hub.clock()
     entries = [
         {
             "id": s.gateway_id,
@@ -56,23 +58,23 @@ def version() -> Response:
 
 
 @router.get("/stats", tags=["legacy"])
-def stats(rt: RuntimeDep) -> Response:
+def stats(hub: HubDep, settings: SettingsDep, counts: StatsDep) -> Response:
     """The legacy proxy's /stats keys, then ours (per-route and per-gateway counts). No
     secrets: the config section says only whether each secret is set."""
-    return json_answer(stats_body(rt)).to_response()
+    return json_answer(stats_body(hub, settings, counts)).to_response()
 
 
 @router.get("/help", response_class=HTMLResponse, tags=["legacy"])
-def help_page(rt: RuntimeDep) -> HTMLResponse:
+def help_page(hub: HubDep, settings: SettingsDep, counts: StatsDep) -> HTMLResponse:
     """The legacy proxy's status page: /stats as an HTML table, refreshed every 5 s."""
-    return HTMLResponse(render_help(stats_body(rt)))
+    return HTMLResponse(render_help(stats_body(hub, settings, counts)))
 
 
-def stats_body(rt: Runtime) -> dict[str, Any]:
-    hub, now = rt.hub, rt.hub.clock()
+def stats_body(hub: Hub, settings: Settings, counts: RequestStats) -> dict[str, Any]:
+    now = hub.clock()
     default = hub.get(hub.default_id)
     attrs = default.snapshot.attributes if default.snapshot else None
-    routes = rt.stats.as_dict()
+    routes = counts.as_dict()
     requests = sum(r["requests"] for r in routes.values())
     errors = sum(r["errors"] for r in routes.values())
     site_name = default.snapshot.readings.site_name if default.snapshot else None
@@ -85,9 +87,9 @@ def stats_body(rt: Runtime) -> dict[str, Any]:
         "timeout": sum(s.failures for s in hub.states()),
         "uri": {k: v["requests"] for k, v in routes.items()},
         "ts": int(now),
-        "start": int(rt.stats.started),
-        "clear": int(rt.stats.started),
-        "uptime": str(datetime.timedelta(seconds=int(now - rt.stats.started))),
+        "start": int(counts.started),
+        "clear": int(counts.started),
+        "uptime": str(datetime.timedelta(seconds=int(now - counts.started))),
         "mem": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "site_name": site_name,
         "cloudmode": attrs.cloudmode if attrs else False,
@@ -99,8 +101,8 @@ def stats_body(rt: Runtime) -> dict[str, Any]:
         "siteid": None,
         "counter": 0,
         "cf": None,
-        "config": _masked_config(rt),
-        "server": {"version": __version__, "uptime_seconds": now - rt.stats.started},
+        "config": _masked_config(settings),
+        "server": {"version": __version__, "uptime_seconds": now - counts.started},
         "routes": routes,
         "gateways": {
             s.gateway_id: {
@@ -121,8 +123,8 @@ def _legacy_mode(tedapi: bool) -> str:
     return "Local (full)" if tedapi else "Local"
 
 
-def _masked_config(rt: Runtime) -> dict[str, Any]:
-    server = rt.settings.server
+def _masked_config(settings: Settings) -> dict[str, Any]:
+    server = settings.server
     return {
         "PW_BIND_ADDRESS": server.bind_address,
         "PW_PORT": server.port,
@@ -137,6 +139,6 @@ def _masked_config(rt: Runtime) -> dict[str, Any]:
                 "gw_pwd": "***" if g.gw_pwd is not None else None,
                 "password": "***" if g.password is not None else None,
             }
-            for g in rt.settings.gateways
+            for g in settings.gateways
         ],
     }

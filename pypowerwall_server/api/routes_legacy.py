@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pypowerwall_server.api.deps import RuntimeDep
+from pypowerwall_server.api.deps import AnswersDep
 from pypowerwall_server.http.hot_routes import HOT_LEGACY_PATHS
 
 router = APIRouter(tags=["legacy"])
@@ -23,8 +23,8 @@ def _path_and_query(request: Request, path: str) -> str:
 
 
 def _default_gateway_route(path: str) -> None:
-    def endpoint(request: Request, rt: RuntimeDep) -> Response:
-        answer = rt.answers.legacy(rt.hub.default_id, _path_and_query(request, path))
+    def endpoint(request: Request, answers: AnswersDep) -> Response:
+        answer = answers.legacy(answers.hub.default_id, _path_and_query(request, path))
         return answer.to_response()
 
     endpoint.__name__ = "legacy" + path.replace("/", "_")
@@ -37,13 +37,15 @@ for _path in DOCUMENTED_PATHS:
 
 
 @router.get("/gw/{gateway_id}/{legacy_path:path}")
-def gateway_legacy(gateway_id: str, legacy_path: str, request: Request, rt: RuntimeDep) -> Response:
+def gateway_legacy(
+    gateway_id: str, legacy_path: str, request: Request, answers: AnswersDep
+) -> Response:
     """Any legacy route for one gateway, e.g. /gw/cabin/aggregates or /gw/cabin/csv/v2?headers."""
     path = _path_and_query(request, "/" + legacy_path)
-    return rt.answers.legacy(gateway_id, path).to_response()
+    return answers.legacy(gateway_id, path).to_response()
 
 
 @router.get("/{legacy_path:path}", include_in_schema=False)
-def default_legacy(legacy_path: str, request: Request, rt: RuntimeDep) -> Response:
+def default_legacy(legacy_path: str, request: Request, answers: AnswersDep) -> Response:
     path = _path_and_query(request, "/" + legacy_path)
-    return rt.answers.legacy(rt.hub.default_id, path).to_response()
+    return answers.legacy(answers.hub.default_id, path).to_response()

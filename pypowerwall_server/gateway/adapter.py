@@ -166,10 +166,16 @@ class PypowerwallAdapter:
         return results
 
     def invoke(self, call: str) -> Any:
-        """One call by name (control writes, on-demand reads)."""
+        """One call by name (control writes, on-demand reads; GatewaySupervisor.submit runs
+        it on this gateway's worker). A library exception becomes our error class."""
+        parsed = parse_call(call)  # ValueError for a malformed name: a bug of ours
         if self._pw is None or self._pw.client is None:
             self.connect()
-        return invoke(self._pw, parse_call(call))
+        with _collect_library_messages() as collector:
+            try:
+                return invoke(self._pw, parsed)
+            except Exception as exc:
+                raise self._classify([*collector, str(exc)]) from None
 
     def close(self) -> None:
         client = getattr(self._pw, "client", None)

@@ -129,7 +129,9 @@ class Poller:
                 if not waiter.done():
                     waiter.set_result(self.state)
 
-    async def _poll_calls(self, started: float, calls: tuple[str, ...], include_slow: bool) -> float:
+    async def _poll_calls(
+        self, started: float, calls: tuple[str, ...], include_slow: bool
+    ) -> float:
         if self._on_start is not None:
             self._on_start(self.state.gateway_id)
         future = self._executor.submit(self._fetch, calls)

@@ -18,4 +18,9 @@ class GatewayAdapter(Protocol):
         """Make each named call once. Blocks; raises GatewayError when nothing came back."""
         ...
 
+    def invoke(self, call: str) -> Any:
+        """One library call by name (a control write, an on-demand read), run through the
+        supervisor's `submit`. Blocks; raises GatewayError."""
+        ...
+
     def close(self) -> None: ...

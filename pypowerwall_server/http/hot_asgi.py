@@ -16,9 +16,9 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
-from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.http.answer import Answer
 from pypowerwall_server.http.asgi import ASGIApp, Message, Receive, Scope, Send
+from pypowerwall_server.services import AppServices
 from pypowerwall_server.streams.direct import RAW_SEND_KEY
 
 log = logging.getLogger(__name__)
@@ -32,16 +32,16 @@ class FastPath:
         self,
         app: ASGIApp,
         routes: Mapping[str, AnswerFn],
-        runtime: Runtime,
+        services: AppServices,
         lifespan: Lifespan | None = None,
         websocket: Callable[[str], ASGIApp | None] | None = None,
     ) -> None:
         self.app = app
         self.routes = routes
-        self.runtime = runtime
-        self.stats = runtime.stats
+        self.services = services
+        self.stats = services.stats
         # With CORS configured, requests carrying an Origin go through FastAPI's middleware.
-        self.cors_enabled = bool(runtime.settings.server.cors_origins)
+        self.cors_enabled = bool(services.settings.server.cors_origins)
         self.lifespan = lifespan
         self.websocket = websocket  # path → stream endpoint, or None for FastAPI
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.http.answer import Answer
 from pypowerwall_server.models import VERBATIM_NAMES, VerbatimName
+from pypowerwall_server.services import AppServices
 
 # Legacy paths polled every few seconds by Telegraf, Home Assistant and scripts.
 HOT_LEGACY_PATHS = (
@@ -34,8 +34,8 @@ HOT_LEGACY_PATHS = (
 )
 
 
-def hot_routes(rt: Runtime) -> dict[str, Callable[[], Answer]]:
-    hub, answers = rt.hub, rt.answers
+def hot_routes(services: AppServices) -> dict[str, Callable[[], Answer]]:
+    hub, answers = services.hub, services.answers
     routes: dict[str, Callable[[], Answer]] = {
         "/api/aggregate/power": answers.aggregate_power,
         "/api/aggregate/soe": answers.aggregate_soe,

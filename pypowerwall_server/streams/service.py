@@ -107,18 +107,11 @@ class Streams:
 
     async def dispatch(self) -> None:
         """Forward each published state to the streams that show it."""
-        sub = self.hub.subscribe(HUB_QUEUE_SIZE)
-        try:
-            while True:
-                if sub.dropped:  # cannot happen while we keep up; recover anyway
-                    sub = self.hub.subscribe(HUB_QUEUE_SIZE)
-                state = await sub.queue.get()
-                self.aggregate.poke()
-                stream = self.gateways.get(state.gateway_id)
-                if stream is not None:
-                    stream.poke()
-        finally:
-            self.hub.unsubscribe(sub)
+        async for state in self.hub.updates(HUB_QUEUE_SIZE):
+            self.aggregate.poke()
+            stream = self.gateways.get(state.gateway_id)
+            if stream is not None:
+                stream.poke()
 
     async def close_all(self) -> None:
         """Close every client with 1001 and give their writers a moment to send it."""

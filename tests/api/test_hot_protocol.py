@@ -32,7 +32,7 @@ def build_app(cors: bool = False) -> FastPath:
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     app = build_app()
     with Server(app, request.param, http=hot_protocol(app), timeout_keep_alive=1) as running:
-        wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+        wait_for(lambda: app.services.hub.get("home").snapshot is not None)
         yield running
 
 
@@ -136,7 +136,7 @@ def test_idle_keep_alive_connection_is_closed(server: Server) -> None:
 def test_with_cors_a_request_with_origin_gets_the_cors_headers() -> None:
     app = build_app(cors=True)
     with Server(app, http=hot_protocol(app)) as running:
-        wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+        wait_for(lambda: app.services.hub.get("home").snapshot is not None)
         plain = exchange(running.port, get("/aggregates"))[0]
         cors = exchange(running.port, get("/aggregates", f"Origin: {CORS_ORIGIN}"))[0]
     assert b"access-control-allow-origin" not in plain

@@ -34,7 +34,7 @@ def test_lean_client_receives_every_update(path: str, vitals: object) -> None:
     )
     app = streams_app(settings, lambda cfg: adapter)
     with Server(app, use_uvloop=True) as server:
-        wait_for(lambda: app.runtime.live.streams is not None)
+        wait_for(lambda: app.services.live.streams is not None)
         args = parse_args(["--url", f"ws://127.0.0.1:{server.port}{path}", "--duration", "1.0"])
         result = asyncio.run(run_many(args, 3, first=False))
     assert result["connected"] == 3 and not result["errors"]

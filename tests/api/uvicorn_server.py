@@ -57,4 +57,4 @@ class Server:
 
     @property
     def streams(self) -> Any:
-        return self.app.runtime.live.streams
+        return self.app.services.live.streams

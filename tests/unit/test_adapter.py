@@ -150,3 +150,22 @@ def test_probe_failure_raises_with_the_library_reason(recorded, monkeypatch) -> 
     adapter = PypowerwallAdapter(GatewayConfig(id="t", host="h", gw_pwd=SecretStr("X")), 4.0)
     with pytest.raises(GatewayBusy, match="503"):
         adapter.fetch(["level()", "level()"])
+
+
+def test_invoke_runs_one_call_by_name_and_translates_library_errors(recorded) -> None:
+    config = GatewayConfig(id="t", host="127.0.0.1:1", gw_pwd=SecretStr("GWPW"))
+    adapter = PypowerwallAdapter(config, cache_expire=1.0)
+    try:
+        assert adapter.invoke("level()") == 50.0
+
+        def refuse(*_: Any) -> None:
+            raise Exception("Invalid Powerwall Login GWPW")  # as the library raises
+
+        recorded[0].set_reserve = refuse  # type: ignore[attr-defined]
+        with pytest.raises(AuthFailed) as refused:
+            adapter.invoke("set_reserve(20)")
+        assert "GWPW" not in refused.value.message  # the secret is scrubbed
+        with pytest.raises(ValueError, match="not a call name"):
+            adapter.invoke("level(")
+    finally:
+        adapter.close()
