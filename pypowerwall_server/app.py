@@ -21,9 +21,11 @@ from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
-from pypowerwall_server.services import AppServices
+from pypowerwall_server.prometheus import PrometheusExposition, ServerCounts
+from pypowerwall_server.services import AppServices, LiveServices
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
+from pypowerwall_server.tasks import background
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,9 @@ def create_app(
     options = LegacyOptions(settings.server.neg_solar, settings.server.site_zero_threshold)
     answers = ReadModel(hub, options)
     supervisor = GatewaySupervisor(settings.gateways, hub, adapter_factory, clock)
-    services = AppServices(settings, hub, answers, supervisor, RequestStats())
+    stats, live = RequestStats(), LiveServices()
+    exposition = PrometheusExposition(hub, ServerCounts(stats, live.websocket_clients))
+    services = AppServices(settings, hub, answers, supervisor, stats, exposition, live)
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -52,6 +56,7 @@ def create_app(
         async with (
             supervisor.running(),
             start_streams(answers, settings.server.cors_origins, stream_config) as streams,
+            background("poll-timer", exposition.time_polls),
         ):
             services.live.streams = streams
             try:

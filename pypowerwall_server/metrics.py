@@ -113,7 +113,9 @@ def _aggregate_field(meter: str, name: str) -> Callable[[GatewayView], Value]:
         aggregates = view.readings.verbatim.get("aggregates")
         section = aggregates.get(meter) if isinstance(aggregates, Mapping) else None
         value = section.get(name) if isinstance(section, Mapping) else None
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return None
+        return None if name == "frequency" and value == 0 else value  # 0 Hz: not measured
 
     return read
 

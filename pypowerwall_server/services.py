@@ -12,6 +12,7 @@ from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
+from pypowerwall_server.prometheus import PrometheusExposition
 from pypowerwall_server.settings import Settings
 from pypowerwall_server.streams import Streams
 
@@ -21,6 +22,9 @@ class LiveServices:
 
     streams: Streams | None = None
 
+    def websocket_clients(self) -> int | None:
+        return len(self.streams.active) if self.streams is not None else None
+
 
 @dataclass(frozen=True)
 class AppServices:
@@ -29,4 +33,5 @@ class AppServices:
     answers: ReadModel  # the read model: every answer HTTP and the streams serve
     supervisor: GatewaySupervisor
     stats: RequestStats
+    exposition: PrometheusExposition  # /metrics
     live: LiveServices = field(default_factory=LiveServices)

@@ -11,6 +11,7 @@ from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
+from pypowerwall_server.prometheus import PrometheusExposition
 from pypowerwall_server.services import AppServices
 from pypowerwall_server.settings import Settings
 
@@ -40,8 +41,13 @@ def get_stats(request: Request) -> RequestStats:
     return _services(request).stats
 
 
+def get_exposition(request: Request) -> PrometheusExposition:
+    return _services(request).exposition
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 AnswersDep = Annotated[ReadModel, Depends(get_answers)]  # the read model (answers.py)
 SupervisorDep = Annotated[GatewaySupervisor, Depends(get_supervisor)]
 StatsDep = Annotated[RequestStats, Depends(get_stats)]
+ExpositionDep = Annotated[PrometheusExposition, Depends(get_exposition)]

@@ -20,7 +20,12 @@ def build_api(services: AppServices) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
-    from pypowerwall_server.api import routes_gateways, routes_health, routes_legacy
+    from pypowerwall_server.api import (
+        routes_gateways,
+        routes_health,
+        routes_legacy,
+        routes_metrics,
+    )
 
     api = FastAPI(
         title="pypowerwall-server",
@@ -39,6 +44,7 @@ def build_api(services: AppServices) -> FastAPI:
         )
     api.include_router(routes_health.router)
     api.include_router(routes_gateways.router)
+    api.include_router(routes_metrics.router)
     api.include_router(routes_legacy.router)  # last: it ends in a catch-all
     return api
 

@@ -307,3 +307,17 @@ def test_connection_rows_read_the_view_not_readings():
         "data_age": 30.0,
         "last_error": "x",
     }
+
+
+@pytest.mark.parametrize(
+    ("site", "voltage", "frequency"),
+    [
+        ({"instant_average_voltage": 0, "frequency": 0}, 0, None),  # 0 Hz is never measured
+        ({"instant_average_voltage": "240", "frequency": True}, None, None),
+        ({}, None, None),
+    ],
+)
+def test_electrical_rows_keep_only_real_numbers(site, voltage, frequency):
+    view = GatewayView(Readings(verbatim={"aggregates": {"site": site}}))
+    values = values_of(GATEWAY_METRICS, view, "home", None)
+    assert (values["site_voltage"], values["site_frequency"]) == (voltage, frequency)

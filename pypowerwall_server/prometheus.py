@@ -1,0 +1,210 @@
+"""Prometheus `/metrics`: every numeric row of the metrics table (metrics.py) per gateway and
+battery unit, plus the server's own counts, in prometheus-client's exposition format.
+
+Computed when scraped (never on the hot path), memoized per hub publish within one second,
+so scrapers polling together cost one rendering. Unknown values are absent, never 0.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.metrics_core import Metric as PromMetric
+from prometheus_client.registry import Collector
+
+from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.hub import Hub
+from pypowerwall_server.metrics import (
+    BATTERY_METRICS,
+    GATEWAY_METRICS,
+    CounterGuard,
+    GatewayView,
+    Metric,
+    Value,
+    battery_id,
+    gateway_view,
+    values_of,
+)
+
+S = TypeVar("S")
+PREFIX = "pypowerwall"
+# Prometheus base-unit names for the table's units.
+UNIT_SUFFIX = {
+    "W": "watts",
+    "Wh": "watt_hours",
+    "%": "percent",
+    "h": "hours",
+    "s": "seconds",
+    "V": "volts",
+    "A": "amperes",
+    "Hz": "hertz",
+    "°C": "celsius",
+}
+POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+def metric_name(metric: Metric[S], subject: str = "") -> str:
+    """pypowerwall_[battery_]<key>[_<unit>]: counters get `_total` from the exposition."""
+    suffix = UNIT_SUFFIX.get(metric.unit or "")
+    parts = [PREFIX, subject, metric.key, suffix or ""]
+    return "_".join(p for p in parts if p)
+
+
+@dataclass
+class ServerCounts:
+    """What the server knows about itself besides the gateways (read when scraped)."""
+
+    requests: RequestStats
+    websocket_clients: Callable[[], int | None]
+    mqtt_connected: Callable[[], bool | None] = lambda: None  # None: MQTT is off
+    mqtt_published: Callable[[], int | None] = lambda: None
+
+
+class TableCollector(Collector):
+    def __init__(self, hub: Hub, server: ServerCounts) -> None:
+        self.hub = hub
+        self.server = server
+        self.guard = CounterGuard()  # a Prometheus counter must not go backwards either
+
+    def collect(self) -> Iterator[PromMetric]:
+        now = self.hub.clock()
+        states = self.hub.states()
+        views = [(s.gateway_id, gateway_view(s, now)) for s in states]
+        yield from self._rows(GATEWAY_METRICS, "", ["gateway"], self._gateway_values(views))
+        yield from self._rows(
+            BATTERY_METRICS, "battery", ["gateway", "battery"], self._batteries(views)
+        )
+        yield self._info(views)
+        yield from self._polls(states)
+        yield from self._server()
+
+    def _gateway_values(
+        self, views: Sequence[tuple[str, GatewayView]]
+    ) -> list[tuple[list[str], dict[str, Value]]]:
+        return [([gid], values_of(GATEWAY_METRICS, v, gid, self.guard)) for gid, v in views]
+
+    def _batteries(
+        self, views: Sequence[tuple[str, GatewayView]]
+    ) -> list[tuple[list[str], dict[str, Value]]]:
+        return [
+            ([gid, battery_id(i, unit)], values_of(BATTERY_METRICS, unit, gid, None))
+            for gid, view in views
+            for i, unit in enumerate(view.readings.batteries)
+        ]
+
+    def _rows(
+        self,
+        table: Sequence[Metric[S]],
+        subject: str,
+        labels: list[str],
+        values: list[tuple[list[str], dict[str, Value]]],
+    ) -> Iterator[PromMetric]:
+        for metric in table:
+            if not metric.numeric:
+                continue
+            name, doc = metric_name(metric, subject), _doc(metric)
+            family: CounterMetricFamily | GaugeMetricFamily = (
+                CounterMetricFamily(name, doc, labels=labels)
+                if metric.counter
+                else GaugeMetricFamily(name, doc, labels=labels)
+            )
+            for label_values, row in values:
+                value = row.get(metric.key)
+                if isinstance(value, int | float):  # bool too: 1/0; None stays absent
+                    family.add_metric(label_values, float(value))
+            yield family
+
+    @staticmethod
+    def _info(views: Sequence[tuple[str, GatewayView]]) -> InfoMetricFamily:
+        info = InfoMetricFamily(
+            f"{PREFIX}_gateway", "firmware and connection mode", labels=["gateway"]
+        )
+        for gid, view in views:
+            facts = {"mode": view.mode or "", "firmware": view.readings.firmware_version or ""}
+            info.add_metric([gid], facts)
+        return info
+
+    @staticmethod
+    def _polls(states: Sequence[GatewayState]) -> Iterator[PromMetric]:
+        polls = CounterMetricFamily(f"{PREFIX}_polls", "polls attempted", labels=["gateway"])
+        failed = CounterMetricFamily(f"{PREFIX}_poll_failures", "polls failed", labels=["gateway"])
+        for state in states:
+            polls.add_metric([state.gateway_id], state.polls)
+            failed.add_metric([state.gateway_id], state.failures)
+        yield polls
+        yield failed
+
+    def _server(self) -> Iterator[PromMetric]:
+        requests = CounterMetricFamily(
+            f"{PREFIX}_http_requests", "HTTP requests by route", labels=["route"]
+        )
+        errors = CounterMetricFamily(
+            f"{PREFIX}_http_errors", "HTTP answers >= 400 by route", labels=["route"]
+        )
+        for route, count in self.server.requests.as_dict().items():
+            requests.add_metric([route], count["requests"])
+            errors.add_metric([route], count["errors"])
+        yield requests
+        yield errors
+        clients = self.server.websocket_clients()
+        if clients is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_websocket_clients", "connected WebSocket clients", value=clients
+            )
+        connected = self.server.mqtt_connected()
+        if connected is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}_mqtt_connected", "1 while connected to the broker", value=connected
+            )
+        published = self.server.mqtt_published()
+        if published is not None:
+            yield CounterMetricFamily(
+                f"{PREFIX}_mqtt_published", "MQTT messages published", value=published
+            )
+
+
+def _doc(metric: Metric[S]) -> str:
+    return f"{metric.name} ({metric.unit})" if metric.unit else metric.name
+
+
+class PrometheusExposition:
+    """The registry behind /metrics and the task that times polls."""
+
+    def __init__(self, hub: Hub, server: ServerCounts) -> None:
+        self.hub = hub
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(TableCollector(hub, server))
+        self.poll_seconds = Histogram(
+            f"{PREFIX}_poll_duration_seconds",
+            "duration of successful polls",
+            ["gateway"],
+            buckets=POLL_BUCKETS,
+            registry=self.registry,
+        )
+        self._memo: tuple[tuple[int, int], bytes] | None = None
+
+    def render(self) -> bytes:
+        key = (self.hub.generation, int(time.monotonic()))
+        if self._memo is None or self._memo[0] != key:
+            self._memo = (key, generate_latest(self.registry))
+        return self._memo[1]
+
+    async def time_polls(self) -> None:
+        """Observe each successful poll's duration (from its start to its Snapshot)."""
+        seen: dict[str, int] = {}  # polls counted per gateway
+        async for state in self.hub.updates():
+            previous = seen.get(state.gateway_id)
+            seen[state.gateway_id] = state.polls
+            if previous is None or previous == state.polls:
+                continue  # a welcome (current state), not a poll that just finished
+            snapshot, started = state.snapshot, state.last_attempt
+            if state.online and snapshot is not None and started is not None:
+                self.poll_seconds.labels(state.gateway_id).observe(
+                    max(0.0, snapshot.taken_at - started)
+                )

@@ -1,0 +1,44 @@
+"""Named background tasks owned by the lifespan (DESIGN.md decision 8): a task that crashes
+is logged once and restarted with backoff, never disappears silently; leaving the context
+cancels it and waits for it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+log = logging.getLogger(__name__)
+RESTART_BACKOFF_S = (1.0, 60.0)  # first delay, cap (doubling in between)
+
+
+@contextlib.asynccontextmanager
+async def background(
+    name: str,
+    run: Callable[[], Awaitable[None]],
+    backoff: tuple[float, float] = RESTART_BACKOFF_S,
+) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(_restarting(name, run, backoff), name=name)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _restarting(
+    name: str, run: Callable[[], Awaitable[None]], backoff: tuple[float, float]
+) -> None:
+    delay, cap = backoff
+    while True:
+        try:
+            await run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("task %s crashed; restarting in %.0f s", name, delay)
+            await asyncio.sleep(delay)
+            delay = min(cap, delay * 2)
