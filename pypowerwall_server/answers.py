@@ -20,13 +20,12 @@ from pypowerwall_server import aggregate
 from pypowerwall_server.errors import NoData, ServerError
 from pypowerwall_server.freshness import FreshnessRule
 from pypowerwall_server.gateway.poller import GatewayState
-from pypowerwall_server.http.answer import Answer, error_answer, json_answer
+from pypowerwall_server.http.answer import Answer, AnswerFn, error_answer, json_answer
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import LegacyResponse, cache_key, render_legacy
 from pypowerwall_server.legacy import NoData as LegacyNoData
 from pypowerwall_server.models import LegacyOptions, Snapshot, VerbatimName
 
-AnswerFn = Callable[[], Answer]
 NO_POWER = "no fresh power data"
 NO_SOE = "no fresh battery data"
 

@@ -11,7 +11,7 @@ import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from pypowerwall_server.app import create_app
-from pypowerwall_server.http.hot_asgi import FastPath
+from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import ServerConfig, Settings
 
@@ -21,7 +21,7 @@ from .uvicorn_server import Server
 CORS_ORIGIN = "http://dashboard.example"
 
 
-def build_app(cors: bool = False) -> FastPath:
+def build_app(cors: bool = False) -> HotApp:
     adapters = {"home": FakeAdapter(contract_calls("tedapi"), tedapi=True)}
     server = ServerConfig(bind_address="127.0.0.1", cors_origins=(CORS_ORIGIN,) if cors else ())
     settings = Settings(server=server, gateways=(gateway("home", interval=3600),))

@@ -15,12 +15,12 @@ from starlette.websockets import WebSocketDisconnect
 
 from pypowerwall_server.app import create_app
 from pypowerwall_server.http.asgi import Message
-from pypowerwall_server.http.hot_asgi import FastPath, run_lifespan
+from pypowerwall_server.http.hot_asgi import HotApp, run_lifespan
 from pypowerwall_server.http.lazy_api import LazyApp
 from tests.api.conftest import FakeAdapter, contract_calls, gateway, make_settings, wait_for
 
 
-def lazy_of(app: FastPath) -> LazyApp:
+def lazy_of(app: HotApp) -> LazyApp:
     assert isinstance(app.app, LazyApp)
     return app.app
 
