@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -78,15 +80,24 @@ def test_fast_path_and_fastapi_route_give_identical_bytes(app_with, path: str) -
     client, _ = app_with({"default": FakeAdapter(contract_calls("tedapi"), tedapi=True)}, 30.0)
     wait_for(lambda: healthy(client))
     fast = client.get(path)
-    # An Origin header is not special without CORS, so force the slow path by appending
-    # nothing the fast path knows: the FastAPI route for the same gateway under /gw/.
     app = client.app
-    slow_routes = app.routes  # type: ignore[attr-defined]
-    app.routes = {}  # type: ignore[attr-defined]
+    hub = app.services.hub  # type: ignore[attr-defined]
+    # The same data in a new Snapshot with nothing memoized (and a publish, so the site
+    # totals are recomputed too): the FastAPI route must compute its bytes on its own.
+    state = hub.get("default")
+    totals_before = app.services.answers.totals()  # type: ignore[attr-defined]
+    recomputed = dataclasses.replace(state.snapshot, _memo={})
+    hub.publish(dataclasses.replace(state, snapshot=recomputed))
+    hot_routes = app.routes  # type: ignore[attr-defined]
+    app.routes = {}  # type: ignore[attr-defined]  # every request goes to FastAPI
     try:
         slow = client.get(path)
     finally:
-        app.routes = slow_routes  # type: ignore[attr-defined]
+        app.routes = hot_routes  # type: ignore[attr-defined]
+    if path.startswith("/api/aggregate/"):
+        assert app.services.answers.totals() is not totals_before  # type: ignore[attr-defined]
+    else:
+        assert recomputed._memo  # the FastAPI route rendered this body itself
     assert (fast.status_code, fast.headers["content-type"], fast.content) == (
         slow.status_code,
         slow.headers["content-type"],
