@@ -23,7 +23,7 @@ from typing import Any
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway import tedapi_economy
-from pypowerwall_server.gateway.calls import ParsedCall, invoke, parse_call
+from pypowerwall_server.gateway.call_names import ParsedCall, invoke, parse_call
 from pypowerwall_server.gateway.tls import honor_session_verify
 from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig
