@@ -16,17 +16,15 @@ from typing import Any
 
 import orjson
 
-from pypowerwall_server import aggregate
+from pypowerwall_server import site_totals
 from pypowerwall_server.errors import NoData, ServerError
 from pypowerwall_server.freshness import FreshnessRule
 from pypowerwall_server.gateway.poller import GatewayState
-from pypowerwall_server.http.answer import Answer, error_answer, json_answer
+from pypowerwall_server.http.answer import Answer, AnswerFn, error_answer, json_answer
 from pypowerwall_server.hub import Hub
-from pypowerwall_server.legacy import LegacyResponse, cache_key, render_legacy
-from pypowerwall_server.legacy import NoData as LegacyNoData
+from pypowerwall_server.legacy import LegacyResponse, Unavailable, cache_key, render_legacy
 from pypowerwall_server.models import LegacyOptions, Snapshot, VerbatimName
 
-AnswerFn = Callable[[], Answer]
 NO_POWER = "no fresh power data"
 NO_SOE = "no fresh battery data"
 
@@ -47,7 +45,7 @@ class Totals:
 
     states: tuple[GatewayState, ...]
     fresh: tuple[bool, ...]
-    readings: tuple[aggregate.GatewayReading, ...]
+    readings: tuple[site_totals.GatewayReading, ...]
     power: dict[str, Any] | None  # None: no fresh gateway with meter data
     soe: dict[str, Any] | None  # None: no fresh gateway with a battery
     retry_after: float  # for the 503 when a total is None
@@ -100,7 +98,7 @@ class ReadModel:
             result = render_legacy(path_and_query, snap.calls, snap.attributes, options)
             if result is None:
                 return error_answer(404, "unknown legacy path")
-            if isinstance(result, LegacyNoData):
+            if isinstance(result, Unavailable):
                 return error_answer(503, result.reason, retry, result.plain_text)
             return _from_legacy(result)
 
@@ -181,15 +179,15 @@ class ReadModel:
         states = hub.states()
         fresh = tuple(self.freshness.is_fresh(s, now) for s in states)
         readings = tuple(
-            aggregate.reading_of(s.gateway_id, ok, s.snapshot)
+            site_totals.reading_of(s.gateway_id, ok, s.snapshot)
             for s, ok in zip(states, fresh, strict=True)
         )
         self._totals = Totals(
             states=states,
             fresh=fresh,
             readings=readings,
-            power=aggregate.aggregate_power(readings),
-            soe=aggregate.aggregate_soe(readings),
+            power=site_totals.aggregate_power(readings),
+            soe=site_totals.aggregate_soe(readings),
             retry_after=min(self.freshness.retry_after(s) for s in states),
             generation=hub.generation,
             valid_until=_first_to_turn_stale(self.freshness, states, fresh),

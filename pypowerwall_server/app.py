@@ -16,7 +16,7 @@ from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor
-from pypowerwall_server.http.hot_asgi import FastPath
+from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
 from pypowerwall_server.hub import Hub
@@ -40,7 +40,7 @@ def create_app(
     adapter_factory: AdapterFactory = default_adapter_factory,
     clock: Callable[[], float] = time.time,
     stream_config: StreamConfig | None = None,
-) -> FastPath:
+) -> HotApp:
     states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
     options = LegacyOptions(settings.server.neg_solar, settings.server.site_zero_threshold)
@@ -64,7 +64,7 @@ def create_app(
             finally:
                 services.live.streams = None
 
-    return FastPath(
+    return HotApp(
         LazyApp(functools.partial(build_api, services)),
         hot_routes(services),
         services,

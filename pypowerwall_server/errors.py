@@ -1,5 +1,7 @@
-"""The few error classes the server knows (DESIGN.md decision 5). The adapter translates
-library failures into these; one exception handler maps them to HTTP answers."""
+"""The few error classes the server knows (DESIGN.md decision 5). The adapter and the
+supervisor translate library failures into these; one exception handler maps them to HTTP
+answers (answers.guarded for the hot path). A capability a gateway lacks is not an error:
+the legacy routes answer it as the proxy did (200, empty)."""
 
 from __future__ import annotations
 
@@ -28,16 +30,6 @@ class GatewayBusy(GatewayUnreachable):
 
 class AuthFailed(GatewayError):
     """The gateway refused our credentials (after one re-login)."""
-
-
-class NotSupported(GatewayError):
-    """The capability is absent on this gateway or mode; silent, not an outage."""
-
-    status_code = 404
-
-
-class ProtocolChanged(GatewayError):
-    """The gateway answered in a shape we cannot read: stop hammering, surface it."""
 
 
 class UnknownGateway(ServerError):

@@ -69,7 +69,7 @@ class Hub:
             raise UnknownGateway(gateway_id) from None
 
     def peek(self, gateway_id: str) -> GatewayState | None:
-        """Like get() without the exception, for the fast path."""
+        """Like get() without the exception, for the hot path."""
         return self._states.get(gateway_id)
 
     def states(self) -> tuple[GatewayState, ...]:

@@ -138,7 +138,7 @@ class Snapshot:
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def cached(self, key: str) -> Any:
-        """The memoized value for `key`, or None if not computed yet (fast path)."""
+        """The memoized value for `key`, or None if not computed yet (hot path)."""
         return self._memo.get(key)
 
     def memo(self, key: str, compute: Callable[[Snapshot], T]) -> T:

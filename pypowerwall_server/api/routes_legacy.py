@@ -1,5 +1,5 @@
 """The legacy pypowerwall proxy's read routes, for the default gateway and under
-/gw/{id}/... for each gateway. The hot ones are usually answered by the fast path first;
+/gw/{id}/... for each gateway. The hot ones are usually answered by the hot path first (http/);
 these declarations document them and answer everything else with the same bytes."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pypowerwall_server.http.hot_routes import HOT_LEGACY_PATHS
 
 router = APIRouter(tags=["legacy"])
 
-# Documented in /docs: the hot paths (the fast path's table) without their query variants;
+# Documented in /docs: the hot paths (the hot route table) without their query variants;
 # every other legacy path (/api/*, /pw/*, /tedapi/*, /csv...) is served by the catch-alls.
 DOCUMENTED_PATHS = tuple(path for path in HOT_LEGACY_PATHS if "?" not in path)
 

@@ -1,7 +1,7 @@
 """WebSocket streams by path: /ws/aggregate and /ws/gateway/{id} (format: docs/websocket.md).
 
-Dispatched by the fast path, not FastAPI: a stream client never waits for the full API to be
-built, and 5,000 handshakes skip FastAPI's route matching.
+Dispatched by the hot ASGI app (http/hot_asgi.py), not FastAPI: a stream client never waits
+for the full API to be built, and 5,000 handshakes skip FastAPI's route matching.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 One `PypowerwallAdapter` owns one library connection for one gateway. Its methods block
 (network I/O); the poller runs them in a worker thread, one call at a time per gateway.
-Library results are returned as plain values keyed by call name; library failures become
-our error classes. pypowerwall swallows most errors (returning None and logging), so the
-adapter reads the outcome from the results and from the library's log records.
+Library results are returned as plain values keyed by call name (gateway/readings.py types
+them into Readings); library failures become our error classes. pypowerwall swallows most
+errors (returning None and logging), so the adapter reads the outcome from the results and
+from the library's log records.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway import tedapi_economy
-from pypowerwall_server.gateway.calls import ParsedCall, invoke, parse_call
+from pypowerwall_server.gateway.call_names import ParsedCall, invoke, parse_call
 from pypowerwall_server.gateway.tls import honor_session_verify
 from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig

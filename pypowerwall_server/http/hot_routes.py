@@ -1,4 +1,5 @@
-"""The table the fast path serves: raw path (with query) → answer function."""
+"""The hot route table: raw target (path with query) → answer function, served by the hot
+protocol and the hot ASGI app (http/__init__.py)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Each allowlisted path answers the library's `poll(path, jsonformat=True)` string verbatim
 (compact JSON of the gateway's answer, library mock sentinels such as "TIMEOUT!" included).
 Differences from the proxy, on purpose:
-* a path whose poll gave nothing answers NoData (the proxy said `null`);
+* a path whose poll gave nothing answers Unavailable (the proxy said `null`);
 * `/api/troubleshooting/problems` answers the proxy's constant with any query string too
   (the proxy polled the gateway when a query was added; we save that gateway call);
 * an unknown `/api/` path answers 404 JSON (the proxy said text "Not Found", status 200).
@@ -11,7 +11,7 @@ Differences from the proxy, on purpose:
 
 from __future__ import annotations
 
-from pypowerwall_server.legacy.responses import Answer, NoData, json_text
+from pypowerwall_server.legacy.responses import RouteResult, Unavailable, json_text
 from pypowerwall_server.legacy.view import CallView
 
 ALLOWLIST: frozenset[str] = frozenset(
@@ -54,12 +54,12 @@ CONSTANTS: dict[str, str] = {
 POLLED_API_PATHS: frozenset[str] = ALLOWLIST - CONSTANTS.keys()
 
 
-def poll_route(path: str, view: CallView) -> Answer:
+def poll_route(path: str, view: CallView) -> RouteResult:
     text = view.text(f"poll('{path}', jsonformat=True)")
     if text is None:
-        return NoData(f"no answer from the gateway for {path} yet")
+        return Unavailable(f"no answer from the gateway for {path} yet")
     return json_text(text)
 
 
-def constant_route(path: str) -> Answer:
+def constant_route(path: str) -> RouteResult:
     return json_text(CONSTANTS[path])

@@ -12,10 +12,10 @@ from typing import Any
 
 import orjson
 
-from pypowerwall_server.aggregate import GatewayReading
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.models import VerbatimName, app_scale
+from pypowerwall_server.site_totals import GatewayReading
 
 POWER_KEYS = ("site", "battery", "load", "solar", "grid")
 SOE_KEYS = ("percent_raw", "percent_app", "total_capacity_wh", "energy_remaining_wh")

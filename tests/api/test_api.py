@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from starlette.testclient import TestClient
 
 from pypowerwall_server.http.hot_routes import HOT_LEGACY_PATHS
+from tests.waiting import wait_until
 
-from .conftest import SECRET_GW_PWD, FakeAdapter, contract_calls, wait_for
+from .conftest import SECRET_GW_PWD, FakeAdapter, contract_calls
 
 
 def healthy(client: TestClient) -> bool:
@@ -16,7 +19,7 @@ def healthy(client: TestClient) -> bool:
 
 def test_gateway_list_and_detail(app_with) -> None:
     client, _ = app_with({"home": FakeAdapter(contract_calls("tedapi"), tedapi=True)})
-    wait_for(lambda: healthy(client))
+    wait_until(lambda: healthy(client))
     listing = client.get("/api/gateways").json()["gateways"]
     assert [g["id"] for g in listing] == ["home"]
     assert listing[0]["online"] is True and listing[0]["stale"] is False
@@ -54,13 +57,13 @@ def test_no_data_yet_is_503_with_retry_after(app_with) -> None:
 def test_stale_data_becomes_503_and_health_recovers(app_with) -> None:
     adapter = FakeAdapter(contract_calls("local"))
     client, _ = app_with({"home": adapter}, interval=0.05)
-    wait_for(lambda: healthy(client))
+    wait_until(lambda: healthy(client))
     adapter.fail = True
-    wait_for(lambda: client.get("/aggregates").status_code == 503, timeout=5)
+    wait_until(lambda: client.get("/aggregates").status_code == 503, timeout=5)
     assert client.get("/health").status_code == 503
     assert client.get("/api/gateways").json()["gateways"][0]["last_error"] == "simulated outage"
     adapter.fail = False
-    wait_for(lambda: healthy(client), timeout=10)
+    wait_until(lambda: healthy(client), timeout=10)
     assert client.get("/aggregates").status_code == 200
 
 
@@ -68,7 +71,7 @@ def test_health_degraded_when_some_gateways_are_down(app_with) -> None:
     down = FakeAdapter(contract_calls("local"))
     down.fail = True
     client, _ = app_with({"a": FakeAdapter(contract_calls("local")), "b": down})
-    wait_for(lambda: client.get("/health").json()["status"] == "degraded")
+    wait_until(lambda: client.get("/health").json()["status"] == "degraded")
     assert client.get("/health").status_code == 200
 
 
@@ -76,17 +79,26 @@ def test_health_degraded_when_some_gateways_are_down(app_with) -> None:
 def test_fast_path_and_fastapi_route_give_identical_bytes(app_with, path: str) -> None:
     # a long interval, so no new poll lands between the two requests
     client, _ = app_with({"default": FakeAdapter(contract_calls("tedapi"), tedapi=True)}, 30.0)
-    wait_for(lambda: healthy(client))
+    wait_until(lambda: healthy(client))
     fast = client.get(path)
-    # An Origin header is not special without CORS, so force the slow path by appending
-    # nothing the fast path knows: the FastAPI route for the same gateway under /gw/.
     app = client.app
-    slow_routes = app.routes  # type: ignore[attr-defined]
-    app.routes = {}  # type: ignore[attr-defined]
+    hub = app.services.hub  # type: ignore[attr-defined]
+    # The same data in a new Snapshot with nothing memoized (and a publish, so the site
+    # totals are recomputed too): the FastAPI route must compute its bytes on its own.
+    state = hub.get("default")
+    totals_before = app.services.answers.totals()  # type: ignore[attr-defined]
+    recomputed = dataclasses.replace(state.snapshot, _memo={})
+    hub.publish(dataclasses.replace(state, snapshot=recomputed))
+    hot_routes = app.routes  # type: ignore[attr-defined]
+    app.routes = {}  # type: ignore[attr-defined]  # every request goes to FastAPI
     try:
         slow = client.get(path)
     finally:
-        app.routes = slow_routes  # type: ignore[attr-defined]
+        app.routes = hot_routes  # type: ignore[attr-defined]
+    if path.startswith("/api/aggregate/"):
+        assert app.services.answers.totals() is not totals_before  # type: ignore[attr-defined]
+    else:
+        assert recomputed._memo  # the FastAPI route rendered this body itself
     assert (fast.status_code, fast.headers["content-type"], fast.content) == (
         slow.status_code,
         slow.headers["content-type"],
@@ -96,7 +108,7 @@ def test_fast_path_and_fastapi_route_give_identical_bytes(app_with, path: str) -
 
 def test_no_secret_in_any_response(app_with) -> None:
     client, _ = app_with({"default": FakeAdapter(contract_calls("local"))})
-    wait_for(lambda: healthy(client))
+    wait_until(lambda: healthy(client))
     for path in ("/stats", "/api/gateways", "/api/gateways/default", "/health", "/openapi.json"):
         assert SECRET_GW_PWD not in client.get(path).text, path
 
@@ -154,9 +166,9 @@ def test_every_legacy_family_is_503_without_data_and_when_stale(app_with, path: 
         assert response.status_code == 503, (prefix, path, response.text)
         assert response.headers["retry-after"]
     adapter.fail = False
-    wait_for(lambda: client.get(path).status_code == 200)
+    wait_until(lambda: client.get(path).status_code == 200)
     adapter.fail = True  # the last good snapshot ages past 3 intervals
-    wait_for(lambda: client.get(path).status_code == 503)
+    wait_until(lambda: client.get(path).status_code == 503)
     body = client.get(path)
     assert "stale" in body.text
     assert "0.00" not in body.text and "null" not in body.text
@@ -166,7 +178,7 @@ def test_help_page_escapes_everything(app_with) -> None:
     calls = contract_calls("local")
     calls["site_name()"] = "<script>alert(1)</script>"
     client, _ = app_with({"default": FakeAdapter(calls)})
-    wait_for(lambda: healthy(client))
+    wait_until(lambda: healthy(client))
     page = client.get("/help")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<script>alert(1)</script>" not in page.text

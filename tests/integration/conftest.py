@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 from pypowerwall_server.gateway.tls import honor_session_verify
@@ -26,12 +24,3 @@ def direct_powerwall(host: str, **credentials: Any) -> Any:
     return pypowerwall.Powerwall(
         host=host, timeout=5, failover=False, auto_select=False, **credentials
     )
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"condition not reached within {timeout} s")

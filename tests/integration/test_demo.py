@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+pytestmark = pytest.mark.integration  # starts a server or the simulator
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -18,8 +18,9 @@ from pypowerwall_server.metrics import BATTERY_METRICS, GATEWAY_METRICS
 from pypowerwall_server.prometheus import metric_name
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.waiting import wait_until
 
-from .conftest import frozen_gateway, wait_until
+from .conftest import frozen_gateway
 
 pytestmark = pytest.mark.integration
 # What the demo cannot know: the local-mode gateway (cabin) has no vitals (temperatures);

@@ -11,12 +11,15 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import running_simulator
 
 from .test_demo import free_port
+
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 GW_PWD = "ZXCVBNMASD"
 PASSWORD = "customer-secret-9137"

@@ -17,8 +17,11 @@ from pypowerwall_server.app import create_app
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.waiting import wait_until
 
-from .conftest import NOON_LOS_ANGELES, direct_powerwall, frozen_gateway, wait_until
+from .conftest import NOON_LOS_ANGELES, direct_powerwall, frozen_gateway
+
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 SITES = (
     SiteConfig(

@@ -17,6 +17,8 @@ import yaml
 
 from pypowerwall_server.simulator.cli import simulate_main
 
+pytestmark = pytest.mark.integration  # starts a server or the simulator
+
 COMMAND = [sys.executable, "-m", "pypowerwall_server.simulator.cli"]
 
 

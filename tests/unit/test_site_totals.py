@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pypowerwall_server.aggregate import GatewayReading, aggregate_power, aggregate_soe
 from pypowerwall_server.models import MeterPower, app_scale
+from pypowerwall_server.site_totals import GatewayReading, aggregate_power, aggregate_soe
 
 PW = 13500.0
 
