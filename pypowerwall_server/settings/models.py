@@ -29,6 +29,7 @@ DEFER_CHECKS = "defer_cross_checks"  # validation context key: the loader report
 
 _ID = re.compile(r"^[a-z0-9_-]+$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+$")
+_MQTT_PREFIX = re.compile(r"^[A-Za-z0-9_-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 
@@ -381,11 +382,127 @@ class ServerConfig(BaseModel):
         ),
     ] = Field(default=3.0, ge=1, allow_inf_nan=False)
 
+    # MQTT (mqtt/): off unless mqtt_host is set; in a file also as a `mqtt:` section
+    mqtt_host: Annotated[
+        str | None,
+        Row(
+            "MQTT broker address; publishing (and Home Assistant discovery) is off without it",
+            "an IP address or host name",
+            level="server",
+            env=("PW_MQTT_HOST",),
+            metavar="H",
+            unset="MQTT off",
+        ),
+    ] = None
+    mqtt_port: Annotated[
+        int,
+        Row(
+            "MQTT broker port", "an integer from 1 to 65535", level="server", env=("PW_MQTT_PORT",)
+        ),
+    ] = Field(default=1883, ge=1, le=65535)
+    mqtt_username: Annotated[
+        str | None,
+        Row("MQTT user name", "a non-empty string", level="server", env=("PW_MQTT_USERNAME",)),
+    ] = None
+    mqtt_password: Annotated[
+        SecretStr | None,
+        Row(
+            "MQTT password",
+            "a non-empty string (quote it in YAML)",
+            level="server",
+            env=("PW_MQTT_PASSWORD",),
+        ),
+    ] = None
+    mqtt_tls: Annotated[
+        bool,
+        Row("connect to the broker over TLS", "yes or no", level="server", env=("PW_MQTT_TLS",)),
+    ] = False
+    mqtt_ca_file: Annotated[
+        str | None,
+        Row(
+            "CA certificate file for the broker's TLS (default: the system's)",
+            "a readable file",
+            level="server",
+            env=("PW_MQTT_CA_FILE",),
+            unset="system CAs",
+        ),
+    ] = None
+    mqtt_prefix: Annotated[
+        str,
+        Row(
+            "MQTT topic prefix (two servers on one broker need different ones)",
+            "letters, digits, '_' or '-'",
+            level="server",
+            env=("PW_MQTT_PREFIX",),
+        ),
+    ] = "pypowerwall"
+    mqtt_discovery_prefix: Annotated[
+        str,
+        Row(
+            "Home Assistant discovery prefix",
+            "an MQTT topic without wildcards",
+            level="server",
+            env=("PW_MQTT_DISCOVERY_PREFIX",),
+        ),
+    ] = "homeassistant"
+    mqtt_min_interval: Annotated[
+        float,
+        Row(
+            "least time between two MQTT states of one device (0: every poll)",
+            "a number of seconds, 0 or more",
+            level="server",
+            env=("PW_MQTT_MIN_INTERVAL",),
+            unit="s",
+        ),
+    ] = Field(default=0.0, ge=0, allow_inf_nan=False)
+
     @field_validator("bind_address")
     @classmethod
     def _check_bind(cls, value: str) -> str:
         if not value or any(char.isspace() for char in value) or "/" in value:
             raise ValueError("bad address")
+        return value
+
+    @field_validator("mqtt_host")
+    @classmethod
+    def _check_mqtt_host(cls, value: str | None) -> str | None:
+        if value is not None and not _HOSTNAME.match(value):
+            raise ValueError("bad host")
+        return value
+
+    @field_validator("mqtt_username")
+    @classmethod
+    def _check_mqtt_username(cls, value: str | None) -> str | None:
+        if value is not None and not value:
+            raise ValueError("empty")
+        return value
+
+    @field_validator("mqtt_password")
+    @classmethod
+    def _check_mqtt_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("empty")
+        return value
+
+    @field_validator("mqtt_ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: str | None) -> str | None:
+        if value is not None and not (os.path.isfile(value) and os.access(value, os.R_OK)):
+            raise ValueError("not a readable file")
+        return value
+
+    @field_validator("mqtt_prefix")
+    @classmethod
+    def _check_mqtt_prefix(cls, value: str) -> str:
+        if not _MQTT_PREFIX.match(value):
+            raise ValueError("bad prefix")
+        return value
+
+    @field_validator("mqtt_discovery_prefix")
+    @classmethod
+    def _check_discovery_prefix(cls, value: str) -> str:
+        if not value or any(c in value for c in "+#\0") or value.startswith("/"):
+            raise ValueError("bad topic")
         return value
 
     @field_validator("cors_origins", mode="before")

@@ -26,6 +26,8 @@ SERVER_CLI = {s.key: s.row.flag for s in at_level("server") if s.row.flag}
 GATEWAY_KEYS = gateway_keys()
 DEFAULT_FILE_KEYS = {s.key: s.key for s in at_level("gateway-default")}
 SERVER_FILE_KEYS = {name: s.key for s in at_level("server") for name in s.file_keys}
+# The `mqtt:` section of a file: the server's mqtt_* settings without their prefix
+MQTT_FILE_KEYS = {k.removeprefix("mqtt_"): k for k in SERVER_FILE_KEYS if k.startswith("mqtt_")}
 ALIASES = {s.key: s.row.env for s in TABLE if len(s.row.env) > 1}  # key -> its PW_* names
 SAME_SETTING = {s.key: " and ".join(s.file_keys) for s in TABLE if s.row.file_aliases}
 ENV = "environment"
@@ -221,11 +223,13 @@ def _fill_from_document(layer: Layer, data: Any, source: str) -> None:
             layer.broken = not isinstance(value, list)
         elif key == "server":
             _fill_section(layer.server, value, "server", SERVER_FILE_KEYS, source, layer.problems)
+        elif key == "mqtt":
+            _fill_section(layer.server, value, "mqtt", MQTT_FILE_KEYS, source, layer.problems)
         elif key == "defaults":
             section, keys = layer.defaults, DEFAULT_FILE_KEYS
             _fill_section(section, value, "defaults", keys, source, layer.problems)
         else:
-            known = ["server", "defaults", "gateways"]
+            known = ["server", "mqtt", "defaults", "gateways"]
             layer.problems.append(f"{key} ({source}): {_unknown(str(key), known)}")
 
 

@@ -416,3 +416,20 @@ def test_main_delegates_simulate(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("pypowerwall_server.simulator.cli.simulate_main", fake_simulate)
     assert cli.main(["simulate", "--port", "0", "--demo"]) == 7
     assert received == [["--port", "0", "--demo"]]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PW_MQTT_HOST", "broker lan"),
+        ("PW_MQTT_PORT", "0"),
+        ("PW_MQTT_TLS", "maybe"),
+        ("PW_MQTT_PREFIX", "a/b"),
+        ("PW_MQTT_DISCOVERY_PREFIX", "ha/#"),
+        ("PW_MQTT_CA_FILE", "/no/such/ca.pem"),
+        ("PW_MQTT_MIN_INTERVAL", "-1"),
+    ],
+)
+def test_bad_mqtt_settings_name_their_variable(variable: str, value: str) -> None:
+    problems = problems_of([], {**TEDAPI_ENV, "PW_MQTT_HOST": "broker.lan", variable: value})
+    assert len(problems) == 1 and variable in problems[0], problems

@@ -48,6 +48,15 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "neg_solar": ("no", False),
     "site_zero_threshold": ("15", 15.0),
     "stale_after_intervals": ("4", 4.0),
+    "mqtt_host": ("broker.lan", "broker.lan"),
+    "mqtt_port": ("8883", 8883),
+    "mqtt_username": ("pw-server", "pw-server"),
+    "mqtt_password": ("mqtt-secret", "mqtt-secret"),
+    "mqtt_tls": ("yes", True),
+    "mqtt_ca_file": ("{key}", "{key}"),
+    "mqtt_prefix": ("pw2", "pw2"),
+    "mqtt_discovery_prefix": ("ha", "ha"),
+    "mqtt_min_interval": ("10", 10.0),
 }
 # What else a row needs to make a valid gateway (PW_* form; the file form uses the same keys)
 COMPANIONS: dict[str, dict[str, str]] = {
@@ -286,3 +295,19 @@ def test_bearer_with_old_query_set_warns() -> None:
     ]
     newer = {**GATEWAY_ENV, "PW_TEDAPI_AUTH_MODE": "bearer", "PW_TEDAPI_API_VERSION": "V2026_06"}
     assert settings_warnings(load_settings([], newer)) == []
+
+
+@pytest.mark.parametrize(
+    "setting", [s for s in TABLE if s.key.startswith("mqtt_")], ids=lambda s: s.key
+)
+def test_mqtt_settings_are_read_from_an_mqtt_section(
+    setting: Setting, key_file: str, tmp_path: Path
+) -> None:
+    text, expected = (_text(part, key_file) for part in SAMPLES[setting.key])
+    document = {
+        "mqtt": {setting.key.removeprefix("mqtt_"): text},
+        "gateways": [{"id": "a", "gw_pwd": "GwPassword1"}],
+    }
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert _value(load_settings(["--config", str(path)], {}), setting) == expected
