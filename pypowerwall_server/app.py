@@ -21,6 +21,7 @@ from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
+from pypowerwall_server.mqtt.publisher import MqttPublisher, mqtt_publisher
 from pypowerwall_server.prometheus import PrometheusExposition, ServerCounts
 from pypowerwall_server.services import AppServices, LiveServices
 from pypowerwall_server.settings import GatewayConfig, Settings
@@ -47,7 +48,8 @@ def create_app(
     answers = ReadModel(hub, options)
     supervisor = GatewaySupervisor(settings.gateways, hub, adapter_factory, clock)
     stats, live = RequestStats(), LiveServices()
-    exposition = PrometheusExposition(hub, ServerCounts(stats, live.websocket_clients))
+    mqtt = mqtt_publisher(settings, answers)
+    exposition = PrometheusExposition(hub, server_counts(stats, live, mqtt))
     services = AppServices(settings, hub, answers, supervisor, stats, exposition, live)
 
     @contextlib.asynccontextmanager
@@ -57,6 +59,7 @@ def create_app(
             supervisor.running(),
             start_streams(answers, settings.server.cors_origins, stream_config) as streams,
             background("poll-timer", exposition.time_polls),
+            background("mqtt", mqtt.run) if mqtt else contextlib.nullcontext(),
         ):
             services.live.streams = streams
             try:
@@ -70,6 +73,16 @@ def create_app(
         services,
         lifespan=lifespan,
         websocket=stream_endpoints(services),
+    )
+
+
+def server_counts(
+    stats: RequestStats, live: LiveServices, mqtt: MqttPublisher | None
+) -> ServerCounts:
+    if mqtt is None:
+        return ServerCounts(stats, live.websocket_clients)
+    return ServerCounts(
+        stats, live.websocket_clients, lambda: mqtt.connected, lambda: mqtt.published
     )
 
 

@@ -1,0 +1,308 @@
+"""The MQTT publisher: hub changes → device states on the broker, with Home Assistant
+discovery (devices.py, discovery.py).
+
+QoS and retain per topic:
+- `<prefix>/status` (server LWT, "online"/"offline"): QoS 1, retained.
+- `<prefix>/gateway/<id>/availability` ("online" while the data is fresh): QoS 1, retained.
+- discovery configs: QoS 1, retained; an empty retained config removes a departed gateway.
+- states: QoS 0, not retained (a new one comes every poll; Home Assistant gets all of them
+  again when it announces itself on `<discovery_prefix>/status`).
+
+Three loops: `_watch` notes which gateways changed (hub.updates(), which never waits for a
+slow subscriber); `_produce` turns changes and freshness deadlines into messages in the
+outbox, one per topic, newest wins (so it is bounded by the number of topics); `_send`
+drains the outbox while connected. Discovery, availability and every state are queued again
+after each (re)connect and when Home Assistant comes online. The broker being down is
+logged once, its recovery once; reconnects back off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import aiomqtt
+import orjson
+
+from pypowerwall_server.answers import ReadModel
+from pypowerwall_server.metrics import (
+    BATTERY_METRICS,
+    GATEWAY_METRICS,
+    SITE_METRICS,
+    CounterGuard,
+    gateway_view,
+    site_view,
+    values_of,
+)
+from pypowerwall_server.mqtt.devices import (
+    Device,
+    Topics,
+    battery_device,
+    gateway_device,
+    site_device,
+    state_payload,
+)
+from pypowerwall_server.mqtt.discovery import ORIGIN, discovery_config
+from pypowerwall_server.mqtt.options import MqttOptions, expire_after, mqtt_options
+from pypowerwall_server.settings import Settings
+
+log = logging.getLogger(__name__)
+PUBLISH_TIMEOUT_S = 10.0
+ONLINE, OFFLINE = b"online", b"offline"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+class MqttPublisher:
+    def __init__(
+        self, options: MqttOptions, model: ReadModel, gateway_names: Mapping[str, str]
+    ) -> None:
+        self.options = options
+        self.model = model
+        self.hub = model.hub
+        self.topics = Topics(options.prefix, options.discovery_prefix)
+        self.gateways = {
+            gid: gateway_device(self.topics, gid, name) for gid, name in gateway_names.items()
+        }
+        self.site = site_device(self.topics) if len(self.gateways) > 1 else None
+        self.batteries: dict[str, Device] = {}  # by node, as the gateways report them
+        self.guard = CounterGuard()
+        self.connected = False
+        self.published = 0
+        self._outbox: dict[str, Outgoing] = {}  # topic → newest message
+        self._outbox_ready = asyncio.Event()
+        self._changed: set[str] = set()
+        self._wake = asyncio.Event()
+        self._available: dict[str, bool] = {}  # as last queued, per gateway
+
+    # --- the task ---------------------------------------------------------------------
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._watch(), name="mqtt-watch")
+            group.create_task(self._produce(), name="mqtt-produce")
+            group.create_task(self._connect_forever(), name="mqtt-connection")
+
+    async def _watch(self) -> None:
+        async for state in self.hub.updates():
+            self._changed.add(state.gateway_id)
+            self._wake.set()
+
+    async def _produce(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._until_a_gateway_turns_stale())
+            self._wake.clear()
+            changed, self._changed = self._changed, set()
+            self._queue_changes(changed)
+
+    # --- what goes out ----------------------------------------------------------------
+    def _queue(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
+        self._outbox[topic] = Outgoing(payload, qos, retain)
+        self._outbox_ready.set()
+
+    def queue_everything(self) -> None:
+        """Status, every discovery config, availability and state (after a connect, or
+        when Home Assistant comes online). Removals still waiting stay queued."""
+        waiting, self._outbox = self._outbox, {}
+        self._queue(self.topics.status, ONLINE, 1, True)
+        for device in self._devices():
+            self._queue_discovery(device)
+        self._available.clear()
+        self._queue_changes(self.gateways)
+        for topic, message in waiting.items():
+            self._outbox.setdefault(topic, message)
+
+    def _devices(self) -> Iterable[Device]:
+        yield from self.gateways.values()
+        yield from self.batteries.values()
+        if self.site is not None:
+            yield self.site
+
+    def _queue_discovery(self, device: Device) -> None:
+        config = discovery_config(device, self.topics, self._expire_after(device))
+        self._queue(self.topics.config(device.node), orjson.dumps(config), 1, True)
+
+    def _queue_changes(self, changed: Iterable[str]) -> None:
+        now = self.hub.clock()
+        for gid in self.gateways:
+            fresh = self.hub.is_fresh(self.hub.get(gid), now)
+            if self._available.get(gid) != fresh:
+                self._available[gid] = fresh
+                self._queue(self.topics.availability(gid), ONLINE if fresh else OFFLINE, 1, True)
+        any_changed = False
+        for gid in changed:
+            any_changed = True
+            if self._available.get(gid):  # stale data is not published as a state
+                self._queue_gateway(gid, now)
+        if any_changed and self.site is not None:
+            self._queue_site(now)
+
+    def _queue_gateway(self, gid: str, now: float) -> None:
+        device = self.gateways[gid]
+        view = gateway_view(self.hub.get(gid), now)
+        values = values_of(GATEWAY_METRICS, view, gid, self.guard)
+        self._queue(device.state_topic, state_payload(GATEWAY_METRICS, view, values))
+        for index, unit in enumerate(view.readings.batteries):
+            battery = battery_device(self.topics, device, index, unit)
+            if battery.node not in self.batteries:
+                self.batteries[battery.node] = battery
+                self._queue_discovery(battery)
+            values = values_of(BATTERY_METRICS, unit, battery.node, None)
+            self._queue(battery.state_topic, state_payload(BATTERY_METRICS, unit, values))
+
+    def _queue_site(self, now: float) -> None:
+        assert self.site is not None
+        totals = self.model.totals()
+        views = [gateway_view(state, now) for state in totals.states]
+        view = site_view(totals.power, totals.soe, views, all(totals.fresh))
+        values = values_of(SITE_METRICS, view, self.site.node, self.guard)
+        self._queue(self.site.state_topic, state_payload(SITE_METRICS, view, values))
+
+    def _expire_after(self, device: Device) -> int:
+        server = self.model.freshness.stale_after_intervals
+        gids = [device.gateway_id] if device.gateway_id else list(self.gateways)
+        return max(
+            expire_after(server, self.hub.get(gid).interval, self.options.min_interval)
+            for gid in gids
+        )
+
+    def _until_a_gateway_turns_stale(self) -> float | None:
+        now = self.hub.clock()
+        deadlines = [
+            self.model.freshness.fresh_until(self.hub.get(gid)) - now
+            for gid, fresh in self._available.items()
+            if fresh
+        ]
+        return max(0.01, min(deadlines) + 0.01) if deadlines else None
+
+    # --- departed gateways --------------------------------------------------------------
+    def _note_retained_config(self, topic: str, payload: bytes) -> None:
+        """A discovery config on the broker: if it is ours and its gateway (or the site
+        total) is no longer configured, clear it (an empty retained config removes it)."""
+        node = topic.split("/")[-2]
+        if not payload or not node.startswith(f"{self.options.prefix}_"):
+            return
+        if any(node == device.node for device in self._devices()):
+            return
+        try:
+            config = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(config, dict) or config.get("o", {}).get("name") != ORIGIN["name"]:
+            return
+        state_topic = str(config.get("state_topic", ""))
+        gid = self.topics.gateway_of_state_topic(state_topic)
+        departed_site = self.site is None and state_topic == f"{self.options.prefix}/site/state"
+        if departed_site or (gid is not None and gid not in self.gateways):
+            log.info("MQTT: removing discovery of departed device %s", node)
+            self._queue(topic, b"", 1, True)
+
+    # --- the connection -----------------------------------------------------------------
+    async def _connect_forever(self) -> None:
+        first, cap = self.options.reconnect_backoff
+        delay, down = first, False
+        where = f"{self.options.host}:{self.options.port}"
+        while True:
+            try:
+                async with self._client() as client:
+                    self.connected, delay = True, first
+                    log.info(
+                        "MQTT: %s broker %s", "reconnected to" if down else "connected to", where
+                    )
+                    down = False
+                    await self._serve(client)
+            except aiomqtt.MqttError as exc:
+                if not down:
+                    log.warning("MQTT: broker %s unavailable (%s); retrying", where, exc)
+                down = True
+            finally:
+                self.connected = False
+            await asyncio.sleep(delay)
+            delay = min(cap, delay * 2)
+
+    def _client(self) -> aiomqtt.Client:
+        options = self.options
+        tls = ssl.create_default_context(cafile=options.ca_file) if options.tls else None
+        return aiomqtt.Client(
+            options.host,
+            options.port,
+            username=options.username,
+            password=options.password,
+            identifier=options.client_id,
+            will=aiomqtt.Will(self.topics.status, OFFLINE, qos=1, retain=True),
+            tls_context=tls,
+            timeout=PUBLISH_TIMEOUT_S,
+            keepalive=30,
+        )
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        await client.subscribe(self.topics.homeassistant_status, qos=1)
+        await client.subscribe(self.topics.discovery_wildcard, qos=1)
+        self.queue_everything()
+        sender = asyncio.create_task(self._send(client), name="mqtt-send")
+        listener = asyncio.create_task(self._listen(client), name="mqtt-listen")
+        try:
+            done, _ = await asyncio.wait((sender, listener), return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # raises what ended it (a lost connection: MqttError)
+        except asyncio.CancelledError:
+            await self._say_offline(client)
+            raise
+        finally:
+            for task in (sender, listener):
+                task.cancel()
+            await asyncio.gather(sender, listener, return_exceptions=True)
+
+    async def _say_offline(self, client: aiomqtt.Client) -> None:
+        """A clean disconnect does not fire the LWT: say it ourselves when shutting down."""
+        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+            await client.publish(self.topics.status, OFFLINE, qos=1, retain=True, timeout=2.0)
+
+    async def _send(self, client: aiomqtt.Client) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            batch, self._outbox = self._outbox, {}
+            for topic, message in batch.items():
+                try:
+                    await client.publish(
+                        topic,
+                        message.payload,
+                        qos=message.qos,
+                        retain=message.retain,
+                        timeout=PUBLISH_TIMEOUT_S,
+                    )
+                except BaseException:
+                    self._outbox.setdefault(topic, message)  # unless something newer came
+                    raise
+                self.published += 1
+            if self.options.min_interval > 0:
+                await asyncio.sleep(self.options.min_interval)
+
+    async def _listen(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            topic = str(message.topic)
+            payload = message.payload if isinstance(message.payload, bytes) else b""
+            if topic == self.topics.homeassistant_status:
+                if payload == ONLINE:
+                    log.info("MQTT: Home Assistant is online; publishing discovery and state")
+                    self.queue_everything()
+            elif message.topic.matches(self.topics.discovery_wildcard):
+                self._note_retained_config(topic, payload)
+
+
+def mqtt_publisher(settings: Settings, model: ReadModel) -> MqttPublisher | None:
+    """The publisher for these settings, or None when no broker is configured."""
+    options = mqtt_options(settings)
+    if options is None:
+        return None
+    return MqttPublisher(options, model, {g.id: g.name for g in settings.gateways})
