@@ -102,7 +102,7 @@ class MqttPublisher:
                 await asyncio.wait_for(self._wake.wait(), self._until_a_gateway_turns_stale())
             self._wake.clear()
             changed, self._changed = self._changed, set()
-            self._queue_changes(changed)
+            self.queue_changes(changed)
 
     # --- what goes out ----------------------------------------------------------------
     def _queue(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
@@ -111,15 +111,20 @@ class MqttPublisher:
 
     def queue_everything(self) -> None:
         """Status, every discovery config, availability and state (after a connect, or
-        when Home Assistant comes online). Removals still waiting stay queued."""
+        when Home Assistant comes online). What was waiting is superseded, except removals."""
         waiting, self._outbox = self._outbox, {}
         self._queue(self.topics.status, ONLINE, 1, True)
         for device in self._devices():
             self._queue_discovery(device)
         self._available.clear()
-        self._queue_changes(self.gateways)
+        self.queue_changes(self.gateways)
         for topic, message in waiting.items():
-            self._outbox.setdefault(topic, message)
+            if message.retain and not message.payload:  # a removal of a departed device
+                self._outbox.setdefault(topic, message)
+
+    def pending(self) -> dict[str, Outgoing]:
+        """What waits to be sent, by topic (a copy)."""
+        return dict(self._outbox)
 
     def _devices(self) -> Iterable[Device]:
         yield from self.gateways.values()
@@ -131,7 +136,8 @@ class MqttPublisher:
         config = discovery_config(device, self.topics, self._expire_after(device))
         self._queue(self.topics.config(device.node), orjson.dumps(config), 1, True)
 
-    def _queue_changes(self, changed: Iterable[str]) -> None:
+    def queue_changes(self, changed: Iterable[str]) -> None:
+        """Availability of every gateway, and the states of those that changed."""
         now = self.hub.clock()
         for gid in self.gateways:
             fresh = self.hub.is_fresh(self.hub.get(gid), now)
