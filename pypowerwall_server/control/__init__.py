@@ -1,0 +1,1 @@
+"""Control writes: validation, limits per transport, auth, lockout, audit, operations."""
