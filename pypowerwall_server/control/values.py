@@ -14,6 +14,24 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
+from pypowerwall_server.control.commands import (
+    CancelMaxBackup,
+    Combined,
+    Command,
+    Control,
+    ExportRule,
+    GoOffGrid,
+    HoldReserve,
+    OperatingMode,
+    ReconnectGrid,
+    ScheduleMaxBackup,
+    SetGridCharging,
+    SetGridExport,
+    SetMode,
+    SetOperation,
+    SetReserve,
+)
+
 VALUE_INVALID = "Control Command Value Invalid"
 UNKNOWN_ACTION = "Invalid Command Action"
 MODE_INVALID = "Control Command Mode Invalid"
@@ -26,106 +44,6 @@ _DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also accepts "Â
 
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
-
-
-class Control(StrEnum):
-    RESERVE = "reserve"
-    MODE = "mode"
-    GRID_CHARGING = "grid_charging"
-    GRID_EXPORT = "grid_export"
-    RESERVE_HOLD = "reserve_hold"
-    MAX_BACKUP = "max_backup"
-    OFF_GRID = "off_grid"
-    RECONNECT = "reconnect"
-
-
-class OperatingMode(StrEnum):
-    SELF_CONSUMPTION = "self_consumption"
-    BACKUP = "backup"
-    AUTONOMOUS = "autonomous"
-
-
-class ExportRule(StrEnum):
-    BATTERY_OK = "battery_ok"
-    PV_ONLY = "pv_only"
-    NEVER = "never"
-
-
-@dataclass(frozen=True, slots=True)
-class SetReserve:
-    percent: int  # app scale 0-100, as the Tesla app shows it
-
-
-@dataclass(frozen=True, slots=True)
-class SetMode:
-    mode: OperatingMode
-
-
-@dataclass(frozen=True, slots=True)
-class SetOperation:
-    """Reserve and mode in one library call (the legacy `mode`/`level` companions)."""
-
-    percent: int
-    mode: OperatingMode
-
-
-@dataclass(frozen=True, slots=True)
-class SetGridCharging:
-    enabled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SetGridExport:
-    rule: ExportRule
-
-
-@dataclass(frozen=True, slots=True)
-class HoldReserve:
-    """Reserve = the current state of energy; resolved when the write is planned."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleMaxBackup:
-    seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class CancelMaxBackup:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class GoOffGrid:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class ReconnectGrid:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Combined:
-    """Several settings in one call; each part is written and reported on its own."""
-
-    percent: int | None
-    mode: OperatingMode | None
-    rule: ExportRule | None
-
-
-Command = (
-    SetReserve
-    | SetMode
-    | SetOperation
-    | SetGridCharging
-    | SetGridExport
-    | HoldReserve
-    | ScheduleMaxBackup
-    | CancelMaxBackup
-    | GoOffGrid
-    | ReconnectGrid
-    | Combined
-)
 
 
 @dataclass(frozen=True, slots=True)

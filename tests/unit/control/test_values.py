@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pypowerwall_server.control.values import (
+from pypowerwall_server.control.commands import (
     CancelMaxBackup,
     Combined,
     Control,
@@ -13,7 +13,6 @@ from pypowerwall_server.control.values import (
     GoOffGrid,
     HoldReserve,
     OperatingMode,
-    ReadCurrent,
     ReconnectGrid,
     ScheduleMaxBackup,
     SetGridCharging,
@@ -21,6 +20,10 @@ from pypowerwall_server.control.values import (
     SetMode,
     SetOperation,
     SetReserve,
+    controls_of,
+)
+from pypowerwall_server.control.values import (
+    ReadCurrent,
     ValueInvalid,
     parse_combined,
     parse_control,
@@ -164,3 +167,20 @@ def test_combined_refuses_the_whole_call_for_one_bad_part(
     assert isinstance(parsed, ValueInvalid)
     assert parsed.error == "Control Command Value Invalid"
     assert named in parsed.detail
+
+
+@pytest.mark.parametrize(
+    ("command", "controls"),
+    [
+        (SetReserve(5), (Control.RESERVE,)),
+        (SetOperation(5, SC), (Control.RESERVE, Control.MODE)),
+        (HoldReserve(), (Control.RESERVE_HOLD,)),
+        (CancelMaxBackup(), (Control.MAX_BACKUP,)),
+        (GoOffGrid(), (Control.OFF_GRID,)),
+        (ReconnectGrid(), (Control.RECONNECT,)),
+        (Combined(None, SC, ExportRule.NEVER), (Control.MODE, Control.GRID_EXPORT)),
+        (Combined(10, None, None), (Control.RESERVE,)),
+    ],
+)
+def test_controls_of_names_what_a_command_changes(command: object, controls: object) -> None:
+    assert controls_of(command) == controls  # type: ignore[arg-type]
