@@ -100,7 +100,7 @@ class AuditTrail:
         return entries if limit is None else entries[: max(0, limit)]
 
     def _clean(self, value: Value) -> str | None:
-        text = _text(value)
+        text = value_text(value)
         if text is None:
             return None
         for secret in self._secrets:
@@ -110,7 +110,8 @@ class AuditTrail:
         return text
 
 
-def _text(value: Value) -> str | None:
+def value_text(value: Value) -> str | None:
+    """How a value reads in the audit: true/false, 20, 20.5, or the string itself."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool):

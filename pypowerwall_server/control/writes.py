@@ -9,6 +9,7 @@ raised, or the gateway did not answer in time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -138,9 +139,10 @@ class WriteOutcome:
 
 
 async def execute_write(
-    supervisor: ControlSupervisor, plan: WritePlan, *, timeout: float
+    supervisor: ControlSupervisor, plan: WritePlan, *, timeout: float, refresh_timeout: float
 ) -> WriteOutcome:
-    """Send the plan's calls in one operation on the gateway's worker, refresh, read back."""
+    """Send the plan's calls in one operation on the gateway's worker, refresh, read back.
+    Takes at most about `timeout` + `refresh_timeout` seconds (evcc gives up at 15 s)."""
     gateway_id = plan.target.gateway_id
     try:
         failures = await supervisor.submit(gateway_id, _operation(plan.calls), timeout)
@@ -151,7 +153,7 @@ async def execute_write(
         return _failed_outcome(plan, FailureKind.GATEWAY, exc.message)
     state = plan.old
     if any(failure is None for failure in failures):
-        state = await _refreshed_state(supervisor, gateway_id)
+        state = await _refreshed_state(supervisor, gateway_id, refresh_timeout)
     parts = tuple(
         _part(plan, control, expected, _failure_of(plan.calls, failures, control), state)
         for control, expected in plan.expected
@@ -183,9 +185,13 @@ def _operation(calls: Sequence[LibraryCall]) -> Callable[[PowerwallWriter], list
     return run
 
 
-async def _refreshed_state(supervisor: ControlSupervisor, gateway_id: str) -> ControlState:
+async def _refreshed_state(
+    supervisor: ControlSupervisor, gateway_id: str, timeout: float
+) -> ControlState:
+    # shield: a slow refresh goes on and publishes later; only our wait for it ends
+    refresh = asyncio.ensure_future(supervisor.refresh_slow_tier(gateway_id))
     try:
-        await supervisor.refresh_slow_tier(gateway_id)
+        await asyncio.wait_for(asyncio.shield(refresh), timeout)
     except (TimeoutError, ServerError) as exc:
         # the write went through; without a fresh read-back the parts stay pending
         log.warning("control read-back of %s failed: %s", gateway_id, type(exc).__name__)

@@ -3,6 +3,8 @@ back after the slow-tier refresh: applied, pending, failed, timed out."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from pypowerwall_server.control.commands import (
@@ -61,7 +63,7 @@ async def run(
     **errors: Exception,
 ) -> tuple[WriteOutcome, FakeSupervisor]:
     supervisor = FakeSupervisor(writer or FakeWriter(), BEFORE, after, **errors)  # type: ignore[arg-type]
-    outcome = await execute_write(supervisor, plan(command), timeout=15.0)
+    outcome = await execute_write(supervisor, plan(command), timeout=15.0, refresh_timeout=1.0)
     return outcome, supervisor
 
 
@@ -235,3 +237,16 @@ async def test_failed_refresh_leaves_the_parts_pending() -> None:
     outcome, _ = await run(SetReserve(80), after, refresh_error=TimeoutError())
     assert outcome.status is WriteStatus.PENDING
     assert outcome.failure is None
+
+
+async def test_a_slow_refresh_is_not_waited_for_beyond_its_time() -> None:
+    class SlowRefresh(FakeSupervisor):
+        async def refresh_slow_tier(self, gateway_id: str) -> None:
+            self.refreshes.append(gateway_id)
+            await asyncio.sleep(3600)
+
+    supervisor = SlowRefresh(FakeWriter(), BEFORE, None)
+    planned = plan(SetReserve(80))
+    outcome = await execute_write(supervisor, planned, timeout=15.0, refresh_timeout=0.01)
+    assert outcome.status is WriteStatus.PENDING
+    assert supervisor.refreshes == ["home"]
