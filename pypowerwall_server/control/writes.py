@@ -106,7 +106,7 @@ class WriteStatus(StrEnum):
 
 
 class FailureKind(StrEnum):
-    REJECTED = "rejected"  # the library reported failure or raised: nothing changed (400/502)
+    REJECTED = "rejected"  # the library reported failure or raised (400)
     TIMEOUT = "timeout"  # no answer in time: the write may still take effect (504)
     GATEWAY = "gateway"  # the supervisor refused (gateway unreachable, ...): 503
 
@@ -190,12 +190,18 @@ async def _refreshed_state(
 ) -> ControlState:
     # shield: a slow refresh goes on and publishes later; only our wait for it ends
     refresh = asyncio.ensure_future(supervisor.refresh_slow_tier(gateway_id))
+    refresh.add_done_callback(_retrieve_exception)
     try:
         await asyncio.wait_for(asyncio.shield(refresh), timeout)
-    except (TimeoutError, ServerError) as exc:
-        # the write went through; without a fresh read-back the parts stay pending
+    except Exception as exc:  # the write went through: report it, with parts left pending
         log.warning("control read-back of %s failed: %s", gateway_id, type(exc).__name__)
     return supervisor.control_state(gateway_id)
+
+
+def _retrieve_exception(future: asyncio.Future[None]) -> None:
+    """A refresh that fails after we stopped waiting must not log 'never retrieved'."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _failure_of(

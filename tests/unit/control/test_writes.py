@@ -232,9 +232,10 @@ async def test_gateway_error_is_reported_with_its_safe_message() -> None:
     assert outcome.message == "gateway 'home' unreachable"
 
 
-async def test_failed_refresh_leaves_the_parts_pending() -> None:
+@pytest.mark.parametrize("error", [TimeoutError(), GatewayUnreachable("x"), RuntimeError("bug")])
+async def test_failed_refresh_leaves_the_parts_pending(error: Exception) -> None:
     after = ControlState(reserve_percent=80.0)
-    outcome, _ = await run(SetReserve(80), after, refresh_error=TimeoutError())
+    outcome, _ = await run(SetReserve(80), after, refresh_error=error)
     assert outcome.status is WriteStatus.PENDING
     assert outcome.failure is None
 
