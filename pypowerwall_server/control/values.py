@@ -81,19 +81,19 @@ def parse_control(action: str, fields: Mapping[str, object]) -> Parsed:
 def parse_combined(fields: Mapping[str, object]) -> Combined | ValueInvalid:
     """The combined call: any of `reserve`, `mode`, `grid_export`, at least one. One bad
     part refuses the whole call, so nothing is half-written."""
-    parts = {
-        "reserve": _optional(fields.get("reserve"), _percent),
-        "mode": _optional(fields.get("mode"), lambda v: _choice(v, OperatingMode)),
-        "grid_export": _optional(fields.get("grid_export"), lambda v: _choice(v, ExportRule)),
-    }
-    problems = [name for name, part in parts.items() if isinstance(part, ValueInvalid)]
-    if problems:
-        return ValueInvalid(VALUE_INVALID, "invalid: " + ", ".join(problems))
-    percent, mode, rule = parts["reserve"], parts["mode"], parts["grid_export"]
+    percent = _optional(fields.get("reserve"), _percent)
+    mode = _optional(fields.get("mode"), lambda v: _choice(v, OperatingMode))
+    rule = _optional(fields.get("grid_export"), lambda v: _choice(v, ExportRule))
+    if (
+        isinstance(percent, ValueInvalid)
+        or isinstance(mode, ValueInvalid)
+        or isinstance(rule, ValueInvalid)
+    ):
+        parts = (("reserve", percent), ("mode", mode), ("grid_export", rule))
+        named = [name for name, part in parts if isinstance(part, ValueInvalid)]
+        return ValueInvalid(VALUE_INVALID, "invalid: " + ", ".join(named))
     if percent is None and mode is None and rule is None:
         return ValueInvalid(VALUE_INVALID, "give at least one of reserve, mode, grid_export")
-    assert isinstance(percent, int | None)
-    assert isinstance(mode, OperatingMode | None) and isinstance(rule, ExportRule | None)
     return Combined(percent, mode, rule)
 
 
