@@ -3,9 +3,9 @@ gateway's adapter, poller and serial worker, and the bounded thread pool they sh
 (DESIGN.md decisions 2 and 8).
 
 - `state(gateway_id)`: the gateway's newest state (as published to the hub).
-- `submit(gateway_id, operation, timeout)`: run a blocking operation (later: a control write)
-  on the gateway's serial worker, never at the same time as its poll, within a timeout;
-  failures come back as our error classes (errors.py).
+- `submit(gateway_id, operation, timeout)`: run a blocking operation (e.g. a control write)
+  with the gateway's library connection, on its serial worker, never at the same time as its
+  poll, within a timeout; failures come back as our error classes (errors.py).
 - `refresh_slow_tier(gateway_id)`: poll the slow tier now (after a write) and get the state
   that poll published.
 - A poller task that raises is restarted with backoff; the crash is logged once per run of
