@@ -28,7 +28,7 @@ from pypowerwall_server.simulator.admin_views import (
 )
 from pypowerwall_server.simulator.http11 import HttpConnection
 from pypowerwall_server.simulator.interface import SimRequest, SimResponse
-from pypowerwall_server.simulator.server import GatewayServer
+from pypowerwall_server.simulator.server import SiteServer
 
 if TYPE_CHECKING:
     from pypowerwall_server.simulator.runner import SimulatorCluster
@@ -169,7 +169,7 @@ class AdminApi:
         self.cluster.reset_requests()
         return {"reset": True}
 
-    def _server(self, match: re.Match[str]) -> GatewayServer:
+    def _server(self, match: re.Match[str]) -> SiteServer:
         server = self.cluster.servers.get(match["gw"])
         if server is None:
             raise ApiError(404, f"no gateway {match['gw']!r}")

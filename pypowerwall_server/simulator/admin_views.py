@@ -8,7 +8,7 @@ import orjson
 
 from pypowerwall_server.simulator.faults import Fault, FaultError, fault_from_json
 from pypowerwall_server.simulator.interface import SimRequest, SimResponse
-from pypowerwall_server.simulator.server import GatewayServer
+from pypowerwall_server.simulator.server import SiteServer
 from pypowerwall_server.simulator.state import ExportRule, OperatingMode
 
 
@@ -76,7 +76,7 @@ def parse_limit(query: str) -> int | None:
     return None
 
 
-def gateway_info(server: GatewayServer) -> dict[str, Any]:
+def gateway_info(server: SiteServer) -> dict[str, Any]:
     return {
         "id": server.id,
         "host": server.address,
@@ -88,7 +88,7 @@ def gateway_info(server: GatewayServer) -> dict[str, Any]:
     }
 
 
-def state_summary(server: GatewayServer) -> dict[str, Any]:
+def state_summary(server: SiteServer) -> dict[str, Any]:
     state = server.app.state()
     return {
         "sim_time": state.sim_time,

@@ -242,6 +242,10 @@ class SimulatedGateway:
         with self._lock:
             return self._manual_backup
 
+    def manual_backup_active(self) -> bool:
+        event = self.manual_backup()
+        return event is not None and self._clock() < event.start_time + event.duration_seconds
+
     def register_v1r_key(self, pem: bytes | str, *, verified: bool = True) -> RegisteredKey:
         """Pair an RSA-4096 public key (PEM) as `python -m pypowerwall register` would,
         verified at once (the on/off toggle done) unless `verified` is False."""

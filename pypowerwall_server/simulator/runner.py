@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
+import os
 import secrets
 import ssl
 import threading
@@ -21,10 +23,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pypowerwall_server.simulator.faults import Fault
+from pypowerwall_server.simulator.fleet_api import (
+    FLEET_API_ID,
+    FleetSite,
+    SimulatedFleetApi,
+    fleetapi_config,
+)
 from pypowerwall_server.simulator.interface import SimulatedGatewayApp
 from pypowerwall_server.simulator.observe import RequestRecord
-from pypowerwall_server.simulator.server import GatewayServer
-from pypowerwall_server.simulator.tls import server_context
+from pypowerwall_server.simulator.server import GatewayServer, SiteServer
+from pypowerwall_server.simulator.tls import server_context_and_ca
 
 if TYPE_CHECKING:
     from pypowerwall_server.simulator.admin import AdminServer
@@ -72,6 +80,9 @@ class SimulatorCluster:
         ssl_context: ssl.SSLContext | None = None,
         app_factory: AppFactory = default_app_factory,
         ring_size: int = 1000,
+        fleet_api: bool = False,
+        fleet_api_port: int = 0,
+        fleet_api_token: str | None = None,
     ) -> None:
         ids = [c.gateway_id for c in configs]
         if len(set(ids)) != len(ids):
@@ -79,7 +90,7 @@ class SimulatorCluster:
         self.configs = list(configs)
         self.host = host
         self.admin_token = admin_token or secrets.token_urlsafe(24)
-        self.servers: dict[str, GatewayServer] = {}
+        self.servers: dict[str, SiteServer] = {}
         self.gateways: list[RunningGateway] = []
         self._base_port = base_port
         self._admin_wanted = admin
@@ -88,10 +99,20 @@ class SimulatorCluster:
         self._tls = (cert_path, key_path, ssl_context)
         self._app_factory = app_factory
         self._ring_size = ring_size
+        self._fleet_wanted = fleet_api
+        self._fleet_port = fleet_api_port
+        self._fleet_token = fleet_api_token
+        self.fleet_api: GatewayServer[SimulatedFleetApi] | None = None
+        self.ca_pem: bytes | None = None  # the CA that signed the generated certificate
 
     @property
     def admin_url(self) -> str | None:
         return None if self._admin is None else self._admin.url
+
+    @property
+    def fleet_api_url(self) -> str | None:
+        """The AUDIENCE for pypowerwall's FleetAPI config (None: Fleet API off)."""
+        return None if self.fleet_api is None else f"https://{self.fleet_api.address}"
 
     async def __aenter__(self) -> SimulatorCluster:
         await self.start()
@@ -107,7 +128,8 @@ class SimulatorCluster:
 
     async def start(self) -> None:
         cert_path, key_path, context = self._tls
-        context = context or server_context(cert_path, key_path)
+        if context is None:
+            context, self.ca_pem = server_context_and_ca(cert_path, key_path)
         for i, config in enumerate(self.configs):
             port = 0 if self._base_port is None else self._base_port + i
             app = self._app_factory(config)
@@ -120,8 +142,12 @@ class SimulatorCluster:
                 ring_size=self._ring_size,
             )
             self.servers[config.gateway_id] = server
+        if self._fleet_wanted:
+            self.fleet_api = self._fleet_server(context)
         try:
             await asyncio.gather(*(s.start() for s in self.servers.values()))
+            if self.fleet_api is not None:
+                await self.fleet_api.start()
             if self._admin_wanted:
                 await self._start_admin()
         except BaseException:
@@ -131,6 +157,21 @@ class SimulatorCluster:
             RunningGateway(c.gateway_id, s.address, s.port, s.app, c)
             for c, s in zip(self.configs, self.servers.values(), strict=True)
         ]
+
+    def _fleet_server(self, context: ssl.SSLContext) -> GatewayServer[SimulatedFleetApi]:
+        sites = [
+            FleetSite(c, s.app, getattr(s.app, "manual_backup_active", lambda: False))
+            for c, s in zip(self.configs, self.servers.values(), strict=True)
+        ]
+        cloud = SimulatedFleetApi(sites, self._fleet_token)
+        return GatewayServer(
+            FLEET_API_ID,
+            cloud,
+            context,
+            host=self.host,
+            port=self._fleet_port,
+            ring_size=self._ring_size,
+        )
 
     async def _start_admin(self) -> None:
         from pypowerwall_server.simulator.admin import AdminServer
@@ -142,11 +183,14 @@ class SimulatorCluster:
         if self._admin is not None:
             await self._admin.close()
             self._admin = None
-        await asyncio.gather(*(s.close() for s in self.servers.values()), return_exceptions=True)
+        servers: list[GatewayServer[Any]] = list(self.servers.values())
+        if self.fleet_api is not None:
+            servers.append(self.fleet_api)
+        await asyncio.gather(*(s.close() for s in servers), return_exceptions=True)
 
     # --- Python API (call on the cluster's event loop) -----------------------------------
 
-    def server(self, gateway_id: str) -> GatewayServer:
+    def server(self, gateway_id: str) -> SiteServer:
         try:
             return self.servers[gateway_id]
         except KeyError:
@@ -179,6 +223,24 @@ class SimulatorCluster:
         servers = self.servers.values() if gateway_id is None else [self.server(gateway_id)]
         for server in servers:
             server.log.reset()
+        if gateway_id is None and self.fleet_api is not None:
+            self.fleet_api.log.reset()
+
+    def fleet_api_request_counts(self) -> dict[str, int]:
+        """Requests the simulated Fleet API received, by path (site ids in the path)."""
+        return self._fleet().log.counts()
+
+    def fleetapi_config(self, gateway_id: str) -> dict[str, Any]:
+        """pypowerwall's `.pypowerwall.fleetapi` contents for one gateway's site."""
+        fleet = self._fleet()
+        self.server(gateway_id)  # raises UnknownGateway
+        site_id = next(c.energy_site_id for c in self.configs if c.gateway_id == gateway_id)
+        return fleetapi_config(f"https://{fleet.address}", fleet.app.token, site_id)
+
+    def _fleet(self) -> GatewayServer[SimulatedFleetApi]:
+        if self.fleet_api is None:
+            raise RuntimeError("the simulated Fleet API is off (fleet_api=True turns it on)")
+        return self.fleet_api
 
 
 class RunningSimulator:
@@ -224,6 +286,26 @@ class RunningSimulator:
     def reset_requests(self, gateway_id: str | None = None) -> None:
         self.cluster.reset_requests(gateway_id)
 
+    @property
+    def fleet_api_url(self) -> str | None:
+        return self.cluster.fleet_api_url
+
+    @property
+    def ca_pem(self) -> bytes | None:
+        return self.cluster.ca_pem
+
+    def fleet_api_request_counts(self) -> dict[str, int]:
+        return self.cluster.fleet_api_request_counts()
+
+    def write_fleetapi_config(self, gateway_id: str, directory: str | Path) -> Path:
+        """Write `<directory>/.pypowerwall.fleetapi` for this gateway's site (mode 0600);
+        pass `authpath=directory` to pypowerwall.Powerwall(..., fleetapi=True)."""
+        path = Path(directory, ".pypowerwall.fleetapi")
+        data = json.dumps(self.cluster.fleetapi_config(gateway_id), indent=4)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(data)
+        return path
+
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
         async def on_loop() -> T:
             return fn(*args)
@@ -242,6 +324,8 @@ def running_simulator(
     admin_port: int = 0,
     admin_token: str | None = None,
     app_factory: AppFactory = default_app_factory,
+    fleet_api: bool = False,
+    fleet_api_token: str | None = None,
 ) -> Iterator[RunningSimulator]:
     """Run the simulated gateways on a background thread for the duration of the block."""
     loop = asyncio.new_event_loop()
@@ -255,6 +339,8 @@ def running_simulator(
         admin_port=admin_port,
         admin_token=admin_token,
         app_factory=app_factory,
+        fleet_api=fleet_api,
+        fleet_api_token=fleet_api_token,
     )
     try:
         asyncio.run_coroutine_threadsafe(cluster.start(), loop).result(THREAD_CALL_TIMEOUT_S)
