@@ -106,7 +106,7 @@ class KeyRing:
                     return True
         return False
 
-    def keys(self) -> list[RegisteredKey]:
+    def registered(self) -> list[RegisteredKey]:
         with self._lock:
             return [RegisteredKey(fingerprint(d), s) for d, s in self._keys.items()]
 
