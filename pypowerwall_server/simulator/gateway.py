@@ -140,7 +140,9 @@ class SimulatedGateway:
             return error(405, "method not allowed", f"{request.method} {request.path}")
         if denied := self._authorized(request):
             return denied
-        verdict = verify(request.body, self.config.gateway_din, self.v1r_keys, self._clock())
+        # Signatures expire by the wall clock the client signed with, whatever the
+        # site's (possibly simulated) clock says.
+        verdict = verify(request.body, self.config.gateway_din, self.v1r_keys, time.time())
         if verdict.fault is not Fault.NONE:
             return SimResponse(200, fault_response(verdict), PROTOBUF)
         if verdict.pending:
@@ -228,13 +230,14 @@ class SimulatedGateway:
 
     def set_manual_backup(self, event: ManualBackup | None) -> None:
         """A manual backup event (max backup / storm watch): the battery is held as with
-        a 100 % reserve until start + duration (real seconds); None cancels it."""
+        a 100 % reserve until start + duration (wall-clock epoch seconds, as the client
+        sends them); None cancels it."""
         with self._lock:
             self._manual_backup = event
         if event is None:
             self._change(lambda model: model.set_manual_backup(None))
             return
-        remaining = max(0.0, event.start_time + event.duration_seconds - self._clock())
+        remaining = max(0.0, event.start_time + event.duration_seconds - time.time())
         self._change(lambda model: model.set_manual_backup(remaining))
 
     def manual_backup(self) -> ManualBackup | None:
@@ -244,7 +247,7 @@ class SimulatedGateway:
 
     def manual_backup_active(self) -> bool:
         event = self.manual_backup()
-        return event is not None and self._clock() < event.start_time + event.duration_seconds
+        return event is not None and time.time() < event.start_time + event.duration_seconds
 
     def register_v1r_key(self, pem: bytes | str, *, verified: bool = True) -> RegisteredKey:
         """Pair an RSA-4096 public key (PEM) as `python -m pypowerwall register` would,
