@@ -182,19 +182,17 @@ class AdminApi:
 
     def fleetapi_config(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
-        if self.cluster.fleet_api is None:
-            raise ApiError(409, "the simulated Fleet API is off (simulate --fleet-api)")
+        self._fleet()
         return self.cluster.fleetapi_config(server.id)
 
     def fleet_api(self, request: SimRequest, match: re.Match[str]) -> Any:
-        fleet = self.cluster.fleet_api
-        if fleet is None:
-            raise ApiError(409, "the simulated Fleet API is off (simulate --fleet-api)")
-        sites = {c.gateway_id: c.energy_site_id for c in self.cluster.configs}
+        fleet = self._fleet()
+        ca = self.cluster.ca_pem
         return {
             "url": self.cluster.fleet_api_url,
-            "site_ids": sites,
-            "faults": len(fleet.faults.active()),
+            "site_ids": {c.gateway_id: c.energy_site_id for c in self.cluster.configs},
+            "faults": [a.fault.kind for a in fleet.faults.active()],
+            "ca_pem": None if ca is None else ca.decode(),
         }
 
     def fleet_api_requests(self, request: SimRequest, match: re.Match[str]) -> Any:
