@@ -28,6 +28,7 @@ from pypowerwall_server.simulator.admin_views import (
     settings_summary,
     state_summary,
 )
+from pypowerwall_server.simulator.faults import APP_KINDS
 from pypowerwall_server.simulator.fleet_api import SimulatedFleetApi
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.http11 import HttpConnection
@@ -62,6 +63,8 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"/faults"), "add_fault_all"),
     ("DELETE", re.compile(r"/faults"), "clear_faults_all"),
     ("GET", re.compile(r"/fleetapi"), "fleet_api"),
+    ("POST", re.compile(r"/fleetapi/faults"), "add_fleet_api_fault"),
+    ("DELETE", re.compile(r"/fleetapi/faults"), "clear_fleet_api_faults"),
     ("GET", re.compile(r"/fleetapi/requests"), "fleet_api_requests"),
     ("DELETE", re.compile(r"/fleetapi/requests"), "reset_fleet_api_requests"),
     ("GET", re.compile(r"/requests"), "requests_all"),
@@ -194,6 +197,15 @@ class AdminApi:
             "faults": [a.fault.kind for a in fleet.faults.active()],
             "ca_pem": None if ca is None else ca.decode(),
         }
+
+    def add_fleet_api_fault(self, request: SimRequest, match: re.Match[str]) -> Any:
+        fault = parse_fault(request)
+        if fault.kind in APP_KINDS:
+            raise ApiError(400, f"{fault.kind} is a site fault: set it on a gateway")
+        return {"fault": self._fleet().add_fault(fault).to_json(time.monotonic())}
+
+    def clear_fleet_api_faults(self, request: SimRequest, match: re.Match[str]) -> Any:
+        return {"cleared": self._fleet().clear_faults()}
 
     def fleet_api_requests(self, request: SimRequest, match: re.Match[str]) -> Any:
         fleet = self._fleet()

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pypowerwall_server.simulator.faults import Fault
+from pypowerwall_server.simulator.faults import APP_KINDS, Fault
 from pypowerwall_server.simulator.fleet_api import (
     FLEET_API_ID,
     FleetSite,
@@ -230,6 +230,15 @@ class SimulatorCluster:
         """Requests the simulated Fleet API received, by path (site ids in the path)."""
         return self._fleet().log.counts()
 
+    def set_fleet_api_fault(self, fault: Fault) -> int:
+        """A transport fault (latency, hang, status, refused, ...) on the Fleet API."""
+        if fault.kind in APP_KINDS:
+            raise ValueError(f"{fault.kind} is a site fault: set it on a gateway")
+        return self._fleet().add_fault(fault).id
+
+    def clear_fleet_api_faults(self) -> int:
+        return self._fleet().clear_faults()
+
     def fleetapi_config(self, gateway_id: str) -> dict[str, Any]:
         """pypowerwall's `.pypowerwall.fleetapi` contents for one gateway's site."""
         fleet = self._fleet()
@@ -296,6 +305,12 @@ class RunningSimulator:
 
     def fleet_api_request_counts(self) -> dict[str, int]:
         return self.cluster.fleet_api_request_counts()
+
+    def set_fleet_api_fault(self, fault: Fault) -> int:
+        return self._call(self.cluster.set_fleet_api_fault, fault)
+
+    def clear_fleet_api_faults(self) -> int:
+        return self._call(self.cluster.clear_fleet_api_faults)
 
     def write_fleetapi_config(self, gateway_id: str, directory: str | Path) -> Path:
         """Write `<directory>/.pypowerwall.fleetapi` for this gateway's site (mode 0600);

@@ -23,6 +23,7 @@ import requests
 from pypowerwall.fleetapi import fleetapi as fleetapi_module
 
 from pypowerwall_server.simulator.config import SiteConfig
+from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
 
@@ -310,3 +311,23 @@ def test_admin_reports_the_fleet_api(sim: RunningSimulator) -> None:
     counts = admin(sim, "GET", "/fleetapi/requests")
     assert counts["total"] == 0
     assert "fleetapi" in admin(sim, "GET", "/requests")
+
+
+def test_fleet_api_and_gateway_faults_are_independent(
+    sim: RunningSimulator, trusted: Path, no_internet: InternetGuard
+) -> None:
+    pw = fleet_client(sim, "home", trusted)
+    refused = sim.set_fault("home", Fault("refused", duration=30))  # the gateway's port
+    assert pw.get_reserve() == pytest.approx(20.0)  # the cloud still answers
+    sim.clear_faults("home", refused)
+    admin(sim, "POST", "/fleetapi/faults", {"kind": "status", "status": 503, "count": 1})
+    assert pw.get_reserve() is None  # pypowerwall turns the 503 into None
+    assert pw.get_reserve() == pytest.approx(20.0)  # count used up
+    site_fault = requests.post(
+        f"{sim.admin_url}/fleetapi/faults",
+        json={"kind": "grid_outage"},
+        headers={"authorization": f"Bearer {sim.admin_token}"},
+        timeout=5,
+    )
+    assert site_fault.status_code == 400
+    assert admin(sim, "DELETE", "/fleetapi/faults") == {"cleared": 0}
