@@ -19,13 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from pypowerwall.fleetapi import fleetapi as fleetapi_module
 
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.unit.simulator.sim_admin_client import (
+    ManualClock,
+    admin,
+    admin_call,
+    settings,
+    written,
+)
 
 from .conftest import direct_powerwall
 
@@ -40,24 +46,6 @@ HOME = replace(
     initial_soe_raw_percent=50.0,
 )
 CABIN = replace(SiteConfig.for_index(1), gateway_id="cabin", sim_start=NOON)
-SETTING_KEYS = (
-    "operating_mode",
-    "backup_reserve_raw_percent",
-    "grid_charging",
-    "export_rule",
-    "off_grid",
-)
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -144,28 +132,6 @@ def trusted(
     _trust(tmp_path / "ca-bundle.pem", sim.ca_pem, monkeypatch)
     yield tmp_path
     _drop_shared_http2_client()
-
-
-def admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
-    answer = requests.request(
-        method,
-        f"{sim.admin_url}{path}",
-        json=body,
-        headers={"authorization": f"Bearer {sim.admin_token}"},
-        timeout=5,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def settings(sim: RunningSimulator, gateway_id: str) -> dict[str, Any]:
-    result: dict[str, Any] = admin(sim, "GET", f"/gateways/{gateway_id}/settings")["settings"]
-    return result
-
-
-def written(sim: RunningSimulator, gateway_id: str) -> dict[str, Any]:
-    now = settings(sim, gateway_id)
-    return {key: now[key] for key in SETTING_KEYS}
 
 
 def fleet_client(sim: RunningSimulator, gateway_id: str, authpath: Path) -> Any:
@@ -323,11 +289,6 @@ def test_fleet_api_and_gateway_faults_are_independent(
     admin(sim, "POST", "/fleetapi/faults", {"kind": "status", "status": 503, "count": 1})
     assert pw.get_reserve() is None  # pypowerwall turns the 503 into None
     assert pw.get_reserve() == pytest.approx(20.0)  # count used up
-    site_fault = requests.post(
-        f"{sim.admin_url}/fleetapi/faults",
-        json={"kind": "grid_outage"},
-        headers={"authorization": f"Bearer {sim.admin_token}"},
-        timeout=5,
-    )
+    site_fault = admin_call(sim, "POST", "/fleetapi/faults", {"kind": "grid_outage"})
     assert site_fault.status_code == 400
     assert admin(sim, "DELETE", "/fleetapi/faults") == {"cleared": 0}

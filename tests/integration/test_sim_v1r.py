@@ -17,6 +17,13 @@ import requests
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningGateway, RunningSimulator, running_simulator
+from tests.unit.simulator.sim_admin_client import (
+    ManualClock,
+    admin,
+    admin_call,
+    settings,
+    written,
+)
 from tests.unit.simulator.v1r_signing import public_pem, rsa_key, write_private_key
 
 from .conftest import direct_powerwall
@@ -27,19 +34,6 @@ NOON = 1782070200.0  # 2026-06-21 12:30 PDT: the sun is up
 PW3 = dict(powerwalls=1, powerwall_kind="powerwall3", sim_start=NOON, initial_soe_raw_percent=50.0)
 LAN = replace(SiteConfig.for_index(0), gateway_id="lan", **PW3)  # type: ignore[arg-type]
 OTHER = replace(SiteConfig.for_index(1), gateway_id="other", **PW3)  # type: ignore[arg-type]
-
-
-class ManualClock:
-    """The sites' clock: stands still until a test moves it (signatures use wall time)."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -54,39 +48,6 @@ def sim(clock: ManualClock) -> Iterator[RunningSimulator]:
 
     with running_simulator([LAN, OTHER], app_factory=factory) as running:
         yield running
-
-
-def admin(sim: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
-    answer = requests.request(
-        method,
-        f"{sim.admin_url}{path}",
-        json=body,
-        headers={"authorization": f"Bearer {sim.admin_token}"},
-        timeout=5,
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-SETTING_KEYS = (
-    "operating_mode",
-    "backup_reserve_raw_percent",
-    "grid_charging",
-    "export_rule",
-    "off_grid",
-    "manual_backup",
-)
-
-
-def written(sim: RunningSimulator, gateway_id: str) -> dict[str, Any]:
-    """The settings a write can change (not the charge, which moves with time)."""
-    now = settings(sim, gateway_id)
-    return {key: now[key] for key in SETTING_KEYS}
-
-
-def settings(sim: RunningSimulator, gateway_id: str) -> dict[str, Any]:
-    result: dict[str, Any] = admin(sim, "GET", f"/gateways/{gateway_id}/settings")["settings"]
-    return result
 
 
 def register(sim: RunningSimulator, gateway_id: str, key_name: str, verified: bool = True) -> None:
@@ -270,10 +231,5 @@ def test_admin_lists_and_removes_keys(sim: RunningSimulator) -> None:
     assert key["state"] == "verified" and len(key["fingerprint"]) == 64
     assert admin(sim, "DELETE", f"/gateways/lan/v1r/keys/{key['fingerprint']}") == {"removed": 1}
     assert admin(sim, "GET", "/gateways/lan/v1r/keys") == {"keys": []}
-    bad = requests.post(
-        f"{sim.admin_url}/gateways/lan/v1r/keys",
-        json={"public_key": "not a key"},
-        headers={"authorization": f"Bearer {sim.admin_token}"},
-        timeout=5,
-    )
+    bad = admin_call(sim, "POST", "/gateways/lan/v1r/keys", {"public_key": "not a key"})
     assert bad.status_code == 400 and "PEM" in bad.json()["error"]
