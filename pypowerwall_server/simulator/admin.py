@@ -28,7 +28,7 @@ from pypowerwall_server.simulator.admin_views import (
     settings_summary,
     state_summary,
 )
-from pypowerwall_server.simulator.faults import APP_KINDS
+from pypowerwall_server.simulator.faults import APP_KINDS, FaultError
 from pypowerwall_server.simulator.fleet_api import SimulatedFleetApi
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.http11 import HttpConnection
@@ -43,10 +43,14 @@ if TYPE_CHECKING:
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"/gateways"), "list_gateways"),
     ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)"), "gateway_state"),
-    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)/faults"), "list_faults"),
-    ("POST", re.compile(r"/gateways/(?P<gw>[^/]+)/faults"), "add_fault"),
-    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)/faults"), "clear_faults"),
-    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)/faults/(?P<fault>\d+)"), "clear_fault"),
+    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/faults"), "list_faults"),
+    ("POST", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/faults"), "add_fault"),
+    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/faults"), "clear_faults"),
+    (
+        "DELETE",
+        re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/faults/(?P<fault>\d+)"),
+        "clear_fault",
+    ),
     ("POST", re.compile(r"/gateways/(?P<gw>[^/]+)/grid"), "set_grid"),
     ("POST", re.compile(r"/gateways/(?P<gw>[^/]+)/operation"), "set_operation"),
     ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)/settings"), "site_settings"),
@@ -58,8 +62,8 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         "remove_v1r_key",
     ),
     ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)/fleetapi_config"), "fleetapi_config"),
-    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)/requests"), "requests"),
-    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)/requests"), "reset_requests"),
+    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/requests"), "requests"),
+    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/requests"), "reset_requests"),
     ("POST", re.compile(r"/faults"), "add_fault_all"),
     ("DELETE", re.compile(r"/faults"), "clear_faults_all"),
     ("GET", re.compile(r"/fleetapi"), "fleet_api"),
@@ -111,11 +115,15 @@ class AdminApi:
     # --- handlers ------------------------------------------------------------------------
 
     def list_gateways(self, request: SimRequest, match: re.Match[str]) -> Any:
-        return {"gateways": [gateway_info(s) for s in self.cluster.servers.values()]}
+        wifi = self.cluster.wifi_servers
+        return {
+            "gateways": [gateway_info(s, wifi.get(gid)) for gid, s in self.cluster.servers.items()]
+        }
 
     def gateway_state(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
-        return {**gateway_info(server), "state": state_summary(server)}
+        wifi = self.cluster.wifi_servers.get(server.id)
+        return {**gateway_info(server, wifi), "state": state_summary(server)}
 
     def list_faults(self, request: SimRequest, match: re.Match[str]) -> Any:
         now = time.monotonic()
@@ -124,7 +132,10 @@ class AdminApi:
     def add_fault(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
         fault = parse_fault(request)
-        return {"fault": server.add_fault(fault).to_json(time.monotonic())}
+        try:
+            return {"fault": server.add_fault(fault).to_json(time.monotonic())}
+        except FaultError as exc:  # a site fault on a Wi-Fi port
+            raise ApiError(400, str(exc)) from exc
 
     def clear_faults(self, request: SimRequest, match: re.Match[str]) -> Any:
         return {"cleared": self._server(match).clear_faults()}
@@ -262,9 +273,15 @@ class AdminApi:
         return self.cluster.fleet_api
 
     def _server(self, match: re.Match[str]) -> SiteServer:
+        """The gateway's port, or its Wi-Fi port for paths with /wifi."""
         server = self.cluster.servers.get(match["gw"])
         if server is None:
             raise ApiError(404, f"no gateway {match['gw']!r}")
+        if match.groupdict().get("wifi"):
+            wifi = self.cluster.wifi_servers.get(match["gw"])
+            if wifi is None:
+                raise ApiError(404, f"gateway {match['gw']!r} has no Wi-Fi port")
+            return wifi
         return server
 
 

@@ -78,7 +78,7 @@ def parse_limit(query: str) -> int | None:
     return None
 
 
-def gateway_info(server: SiteServer) -> dict[str, Any]:
+def gateway_info(server: SiteServer, wifi: SiteServer | None = None) -> dict[str, Any]:
     return {
         "id": server.id,
         "host": server.address,
@@ -87,6 +87,7 @@ def gateway_info(server: SiteServer) -> dict[str, Any]:
         "faults": [a.fault.kind for a in server.faults.active()],
         "wrong_password": server.settings.wrong_password,
         "missing_powerwall": server.settings.missing_powerwall,
+        **({} if wifi is None else {"wifi_host": wifi.address, "wifi_listening": wifi.listening}),
     }
 
 

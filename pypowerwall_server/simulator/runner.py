@@ -54,6 +54,7 @@ class RunningGateway:
     port: int
     app: SimulatedGatewayApp
     config: SiteConfig
+    wifi_host: str | None = None  # the same gateway's Wi-Fi access point (wifi=True)
 
 
 def default_app_factory(config: SiteConfig) -> SimulatedGatewayApp:
@@ -83,6 +84,7 @@ class SimulatorCluster:
         fleet_api: bool = False,
         fleet_api_port: int = 0,
         fleet_api_token: str | None = None,
+        wifi: bool = False,
     ) -> None:
         ids = [c.gateway_id for c in configs]
         if len(set(ids)) != len(ids):
@@ -104,6 +106,10 @@ class SimulatorCluster:
         self._fleet_token = fleet_api_token
         self.fleet_api: GatewayServer[SimulatedFleetApi] | None = None
         self.ca_pem: bytes | None = None  # the CA that signed the generated certificate
+        self._wifi_wanted = wifi
+        # A second port per gateway, the same site: its Wi-Fi access point (a Powerwall 3
+        # is read over the wired LAN with v1r and over Wi-Fi with TEDAPI as a fallback).
+        self.wifi_servers: dict[str, SiteServer] = {}
 
     @property
     def admin_url(self) -> str | None:
@@ -142,10 +148,20 @@ class SimulatorCluster:
                 ring_size=self._ring_size,
             )
             self.servers[config.gateway_id] = server
+            if self._wifi_wanted:
+                self.wifi_servers[config.gateway_id] = GatewayServer(
+                    config.gateway_id,
+                    app,
+                    context,
+                    host=self.host,
+                    ring_size=self._ring_size,
+                    site_faults=False,
+                )
         if self._fleet_wanted:
             self.fleet_api = self._fleet_server(context)
         try:
             await asyncio.gather(*(s.start() for s in self.servers.values()))
+            await asyncio.gather(*(s.start() for s in self.wifi_servers.values()))
             if self.fleet_api is not None:
                 await self.fleet_api.start()
             if self._admin_wanted:
@@ -154,9 +170,13 @@ class SimulatorCluster:
             await self.stop()
             raise
         self.gateways = [
-            RunningGateway(c.gateway_id, s.address, s.port, s.app, c)
+            RunningGateway(c.gateway_id, s.address, s.port, s.app, c, self._wifi_host(c))
             for c, s in zip(self.configs, self.servers.values(), strict=True)
         ]
+
+    def _wifi_host(self, config: SiteConfig) -> str | None:
+        wifi = self.wifi_servers.get(config.gateway_id)
+        return None if wifi is None else wifi.address
 
     def _fleet_server(self, context: ssl.SSLContext) -> GatewayServer[SimulatedFleetApi]:
         sites = [
@@ -183,7 +203,7 @@ class SimulatorCluster:
         if self._admin is not None:
             await self._admin.close()
             self._admin = None
-        servers: list[GatewayServer[Any]] = list(self.servers.values())
+        servers: list[GatewayServer[Any]] = [*self.servers.values(), *self.wifi_servers.values()]
         if self.fleet_api is not None:
             servers.append(self.fleet_api)
         await asyncio.gather(*(s.close() for s in servers), return_exceptions=True)
@@ -196,21 +216,38 @@ class SimulatorCluster:
         except KeyError:
             raise UnknownGateway(gateway_id) from None
 
-    def set_fault(self, gateway_id: str, fault: Fault) -> int:
-        """Activate a fault on one gateway; returns its id (for clear_faults)."""
-        return self.server(gateway_id).add_fault(fault).id
+    def wifi_server(self, gateway_id: str) -> SiteServer:
+        self.server(gateway_id)  # raises UnknownGateway
+        try:
+            return self.wifi_servers[gateway_id]
+        except KeyError:
+            raise UnknownGateway(f"{gateway_id} has no Wi-Fi port (wifi=True)") from None
 
-    def clear_faults(self, gateway_id: str | None = None, fault_id: int | None = None) -> int:
-        """Clear one fault (fault_id), every fault of a gateway, or of all gateways."""
+    def set_fault(self, gateway_id: str, fault: Fault, *, wifi: bool = False) -> int:
+        """Activate a fault on one gateway (its Wi-Fi port: transport faults only);
+        returns its id (for clear_faults)."""
+        server = self.wifi_server(gateway_id) if wifi else self.server(gateway_id)
+        return server.add_fault(fault).id
+
+    def clear_faults(
+        self, gateway_id: str | None = None, fault_id: int | None = None, *, wifi: bool = False
+    ) -> int:
+        """Clear one fault (fault_id), every fault of a gateway, or of all gateways (and
+        all their Wi-Fi ports)."""
         if fault_id is not None:
             if gateway_id is None:
                 raise ValueError("fault_id needs a gateway_id")
-            return int(self.server(gateway_id).remove_fault(fault_id))
-        servers = self.servers.values() if gateway_id is None else [self.server(gateway_id)]
+            server = self.wifi_server(gateway_id) if wifi else self.server(gateway_id)
+            return int(server.remove_fault(fault_id))
+        if gateway_id is None:
+            servers = [*self.servers.values(), *self.wifi_servers.values()]
+        else:
+            servers = [self.wifi_server(gateway_id) if wifi else self.server(gateway_id)]
         return sum(s.clear_faults() for s in servers)
 
-    def request_counts(self, gateway_id: str) -> dict[str, int]:
-        return self.server(gateway_id).log.counts()
+    def request_counts(self, gateway_id: str, *, wifi: bool = False) -> dict[str, int]:
+        server = self.wifi_server(gateway_id) if wifi else self.server(gateway_id)
+        return server.log.counts()
 
     def total_requests(self, gateway_id: str | None = None) -> int:
         servers = self.servers.values() if gateway_id is None else [self.server(gateway_id)]
@@ -223,8 +260,11 @@ class SimulatorCluster:
         servers = self.servers.values() if gateway_id is None else [self.server(gateway_id)]
         for server in servers:
             server.log.reset()
-        if gateway_id is None and self.fleet_api is not None:
-            self.fleet_api.log.reset()
+        if gateway_id is None:
+            for wifi in self.wifi_servers.values():
+                wifi.log.reset()
+            if self.fleet_api is not None:
+                self.fleet_api.log.reset()
 
     def fleet_api_request_counts(self) -> dict[str, int]:
         """Requests the simulated Fleet API received, by path (site ids in the path)."""
@@ -277,14 +317,16 @@ class RunningSimulator:
                 return gateway
         raise UnknownGateway(gateway_id)
 
-    def set_fault(self, gateway_id: str, fault: Fault) -> int:
-        return self._call(self.cluster.set_fault, gateway_id, fault)
+    def set_fault(self, gateway_id: str, fault: Fault, *, wifi: bool = False) -> int:
+        return self._call(lambda: self.cluster.set_fault(gateway_id, fault, wifi=wifi))
 
-    def clear_faults(self, gateway_id: str | None = None, fault_id: int | None = None) -> int:
-        return self._call(self.cluster.clear_faults, gateway_id, fault_id)
+    def clear_faults(
+        self, gateway_id: str | None = None, fault_id: int | None = None, *, wifi: bool = False
+    ) -> int:
+        return self._call(lambda: self.cluster.clear_faults(gateway_id, fault_id, wifi=wifi))
 
-    def request_counts(self, gateway_id: str) -> dict[str, int]:
-        return self.cluster.request_counts(gateway_id)
+    def request_counts(self, gateway_id: str, *, wifi: bool = False) -> dict[str, int]:
+        return self.cluster.request_counts(gateway_id, wifi=wifi)
 
     def total_requests(self, gateway_id: str | None = None) -> int:
         return self.cluster.total_requests(gateway_id)
@@ -341,6 +383,7 @@ def running_simulator(
     app_factory: AppFactory = default_app_factory,
     fleet_api: bool = False,
     fleet_api_token: str | None = None,
+    wifi: bool = False,
 ) -> Iterator[RunningSimulator]:
     """Run the simulated gateways on a background thread for the duration of the block."""
     loop = asyncio.new_event_loop()
@@ -356,6 +399,7 @@ def running_simulator(
         app_factory=app_factory,
         fleet_api=fleet_api,
         fleet_api_token=fleet_api_token,
+        wifi=wifi,
     )
     try:
         asyncio.run_coroutine_threadsafe(cluster.start(), loop).result(THREAD_CALL_TIMEOUT_S)

@@ -61,6 +61,7 @@ class GatewayServer(Generic[AppT]):
         host: str = "127.0.0.1",
         port: int = 0,
         ring_size: int = 1000,
+        site_faults: bool = True,
     ) -> None:
         self.id = gateway_id
         self.app = app
@@ -68,7 +69,9 @@ class GatewayServer(Generic[AppT]):
         self.port = port
         self.log = RequestLog(ring_size)
         self.faults = FaultBook()
-        self.settings = AppSettings(app if isinstance(app, SimulatedGatewayApp) else None)
+        # Site faults change the site itself: only its main listener takes them.
+        site = app if site_faults and isinstance(app, SimulatedGatewayApp) else None
+        self.settings = AppSettings(site)
         self._ssl = ssl_context
         self._server: asyncio.Server | None = None
         self._writers: dict[asyncio.Task[None], asyncio.StreamWriter] = {}

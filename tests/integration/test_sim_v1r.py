@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from pypowerwall_server.simulator.config import SiteConfig
+from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningGateway, RunningSimulator, running_simulator
 from tests.unit.simulator.sim_admin_client import (
@@ -233,3 +234,53 @@ def test_admin_lists_and_removes_keys(sim: RunningSimulator) -> None:
     assert admin(sim, "GET", "/gateways/lan/v1r/keys") == {"keys": []}
     bad = admin_call(sim, "POST", "/gateways/lan/v1r/keys", {"public_key": "not a key"})
     assert bad.status_code == 400 and "PEM" in bad.json()["error"]
+
+
+@pytest.fixture
+def wifi_sim(clock: ManualClock) -> Iterator[RunningSimulator]:
+    def factory(config: SiteConfig) -> SimulatedGateway:
+        return SimulatedGateway(config, clock=clock)
+
+    with running_simulator([LAN], app_factory=factory, wifi=True) as running:
+        yield running
+
+
+@pytest.mark.parametrize("signed_wifi", [True, False])
+def test_lan_down_the_wifi_port_serves_the_same_site(
+    wifi_sim: RunningSimulator, owner_key: Path, signed_wifi: bool
+) -> None:
+    """A Powerwall 3 read over the wired LAN (v1r) with its Wi-Fi access point as the
+    fallback: pypowerwall's own LAN -> Wi-Fi failover against one site on two ports."""
+    import pypowerwall
+
+    from pypowerwall_server.gateway.tls import honor_session_verify
+
+    register(wifi_sim, "lan", "owner")
+    gateway = wifi_sim.gateway("lan")
+    assert gateway.wifi_host is not None and gateway.wifi_host != gateway.host
+    honor_session_verify()
+    pw = pypowerwall.Powerwall(
+        host=gateway.host,
+        password=gateway.config.customer_password,
+        gw_pwd=gateway.config.gw_pwd,
+        rsa_key_path=str(owner_key),
+        wifi_host=gateway.wifi_host,
+        wifi_v1r_fallback=signed_wifi,
+        pwcacheexpire=0,
+        timeout=5,
+    )
+    level = pw.level()  # the sites' clock stands still: the same value after the switch
+    assert pw.tedapi_mode == "v1r" and level is not None
+    wifi_sim.set_fault("lan", Fault("refused"))  # the wired LAN goes away
+    levels = [pw.level() for _ in range(5)]  # three failures trip pypowerwall's failover
+    assert pw.tedapi.lan_failed is True
+    assert levels[-1] == pytest.approx(level)
+    wifi_paths = wifi_sim.request_counts("lan", wifi=True)
+    if signed_wifi:  # signed v1r over Wi-Fi: writes keep working
+        assert wifi_paths.get("/tedapi/v1r", 0) > 0
+        pw.set_reserve(70)
+        assert settings(wifi_sim, "lan")["backup_reserve_raw_percent"] == pytest.approx(71.5)
+    else:  # the Wi-Fi TEDAPI (gateway password): reads only
+        assert wifi_paths.get("/tedapi/v1", 0) > 0 and "/tedapi/v1r" not in wifi_paths
+    refused = admin_call(wifi_sim, "POST", "/gateways/lan/wifi/faults", {"kind": "grid_outage"})
+    assert refused.status_code == 400  # site faults go on the gateway, not a port
