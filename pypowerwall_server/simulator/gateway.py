@@ -51,9 +51,9 @@ from pypowerwall_server.simulator.v1r_messages import ManualBackup, NotV1rComman
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PATHS = frozenset({"/api/status"})
+PUBLIC_PATHS = frozenset({"/api/status"})  # answered without a session, as on real gateways
 V1R_PATH = "/tedapi/v1r"
-PROTOBUF = "application/octet-stream"  # answered without a session, as on real gateways
+PROTOBUF = "application/octet-stream"
 FIRST_FIRMWARE_WITHOUT_VITALS = (23, 44, 0)
 STATE_REFRESH_S = 0.1  # real seconds a computed state is reused; controls refresh at once
 MODES: dict[object, OperatingMode] = {
