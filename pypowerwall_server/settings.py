@@ -32,6 +32,8 @@ from pypowerwall_server.settings_rules import gateway_problems
 from pypowerwall_server.settings_sources import (
     CLI,
     ENV,
+    SERVER_CLI,
+    SERVER_ENV,
     SINGLE_CLI,
     SINGLE_ENV,
     Fields,
@@ -74,8 +76,16 @@ EXPECTED = {  # field -> what a valid value looks like, for "must be ..., got ..
     "neg_solar": "yes or no",
     "site_zero_threshold": "a number of watts, 0 or more",
     "stale_after_intervals": "a number, 1 or more",
+    "https": "yes or no",
+    "https_port": "an integer from 1 to 65535",
+    "tls_cert": "a readable PEM certificate file",
+    "tls_key": "a readable PEM private key file",
+    "data_dir": "a folder path",
 }
 SINGLE_NAMES = {key: f"{env}/{SINGLE_CLI[key]}" for env, key in SINGLE_ENV.items()}
+SERVER_NAMES = {
+    key: f"{env}/{SERVER_CLI[key]}" for env, key in SERVER_ENV.items() if key in SERVER_CLI
+}
 
 
 def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
@@ -89,6 +99,8 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         problems.extend(layer.problems)
     server_fields = _merged(file.server, env.server, cli.server)
     server, _ = _build_model(ServerConfig, server_fields, problems)
+    if isinstance(server, ServerConfig):
+        problems.extend(_server_problems(server, server_fields))
     gateways = _build_gateways(cli, env, file, problems)
     if gateways == [] and not namespace.demo and not (env.broken or file.broken):
         problems.append(
@@ -107,6 +119,23 @@ def _file_layer(namespace: argparse.Namespace, environ: Mapping[str, str]) -> La
     if environ.get("PW_CONFIG"):
         return file_layer(environ["PW_CONFIG"], f"PW_CONFIG ({ENV})")
     return Layer()
+
+
+def _server_problems(server: ServerConfig, fields: Fields) -> list[str]:
+    """Cross-field rules of the HTTPS listener, naming the keys as the user wrote them."""
+
+    def name(key: str) -> str:
+        return fields[key].label if key in fields else f"server.{key} (default)"
+
+    problems = []
+    if (server.tls_cert is None) != (server.tls_key is None):
+        given, missing = (
+            ("tls_cert", "tls_key") if server.tls_key is None else ("tls_key", "tls_cert")
+        )
+        problems.append(f"{name(given)}: needs {SERVER_NAMES[missing]} too")
+    if server.https and server.https_port == server.port:
+        problems.append(f"{name('https_port')}: must differ from {name('port')} ({server.port})")
+    return problems
 
 
 def _merged(*layers: Fields) -> Fields:

@@ -54,10 +54,17 @@ environment variables:
                             reports solar 0 (default yes)
   PW_SITE_ZERO_THRESHOLD    site power within +/- this many W is reported as 0 (default 0)
   PW_STALE_AFTER_INTERVALS  data older than this many poll intervals is stale (default 3)
+  PW_HTTPS                  yes/no: also serve HTTPS on PW_HTTPS_PORT beside HTTP (default no)
+  PW_HTTPS_PORT             HTTPS listen port (default 8775)
+  PW_TLS_CERT, PW_TLS_KEY   PEM certificate and key for HTTPS (default: a self-signed one,
+                            generated once into PW_DATA_DIR; its fingerprint is logged)
+  PW_DATA_DIR               folder for files the server makes itself
+                            (default ~/.local/state/pypowerwall-server)
 
 config file (YAML or JSON):
   server:   {host (the bind address), port, cors_origins, debug, neg_solar,
-             site_zero_threshold, stale_after_intervals}
+             site_zero_threshold, stale_after_intervals, https, https_port, tls_cert,
+             tls_key, data_dir}
   defaults: {authpath, timezone, poll_interval, timeout}
   gateways: [{id, name, host, gw_pwd, password, email, authpath, timezone, siteid,
               cloud_mode, fleetapi, poll_interval, timeout}, ...]
@@ -132,6 +139,27 @@ def _add_server_options(group: argparse._ArgumentGroup) -> None:
     )
     group.add_argument(
         "--debug", action="store_true", default=None, help="debug logging [PW_DEBUG]"
+    )
+    group.add_argument(
+        "--https",
+        action="store_true",
+        default=None,
+        help="also serve HTTPS on --https-port beside plain HTTP [PW_HTTPS]",
+    )
+    group.add_argument(
+        "--https-port", metavar="N", help="HTTPS listen port (default 8775) [PW_HTTPS_PORT]"
+    )
+    group.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="PEM certificate for HTTPS (default: self-signed, made once) [PW_TLS_CERT]",
+    )
+    group.add_argument("--tls-key", metavar="FILE", help="PEM key of --tls-cert [PW_TLS_KEY]")
+    group.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder for the generated certificate "
+        "(default ~/.local/state/pypowerwall-server) [PW_DATA_DIR]",
     )
 
 

@@ -5,6 +5,7 @@ Secrets (gw_pwd, password) are SecretStr: repr/str show '**********', never the 
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -23,6 +24,7 @@ from pypowerwall_server.settings_rules import gateway_problems
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
 TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TEDAPI basic auth uses
+DEFAULT_DATA_DIR = "~/.local/state/pypowerwall-server"
 DEFER_CHECKS = "defer_cross_checks"  # validation context key: the loader reports these itself
 
 _ID = re.compile(r"^[a-z0-9_-]+$")
@@ -174,6 +176,25 @@ class ServerConfig(BaseModel):
     )  # W; |site| <= it → 0
     # data older than stale_after_intervals x poll_interval counts as stale
     stale_after_intervals: float = Field(default=3.0, ge=1, allow_inf_nan=False)
+    https: bool = False  # also serve the same app with TLS on https_port
+    https_port: int = Field(default=8775, ge=1, le=65535)
+    tls_cert: str | None = None  # PEM certificate (chain); None: a generated self-signed one
+    tls_key: str | None = None  # PEM private key of tls_cert
+    data_dir: str = DEFAULT_DATA_DIR  # what the server makes itself: the self-signed cert
+
+    @field_validator("tls_cert", "tls_key")
+    @classmethod
+    def _check_readable(cls, value: str | None) -> str | None:
+        if value is not None and not (os.path.isfile(value) and os.access(value, os.R_OK)):
+            raise ValueError("not a readable file")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _check_folder(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("empty")
+        return value
 
     @field_validator("bind_address")
     @classmethod

@@ -27,7 +27,16 @@ def _server_lines(server: ServerConfig) -> list[str]:
         f"  neg_solar: {_yes_no(server.neg_solar)}",
         f"  site_zero_threshold: {server.site_zero_threshold:g} W",
         f"  stale_after_intervals: {server.stale_after_intervals:g}",
+        f"  https: {_https(server)}",
+        f"  data_dir: {server.data_dir}",
     ]
+
+
+def _https(server: ServerConfig) -> str:
+    if not server.https:
+        return "no"
+    certificate = server.tls_cert or "self-signed, generated into data_dir"
+    return f"yes, port {server.https_port}, certificate {certificate}"
 
 
 def _gateway_lines(gateway: GatewayConfig) -> list[str]:

@@ -28,6 +28,11 @@ SERVER_FILE_KEYS = {  # file key -> ServerConfig field
     "neg_solar": "neg_solar",
     "site_zero_threshold": "site_zero_threshold",
     "stale_after_intervals": "stale_after_intervals",
+    "https": "https",
+    "https_port": "https_port",
+    "tls_cert": "tls_cert",
+    "tls_key": "tls_key",
+    "data_dir": "data_dir",
 }
 SINGLE_ENV = {
     "PW_HOST": "host",
@@ -53,6 +58,11 @@ SERVER_ENV = {
     "PW_SITE_ZERO_THRESHOLD": "site_zero_threshold",
     "PW_CORS_ORIGINS": "cors_origins",
     "PW_STALE_AFTER_INTERVALS": "stale_after_intervals",
+    "PW_HTTPS": "https",
+    "PW_HTTPS_PORT": "https_port",
+    "PW_TLS_CERT": "tls_cert",
+    "PW_TLS_KEY": "tls_key",
+    "PW_DATA_DIR": "data_dir",
 }
 SINGLE_CLI = {
     "host": "--host",
@@ -69,7 +79,16 @@ DEFAULTS_CLI = {
     "poll_interval": "--cache-expire",
     "timeout": "--timeout",
 }
-SERVER_CLI = {"port": "--port", "bind_address": "--bind-address", "debug": "--debug"}
+SERVER_CLI = {
+    "port": "--port",
+    "bind_address": "--bind-address",
+    "debug": "--debug",
+    "https": "--https",
+    "https_port": "--https-port",
+    "tls_cert": "--tls-cert",
+    "tls_key": "--tls-key",
+    "data_dir": "--data-dir",
+}
 ENV = "environment"
 CLI = "command line"
 

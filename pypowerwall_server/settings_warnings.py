@@ -26,7 +26,6 @@ PROXY_IGNORED = frozenset(
 PROXY_UNSUPPORTED = {
     "PW_RSA_KEY_PATH": "v1r LAN mode is not supported",
     "PW_WIFI_HOST": "Wi-Fi TEDAPI fallback is not supported",
-    "PW_HTTPS": "the server speaks plain HTTP; put a TLS proxy in front for HTTPS",
     "PW_CONTROL_SECRET": "proxy-style control is not supported",
 }
 
