@@ -398,11 +398,12 @@ def test_main_runs_demo_or_server(
 ) -> None:
     for name in [key for key in os.environ if key.startswith("PW_")]:
         monkeypatch.delenv(name)
-    received: list[Settings] = []
-    monkeypatch.setattr(target, received.append)
+    received: list[tuple[Settings, object]] = []
+    monkeypatch.setattr(target, lambda settings, https: received.append((settings, https)))
     assert cli.main(argv) == 0
-    (settings,) = received
+    ((settings, https),) = received
     assert settings.demo == (argv == ["--demo"])
+    assert https is None  # PW_HTTPS is off by default
 
 
 def test_main_delegates_simulate(monkeypatch: pytest.MonkeyPatch) -> None:
