@@ -142,3 +142,21 @@ def test_dockerfile_passes_hadolint() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_setup_in_the_container_writes_into_the_auth_volume(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`docker exec -it pypowerwall-server pypowerwall-server --setup` with the image's ENV."""
+    from pypowerwall_server import cli
+
+    made: list[str] = []
+    monkeypatch.setattr(cli.os, "makedirs", lambda folder, exist_ok: made.append(folder))
+    commands: list[list[str]] = []
+    image_env = cf.environment()
+    code = cli.run_setup(
+        "cloud", None, None, image_env, lambda command: commands.append(command) or 0
+    )
+    assert code == 0 and made == ["/auth"]
+    (command,) = commands
+    assert command[1:] == ["-m", "pypowerwall", "setup", "-cloud", "-authpath", "/auth"]
