@@ -1,7 +1,8 @@
 """`python -m pypowerwall_server.healthcheck`: the container's health check, with no curl.
 
 Asks this machine's server for GET /health on the port the settings resolve to (PW_PORT or
-the config file's server.port, default 8675) and exits 0 when it answers 200 (`healthy`:
+the config file's server.port, default 8675; command-line options of the server are not
+seen: in a container, set the port with PW_PORT) and exits 0 when it answers 200 (`healthy`:
 every gateway fresh, or `degraded`: some), 1 otherwise (`unhealthy` 503: no gateway fresh,
 no answer, a timeout, invalid settings). Docker reserves exit code 2, so it is never used.
 Prints one line saying why, which `docker inspect` shows.
@@ -54,7 +55,9 @@ def _verdict(status: int, body: bytes) -> tuple[int, str]:
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    # Only the listening address matters here; the server itself checked the gateways, and a
+    # container started with `--demo` or command-line gateways has none in its environment.
+    args = ["--demo", *(sys.argv[1:] if argv is None else argv)]
     try:
         settings = load_settings(args, os.environ if environ is None else environ)
     except ConfigError as exc:

@@ -48,3 +48,13 @@ def test_invalid_settings_are_unhealthy_never_exit_2(capsys: pytest.CaptureFixtu
 )  # fmt: skip
 def test_verdict(status: int, body: bytes, expected: tuple[int, str]) -> None:
     assert healthcheck._verdict(status, body) == expected
+
+
+def test_needs_no_gateway_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    """A container run with `--demo` or with gateways on its command line has none in its
+    environment; the check still asks the port from the environment."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        assert healthcheck.main([], {"PW_PORT": str(port)}) == 1
+    assert capsys.readouterr().out.startswith(f"unhealthy: no answer from http://127.0.0.1:{port}/")
