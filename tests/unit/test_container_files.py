@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pypowerwall_server.settings import ServerConfig, load_settings
-from pypowerwall_server.settings_warnings import KNOWN_ENV
+from pypowerwall_server.settings.advice import KNOWN_ENV
 from tests import container_files as cf
 from tests.conftest import require_tool
 

@@ -28,8 +28,8 @@ from pypowerwall_server.settings import (
     Settings,
     load_settings,
 )
-from pypowerwall_server.settings_report import describe
-from pypowerwall_server.settings_warnings import environment_warnings
+from pypowerwall_server.settings.advice import environment_warnings
+from pypowerwall_server.settings.report import describe
 from pypowerwall_server.simulator.tls import self_signed_pem
 
 from .test_cli_config_errors import GW_SECRET, assert_config_error, run_cli
@@ -123,7 +123,9 @@ def test_https_settings_from_file_and_report(tmp_path: Path) -> None:
     settings = load_settings(["--config", str(config)], {})
     assert (settings.server.https, settings.server.https_port) == (True, 9443)
     text = describe(settings)
-    assert "https: yes, port 9443, certificate self-signed, generated into data_dir" in text
+    assert "https: yes" in text
+    assert "https_port: 9443" in text
+    assert "tls_cert: (self-signed, generated once into the data folder)" in text
     assert "data_dir: /srv/pps" in text
     assert environment_warnings({"PW_HTTPS": "yes", "PW_TLS_CERT": "/c"}) == []
 

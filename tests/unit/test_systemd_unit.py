@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from pypowerwall_server.settings import load_settings
-from pypowerwall_server.settings_warnings import KNOWN_ENV
+from pypowerwall_server.settings.advice import KNOWN_ENV
 from tests.conftest import require_tool
 
 FOLDER = Path(__file__).resolve().parents[2] / "contrib" / "systemd"
