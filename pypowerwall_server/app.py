@@ -7,6 +7,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
@@ -27,6 +28,9 @@ from pypowerwall_server.services import AppServices, LiveServices
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
 from pypowerwall_server.tasks import background
+
+if TYPE_CHECKING:
+    from pypowerwall_server.server_tls import HttpsSetup
 
 log = logging.getLogger(__name__)
 
@@ -86,22 +90,8 @@ def server_counts(
     )
 
 
-def run_server(settings: Settings) -> None:
-    """Serve until interrupted (the CLI's default action)."""
-    import uvicorn
+def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (the CLI's default action); HTTPS too with `https`."""
+    from pypowerwall_server.listeners import serve
 
-    from pypowerwall_server.http.hot_protocol import hot_protocol
-
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.server.bind_address,
-        port=settings.server.port,
-        loop="uvloop",
-        http=hot_protocol(app),  # uvicorn's httptools protocol, hot GETs answered in place
-        log_level="debug" if settings.server.debug else "info",
-        access_log=settings.server.debug,
-        log_config=None,  # uvicorn's records go through our handlers (and secret scrubber)
-        ws_per_message_deflate=False,  # compressing per client costs 10x the CPU at 5,000 clients
-        lifespan="on",
-    )
+    serve(create_app(settings), settings, https)

@@ -24,6 +24,11 @@ class GatewayUnreachable(GatewayError):
     """Network failure, timeout or a gateway answering 5xx/429: mark stale, back off."""
 
 
+class GatewayTimeout(GatewayUnreachable, TimeoutError):
+    """An operation submitted to a gateway did not finish in time; it may still apply (a
+    write already sent cannot be called back). Also a TimeoutError, as callers expect."""
+
+
 class GatewayBusy(GatewayUnreachable):
     """The gateway asked us to slow down (HTTP 429 or 503): back off exponentially."""
 

@@ -100,6 +100,8 @@ class Readings:
     grid_status: str | None = None  # "UP", "DOWN", "SYNCING"
     backup_reserve_percent_app: float | None = None
     operating_mode: str | None = None  # e.g. "self_consumption", "backup", "autonomous"
+    grid_charging: bool | None = None  # the battery may charge from the grid
+    grid_export: str | None = None  # "battery_ok", "pv_only" or "never"
     time_remaining_hours: float | None = None
     firmware_version: str | None = None
     site_name: str | None = None

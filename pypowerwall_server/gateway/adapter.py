@@ -17,10 +17,10 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway import tedapi_economy
@@ -30,6 +30,7 @@ from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 LIBRARY_LOGGER = "pypowerwall"
 
 
@@ -166,15 +167,15 @@ class PypowerwallAdapter:
         tedapi_economy.after_poll(self._pw)
         return results
 
-    def invoke(self, call: str) -> Any:
-        """One call by name (control writes, on-demand reads; GatewaySupervisor.submit runs
-        it on this gateway's worker). A library exception becomes our error class."""
-        parsed = parse_call(call)  # ValueError for a malformed name: a bug of ours
+    def run(self, operation: Callable[[Any], T]) -> T:
+        """`operation(powerwall)` with the connected pypowerwall.Powerwall (control writes,
+        on-demand reads; GatewaySupervisor.submit runs it on this gateway's worker). A
+        library exception becomes our error class, its message scrubbed of secrets."""
         if self._pw is None or self._pw.client is None:
             self.connect()
         with _collect_library_messages() as collector:
             try:
-                return invoke(self._pw, parsed)
+                return operation(self._pw)
             except Exception as exc:
                 raise self._classify([*collector, str(exc)]) from None
 

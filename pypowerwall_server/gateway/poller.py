@@ -1,8 +1,10 @@
 """One Poller per gateway: the gateway sets the pace, not the clients (DESIGN.md 2, 3).
 
-Each tick makes the fast calls (and the slow ones when due) in a worker thread, at most one
-poll in flight per gateway. A poll that outlives its timeout keeps its thread busy until
-the library's own timeout ends it; the poller skips ticks rather than stacking calls.
+Each tick makes the fast calls (and the slow ones when due, or at once when asked with
+`refresh_slow_tier`) on the gateway's serial worker (gateway/worker.py), at most one poll in
+flight per gateway; the supervisor (gateway/supervisor.py) builds and runs the pollers. A
+poll that outlives its timeout keeps its thread busy until the library's own timeout ends
+it; the poller skips ticks rather than stacking calls.
 Success yields a new immutable Snapshot; failure keeps the last one (it grows stale), backs
 off with jitter, and logs an outage once when it starts and once when it ends.
 """

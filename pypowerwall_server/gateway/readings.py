@@ -27,6 +27,8 @@ SYSTEM_STATUS_CALL = "system_status()"
 GRID_STATUS_CALL = "grid_status('string')"
 RESERVE_CALL = "get_reserve()"
 MODE_CALL = "get_mode()"
+GRID_CHARGING_CALL = "get_grid_charging()"  # None on TEDAPI Wi-Fi / local: not a write path
+GRID_EXPORT_CALL = "get_grid_export()"
 TIME_REMAINING_CALL = "get_time_remaining()"
 VERSION_CALL = "version()"
 SITE_NAME_CALL = "site_name()"
@@ -59,6 +61,9 @@ SLOW_CALLS = (
     VERSION_CALL,
     SITE_NAME_CALL,
 )
+# What control reads back after a write: the slow tier must include these for every
+# gateway that can write (control/current.py).
+CONTROL_CALLS = (RESERVE_CALL, MODE_CALL, GRID_CHARGING_CALL, GRID_EXPORT_CALL)
 METERS = ("site", "battery", "load", "solar")
 
 
@@ -75,6 +80,8 @@ def readings_from_calls(calls: Mapping[str, Any]) -> Readings:
         grid_status=_text(calls.get(GRID_STATUS_CALL)),
         backup_reserve_percent_app=_number(calls.get(RESERVE_CALL)),
         operating_mode=_text(calls.get(MODE_CALL)),
+        grid_charging=_flag(calls.get(GRID_CHARGING_CALL)),
+        grid_export=_text(calls.get(GRID_EXPORT_CALL)),
         time_remaining_hours=_number(calls.get(TIME_REMAINING_CALL)),
         firmware_version=_text(calls.get(VERSION_CALL)),
         site_name=_text(calls.get(SITE_NAME_CALL)),
@@ -179,6 +186,10 @@ def _positive(value: Any) -> float | None:
     """A lifetime counter: 0 or less means the gateway does not know it yet."""
     number = _number(value)
     return number if number is not None and number > 0 else None
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _text(value: Any) -> str | None:

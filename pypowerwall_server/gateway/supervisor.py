@@ -3,9 +3,9 @@ gateway's adapter, poller and serial worker, and the bounded thread pool they sh
 (DESIGN.md decisions 2 and 8).
 
 - `state(gateway_id)`: the gateway's newest state (as published to the hub).
-- `submit(gateway_id, operation, timeout)`: run a blocking operation (later: a control write)
-  on the gateway's serial worker, never at the same time as its poll, within a timeout;
-  failures come back as our error classes (errors.py).
+- `submit(gateway_id, operation, timeout)`: run a blocking operation (e.g. a control write)
+  with the gateway's library connection, on its serial worker, never at the same time as its
+  poll, within a timeout; failures come back as our error classes (errors.py).
 - `refresh_slow_tier(gateway_id)`: poll the slow tier now (after a write) and get the state
   that poll published.
 - A poller task that raises is restarted with backoff; the crash is logged once per run of
@@ -21,9 +21,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from pypowerwall_server.errors import GatewayError, GatewayUnreachable
+from pypowerwall_server.errors import GatewayError, GatewayTimeout, GatewayUnreachable
 from pypowerwall_server.gateway.poller import GatewayState, Poller
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.schedule import poll_phases, poll_plan, poll_timeout, worker_threads
@@ -34,7 +34,9 @@ from pypowerwall_server.settings import GatewayConfig
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
-Operation = Callable[[GatewayAdapter], T]  # runs in a worker thread; may block
+# Runs in a worker thread with the gateway's library connection (pypowerwall.Powerwall for
+# the real adapter; control/operations.py's PowerwallWriter); may block.
+Operation = Callable[[Any], T]
 RESTART_BACKOFF_S = (1.0, 60.0)  # first delay, cap (doubling in between)
 
 
@@ -69,19 +71,20 @@ class GatewaySupervisor:
         return self.hub.get(gateway_id)
 
     async def submit(self, gateway_id: str, operation: Operation[T], timeout: float) -> T:
-        """Run `operation(adapter)` on the gateway's worker, after any call in flight and
-        never concurrently with a poll. Raises UnknownGateway; GatewayUnreachable when it
-        does not finish (or cannot start) within `timeout` seconds (then it never starts
-        later); the operation's GatewayError as is; any other exception as GatewayError."""
+        """Run `operation(connection)` on the gateway's worker, after any call in flight and
+        never concurrently with a poll. Raises UnknownGateway; GatewayTimeout (also a
+        TimeoutError) when it does not finish within `timeout` seconds (if it had not
+        started, it never will); GatewayBusy when it could not start in time; a library
+        failure as the adapter classified it; any other exception as GatewayError."""
         gateway = self._gateway(gateway_id)
         deadline = time.monotonic() + timeout
-        future = gateway.worker.submit_before(deadline, lambda: operation(gateway.adapter))
+        future = gateway.worker.submit_before(deadline, lambda: gateway.adapter.run(operation))
         try:
             async with asyncio.timeout(timeout):
                 return await asyncio.wrap_future(future)
         except TimeoutError:
             future.cancel()  # not started yet: it never will be
-            raise GatewayUnreachable(
+            raise GatewayTimeout(
                 f"gateway '{gateway_id}' did not answer within {timeout:g} s"
             ) from None
         except GatewayError:
@@ -92,15 +95,18 @@ class GatewaySupervisor:
                 f"operation on gateway '{gateway_id}' failed: {type(exc).__name__}"
             ) from None
 
-    async def refresh_slow_tier(self, gateway_id: str, timeout: float) -> GatewayState:
-        """Poll the gateway's slow tier now; the state that poll published. Raises
-        UnknownGateway, or GatewayUnreachable when no such poll ends within `timeout`."""
+    async def refresh_slow_tier(
+        self, gateway_id: str, timeout: float | None = None
+    ) -> GatewayState:
+        """Poll the gateway's slow tier now (it waits for a call in flight); the state that
+        poll published. Raises UnknownGateway, or GatewayTimeout when no such poll ends
+        within `timeout` seconds (None: the caller bounds the wait)."""
         waiter = self._gateway(gateway_id).poller.refresh_slow_tier()
         try:
             async with asyncio.timeout(timeout):
-                return await waiter
+                return await asyncio.shield(waiter)  # a caller giving up leaves the poll be
         except TimeoutError:
-            raise GatewayUnreachable(
+            raise GatewayTimeout(
                 f"gateway '{gateway_id}' was not polled within {timeout:g} s"
             ) from None
 

@@ -152,20 +152,18 @@ def test_probe_failure_raises_with_the_library_reason(recorded, monkeypatch) -> 
         adapter.fetch(["level()", "level()"])
 
 
-def test_invoke_runs_one_call_by_name_and_translates_library_errors(recorded) -> None:
+def test_run_gives_the_operation_the_library_object_and_translates_errors(recorded) -> None:
     config = GatewayConfig(id="t", host="127.0.0.1:1", gw_pwd=SecretStr("GWPW"))
     adapter = PypowerwallAdapter(config, cache_expire=1.0)
     try:
-        assert adapter.invoke("level()") == 50.0
+        assert adapter.run(lambda pw: pw.level()) == 50.0
+        assert adapter.run(lambda pw: pw) is recorded[0]  # connected on first use
 
-        def refuse(*_: Any) -> None:
+        def refuse(pw: Any) -> None:
             raise Exception("Invalid Powerwall Login GWPW")  # as the library raises
 
-        recorded[0].set_reserve = refuse  # type: ignore[attr-defined]
         with pytest.raises(AuthFailed) as refused:
-            adapter.invoke("set_reserve(20)")
+            adapter.run(refuse)
         assert "GWPW" not in refused.value.message  # the secret is scrubbed
-        with pytest.raises(ValueError, match="not a call name"):
-            adapter.invoke("level(")
     finally:
         adapter.close()

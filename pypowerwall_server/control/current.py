@@ -1,0 +1,22 @@
+"""A gateway's current control settings from its Snapshot's typed Readings, so the
+supervisor can answer `control_state()` from memory. The slow tier must include
+gateway/readings.py's CONTROL_CALLS for every gateway that can write."""
+
+from __future__ import annotations
+
+from pypowerwall_server.control.readback import ControlState
+from pypowerwall_server.models import Readings
+
+
+def control_state(readings: Readings) -> ControlState:
+    """Anything missing stays None (unknown), never a default; an empty mode is unknown."""
+    reserve = readings.backup_reserve_percent_app
+    status = readings.grid_status
+    return ControlState(
+        reserve_percent=None if reserve is None else float(reserve),
+        mode=readings.operating_mode or None,
+        grid_charging=readings.grid_charging,
+        grid_export=readings.grid_export or None,
+        state_of_energy_percent=readings.soe_percent_app,
+        grid_connected={"UP": True, "DOWN": False}.get(status) if status is not None else None,
+    )
