@@ -28,6 +28,7 @@ Direction = Literal["imported_wh", "exported_wh"]
 # Idle batteries read a few tens of W either way; below this they are not "charging".
 CHARGING_THRESHOLD_W = 50.0
 GRID_STATUSES = ("UP", "DOWN", "SYNCING")
+EXPORT_RULES = ("battery_ok", "pv_only", "never")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,11 @@ def _grid_connected(view: GatewayView) -> Value:
     return None if status not in GRID_STATUSES else status == "UP"
 
 
+def _export_rule(view: GatewayView) -> Value:
+    rule = view.readings.grid_export
+    return rule if rule in EXPORT_RULES else None
+
+
 def _alert_count(view: GatewayView) -> Value:
     alerts = view.readings.alerts
     return None if alerts is None else len(alerts)
@@ -239,6 +245,9 @@ GATEWAY_METRICS: tuple[Metric[GatewayView], ...] = (
     Metric("backup_reserve", "Backup reserve", lambda v: _r(v).backup_reserve_percent_app, "%",
            None, "measurement"),
     Metric("operating_mode", "Operating mode", lambda v: _r(v).operating_mode),
+    Metric("export_rule", "Export rule", _export_rule, device_class="enum", options=EXPORT_RULES),
+    Metric("grid_charging", "Grid charging", lambda v: _r(v).grid_charging,
+           platform="binary_sensor"),
     # diagnostics
     _diagnostic_text("firmware", "Firmware", lambda v: _r(v).firmware_version),
     _diagnostic_text("connection_mode", "Connection mode", lambda v: v.mode),

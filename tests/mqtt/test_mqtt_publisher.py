@@ -68,7 +68,7 @@ SENSOR_UNITS = {
     "temperature": {"°C", "°F"},
     "enum": {None},
 }
-BINARY_CLASSES = {"battery_charging", "connectivity"}
+BINARY_CLASSES = {None, "battery_charging", "connectivity"}
 STATE_CLASSES = {None, "measurement", "total", "total_increasing"}
 CATEGORIES = {None, "diagnostic", "config"}
 
@@ -160,6 +160,7 @@ def check_component(key: str, component: dict[str, Any]) -> None:
     device_class = component.get("device_class")
     if platform == "binary_sensor":
         assert device_class in BINARY_CLASSES and "unit_of_measurement" not in component
+        assert (component["payload_on"], component["payload_off"]) == ("ON", "OFF")
         return
     if device_class is not None:
         assert component.get("unit_of_measurement") in SENSOR_UNITS[device_class], key

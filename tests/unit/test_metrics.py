@@ -36,6 +36,8 @@ FULL = GatewayView(
         capacity_wh=13500.0,
         energy_remaining_wh=6750.0,
         grid_status="UP",
+        grid_charging=False,
+        grid_export="pv_only",
         backup_reserve_percent_app=20.0,
         operating_mode="self_consumption",
         time_remaining_hours=7.5,
@@ -79,6 +81,8 @@ EXPECTED = {
     "grid_connected": True,
     "backup_reserve": 20.0,
     "operating_mode": "self_consumption",
+    "export_rule": "pv_only",
+    "grid_charging": False,
     "firmware": "25.10.1",
     "connection_mode": "tedapi",
     "online": True,
@@ -103,7 +107,7 @@ UNITS_OF_DEVICE_CLASS = {
     "temperature": {"°C", "°F"},
     "enum": {None},
 }
-BINARY_DEVICE_CLASSES = {"battery_charging", "connectivity"}
+BINARY_DEVICE_CLASSES = {None, "battery_charging", "connectivity"}
 ALL_ROWS: list[Metric[object]] = [*GATEWAY_METRICS, *BATTERY_METRICS]  # type: ignore[list-item]
 
 
@@ -146,6 +150,12 @@ def test_charging_means_power_flowing_into_the_battery(battery_w, charging):
 def test_grid_status_and_connected(status, text, connected):
     values = values_of(GATEWAY_METRICS, GatewayView(Readings(grid_status=status)), "home", None)
     assert (values["grid_status"], values["grid_connected"]) == (text, connected)
+
+
+@pytest.mark.parametrize(("rule", "shown"), [("never", "never"), ("sometimes", None), (None, None)])
+def test_export_rule_is_one_of_its_options(rule, shown):
+    view = GatewayView(Readings(grid_export=rule))
+    assert values_of(GATEWAY_METRICS, view, "home", None)["export_rule"] == shown
 
 
 def test_alerts_and_temperatures_carry_their_lists_as_attributes():
