@@ -5,8 +5,10 @@ Pure: built from a Device and the table, snapshot-tested.
 Each component: stable `unique_id` (<node>_<key>), `default_entity_id` (<platform>.<slug>;
 the old `object_id` no longer works), `expire_after` (stale data turns unavailable), and the
 row's unit, device class, state class, entity category and enabled-by-default. A value the
-server does not know is `null` in the state JSON; the template renders it as `None`, which
-Home Assistant shows as unknown (an energy counter is never 0).
+server does not know is `null` in the state JSON. Home Assistant turns a numeric sensor's
+`None` into unknown (an energy counter is never 0) and a binary sensor's too; a text sensor
+would show the word, so its template renders nothing; an enum sensor (whose state must be
+one of its options) is unavailable while its value is unknown (its own availability).
 """
 
 from __future__ import annotations
@@ -22,13 +24,20 @@ MODELS = {"gateway": "Tesla Energy Gateway", "battery": "Powerwall", "site": "Si
 
 
 def discovery_config(device: Device, topics: Topics, expire_after: int | None) -> dict[str, Any]:
-    availability = [{"topic": topics.status}]
+    availability: list[dict[str, str]] = [{"topic": topics.status}]
     if device.gateway_id is not None:
         availability.append({"topic": topics.availability(device.gateway_id)})
+    components = {}
+    for metric in device.metrics:
+        component = _component(metric, device, expire_after)
+        if metric.device_class == "enum":
+            component["availability"] = [*availability, _known(metric, device)]
+            component["availability_mode"] = "all"
+        components[metric.key] = component
     return {
         "dev": _device_block(device),
         "o": ORIGIN,
-        "cmps": {m.key: _component(m, device, expire_after) for m in device.metrics},
+        "cmps": components,
         "state_topic": device.state_topic,
         "availability": availability,
         "availability_mode": "all",
@@ -84,4 +93,15 @@ def _template(metric: Metric[Any]) -> str:
     value = f"value_json.{metric.key}"
     if metric.platform == "binary_sensor":
         return f"{{{{ 'None' if {value} is none else ('ON' if {value} else 'OFF') }}}}"
-    return f"{{{{ {value} }}}}"
+    if metric.numeric or metric.device_class == "enum":
+        return f"{{{{ {value} }}}}"
+    return f"{{{{ '' if {value} is none else {value} }}}}"  # text: empty, not the word None
+
+
+def _known(metric: Metric[Any], device: Device) -> dict[str, str]:
+    """Availability from the state itself: online while this value is known."""
+    value = f"value_json.{metric.key}"
+    return {
+        "topic": device.state_topic,
+        "value_template": f"{{{{ 'offline' if {value} is none else 'online' }}}}",
+    }
