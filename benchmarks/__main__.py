@@ -14,12 +14,13 @@ from typing import Any
 
 from benchmarks import report, targets
 from benchmarks.http_bench import CONNECTIONS, PATHS, Plan
+from benchmarks.mqtt_bench import mosquitto_path
 from benchmarks.procs import ReadyTimeout
 from benchmarks.suite import ALL_PARTS, HTTP_PARTS, Options, run_suite
 from benchmarks.wrk import WrkMissing, WrkOutputError, wrk_path
 from benchmarks.ws import CLIENT_COUNTS as WS_CLIENTS
 
-EXIT_USAGE, EXIT_NO_WRK, EXIT_FAILED = 2, 3, 1
+EXIT_USAGE, EXIT_NO_TOOL, EXIT_FAILED = 2, 3, 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,12 +88,18 @@ def preflight(args: argparse.Namespace) -> Options | int:
     except ValueError as exc:
         print(f"python -m benchmarks: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if options.parts & HTTP_PARTS:
+    if "mqtt" in options.parts:
+        try:
+            mosquitto_path()
+        except RuntimeError as exc:
+            print(f"python -m benchmarks: {exc}", file=sys.stderr)
+            return EXIT_NO_TOOL
+    if options.parts & (HTTP_PARTS | {"mqtt"}):
         try:
             wrk_path()
         except WrkMissing as exc:
             print(f"python -m benchmarks: {exc}", file=sys.stderr)
-            return EXIT_NO_WRK
+            return EXIT_NO_TOOL
     return options
 
 

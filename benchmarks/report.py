@@ -177,7 +177,25 @@ def full_report(results: dict[str, Any], rows: Sequence[Row]) -> str:
     if results.get("ws", {}).get("implemented"):
         seconds = results["ws"]["seconds"]
         parts += ["", f"WebSocket ({seconds:g} s per step):", "", ws_table(results["ws"])]
+    if "mqtt" in results:
+        parts += ["", "MQTT on vs off (requests/s, medians):", "", mqtt_table(results["mqtt"])]
     return "\n".join(parts)
+
+
+def mqtt_table(mqtt: dict[str, Any]) -> str:
+    targets = mqtt["http"]["targets"]
+    rows = [
+        [
+            key,
+            _num(targets["mqtt-off"][key]["median"]["requests_per_s"]),
+            _num(targets["mqtt-on"][key]["median"]["requests_per_s"]),
+            f"{ratio:.3f}",
+        ]
+        for key, ratio in mqtt["ratio_on_off"].items()
+    ]
+    table = markdown_table(["cell", "MQTT off", "MQTT on", "on / off"], rows)
+    published = mqtt["published_during_http"]
+    return f"{table}\n\nMQTT messages published during the HTTP cells: {published:.0f}"
 
 
 def write_json(out_dir: Path, results: dict[str, Any], rows: Sequence[Row]) -> Path:

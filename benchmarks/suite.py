@@ -16,7 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import footprint, gateway_load, http_bench, peer, scale, servers, stats, ws
+from benchmarks import (
+    footprint,
+    gateway_load,
+    http_bench,
+    mqtt_bench,
+    peer,
+    scale,
+    servers,
+    stats,
+    ws,
+)
 from benchmarks.procs import Child, Children, ProcSample, free_port, sample
 from benchmarks.simproc import SimGateway, Simulator, start_simulator
 
@@ -24,7 +34,7 @@ POLL_INTERVAL_S = 5.0
 CONTROL = "control"  # our server polling its own gateway, never sent a client request
 HTTP_PARTS = {"http", "floor", "peer"}
 PEER_CONNECTIONS = (16, 64)
-ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws")
+ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws", "mqtt")
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,9 @@ def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
     if "ws" in options.parts:
         with Children(options.work / "logs") as children:
             _ws_phase(children, options, results, say)
+    if "mqtt" in options.parts:
+        with Children(options.work / "logs") as children:
+            results["mqtt"] = mqtt_bench.run_mqtt(children, options.work, options.http, say)
     return results
 
 

@@ -211,8 +211,20 @@ def test_p99_row_against_floor() -> None:
 
 def test_evaluate_without_measurements_says_na() -> None:
     rows = targets.evaluate({})
-    assert len(rows) == 11
+    assert len(rows) == 12
     assert {r.result for r in rows} == {targets.NA}
+
+
+@pytest.mark.parametrize(
+    ("ratios", "result"),
+    [
+        ({"/aggregates c16": 0.99, "/aggregates c64": 1.02}, targets.PASS),
+        ({"/aggregates c16": 0.99, "/aggregates c64": 0.93}, targets.FAIL),
+    ],
+)
+def test_mqtt_row_compares_on_with_off(ratios: dict[str, float], result: str) -> None:
+    row = targets.mqtt_row({"mqtt": {"ratio_on_off": ratios}})
+    assert row.result == result
 
 
 @pytest.mark.parametrize(
@@ -293,7 +305,7 @@ def test_parse_ready_reads_simulator_banner() -> None:
     [
         ("http", False, {"http"}),
         ("scale,ws", True, {"scale", "ws", "peer"}),
-        (None, False, {"http", "floor", "gateway-load", "scale", "footprint", "ws"}),
+        (None, False, {"http", "floor", "gateway-load", "scale", "footprint", "ws", "mqtt"}),
     ],
 )
 def test_parse_parts(only: str | None, peer: bool, expected: set[str]) -> None:
