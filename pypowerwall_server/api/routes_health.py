@@ -36,6 +36,8 @@ def health(rt: RuntimeDep) -> Response:
             "online": s.online,
             "age_seconds": s.age(now),
             "last_error": s.last_error,
+            "problem": s.problem,
+            "hint": s.hint,
         }
         for s in hub.states()
     ]

@@ -17,6 +17,7 @@ from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import LegacyResponse, cache_key, render_legacy
 from pypowerwall_server.legacy import NoData as LegacyNoData
 from pypowerwall_server.models import LegacyOptions, Snapshot
+from pypowerwall_server.untrusted import printable
 
 # Our per-gateway data routes: name -> the library call whose result they serve.
 GATEWAY_DATA_CALLS = {
@@ -65,7 +66,7 @@ def _legacy(hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptio
     state = hub.get(gateway_id)
     key = cache_key(path_and_query)
     if key is None:
-        return error_answer(404, f"unknown legacy path '{path_and_query.split('?')[0]}'")
+        return error_answer(404, f"unknown legacy path '{printable(path_and_query.split('?')[0])}'")
     snapshot = fresh_snapshot(hub, state)
     render = _legacy_renderer(path_and_query, options, retry_after(state))
     return snapshot.memo(f"legacy:{key}", render)
@@ -126,6 +127,8 @@ def gateway_summary(hub: Hub, state: GatewayState, now: float) -> dict[str, Any]
         "stale": not hub.is_fresh(state, now),
         "poll_interval": state.interval,
         "last_error": state.last_error,
+        "problem": state.problem,
+        "hint": state.hint,
     }
 
 

@@ -1,0 +1,92 @@
+"""Issue 15 item 11 (the gateway half): urllib3's "Retrying (Retry(total=…" warnings stay
+out of the log; an outage is logged once when it starts and once when it ends, for a
+gateway that refuses connections and for one that accepts and never answers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+from starlette.testclient import TestClient
+
+from pypowerwall_server.app import create_app
+from pypowerwall_server.gateway.library_log import (
+    HTTP_LOGGER,
+    LIBRARY_LOGGER,
+    configure_library_logging,
+)
+from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
+from pypowerwall_server.simulator.config import SiteConfig
+from pypowerwall_server.simulator.faults import Fault
+from pypowerwall_server.simulator.runner import running_simulator
+
+from .conftest import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+class Printed(logging.Handler):
+    """What the server's log handler (on the root logger) would print."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def printed() -> Iterator[Printed]:
+    """The library loggers as `configure_logging` leaves them in a server (not --debug).
+    (pytest's caplog also listens on non-propagating loggers, so it cannot tell.)"""
+    loggers = [logging.getLogger(name) for name in (LIBRARY_LOGGER, HTTP_LOGGER)]
+    saved = [(lg.level, lg.propagate) for lg in loggers]
+    root = logging.getLogger()
+    root_level = root.level
+    configure_library_logging(debug=False)
+    handler = Printed()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(root_level)
+        for lg, (level, propagate) in zip(loggers, saved, strict=True):
+            lg.setLevel(level)
+            lg.propagate = propagate
+
+
+@pytest.mark.parametrize("kind", ["refused", "hang"])
+def test_retry_warnings_stay_out_and_outage_is_logged_once(kind: str, printed: Printed) -> None:
+    with running_simulator([SiteConfig.for_index(0, seed=5)], admin=False) as sim:
+        gw = sim.gateways[0]
+        config = GatewayConfig(
+            id=gw.id,
+            host=gw.host,
+            gw_pwd=SecretStr(gw.config.gw_pwd),
+            poll_interval=0.5,
+            timeout=1.0,
+        )
+        settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(config,))
+        with TestClient(create_app(settings)) as client:
+
+            def online() -> bool:
+                return bool(client.get("/api/gateways").json()["gateways"][0]["online"])
+
+            wait_until(online, 20)
+            printed.records.clear()
+            sim.set_fault(gw.id, Fault(kind=kind))  # type: ignore[arg-type]
+            wait_until(lambda: not online(), 20)
+            time.sleep(4.0)  # several failed polls, each with the library's retries
+            sim.clear_faults(gw.id)
+            wait_until(online, 20)
+    assert not [r.getMessage() for r in printed.records if r.name.startswith("urllib3")]
+    assert not [r.getMessage() for r in printed.records if r.name.startswith("pypowerwall.")]
+    messages = [r.getMessage() for r in printed.records if r.name.startswith("pypowerwall_")]
+    assert sum(": down (" in m for m in messages) == 1, messages
+    assert sum(m.endswith(": recovered") for m in messages) == 1, messages
