@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
+
+from pypowerwall_server.gateway.library_log import (
+    HTTP_LOGGER,
+    LIBRARY_LOGGER,
+    configure_library_logging,
+)
 from pypowerwall_server.gateway.tls import honor_session_verify
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.gateway import SimulatedGateway
@@ -35,3 +43,36 @@ def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"condition not reached within {timeout} s")
+
+
+class Printed(logging.Handler):
+    """What the server's log handler (on the root logger) would print."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def printed() -> Iterator[Printed]:
+    """The library loggers as `configure_logging` leaves them in a server (not --debug).
+    (pytest's caplog also listens on non-propagating loggers, so it cannot tell.)"""
+    loggers = [logging.getLogger(name) for name in (LIBRARY_LOGGER, HTTP_LOGGER)]
+    saved = [(lg.level, lg.propagate) for lg in loggers]
+    root = logging.getLogger()
+    root_level = root.level
+    configure_library_logging(debug=False)
+    handler = Printed()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(root_level)
+        for lg, (level, propagate) in zip(loggers, saved, strict=True):
+            lg.setLevel(level)
+            lg.propagate = propagate

@@ -4,61 +4,21 @@ gateway that refuses connections and for one that accepts and never answers."""
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pypowerwall_server.app import create_app
-from pypowerwall_server.gateway.library_log import (
-    HTTP_LOGGER,
-    LIBRARY_LOGGER,
-    configure_library_logging,
-)
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import running_simulator
 
-from .conftest import wait_until
+from .conftest import Printed, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-class Printed(logging.Handler):
-    """What the server's log handler (on the root logger) would print."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def printed() -> Iterator[Printed]:
-    """The library loggers as `configure_logging` leaves them in a server (not --debug).
-    (pytest's caplog also listens on non-propagating loggers, so it cannot tell.)"""
-    loggers = [logging.getLogger(name) for name in (LIBRARY_LOGGER, HTTP_LOGGER)]
-    saved = [(lg.level, lg.propagate) for lg in loggers]
-    root = logging.getLogger()
-    root_level = root.level
-    configure_library_logging(debug=False)
-    handler = Printed()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(root_level)
-        for lg, (level, propagate) in zip(loggers, saved, strict=True):
-            lg.setLevel(level)
-            lg.propagate = propagate
 
 
 @pytest.mark.parametrize("kind", ["refused", "hang"])
