@@ -8,7 +8,6 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from pypowerwall_server.api.fastpath import FastPath
 from pypowerwall_server.api.full_app import build_api
@@ -27,6 +26,7 @@ from pypowerwall_server.gateway.schedule import (
     poll_timeout,
     worker_threads,
 )
+from pypowerwall_server.gateway.workers import DaemonThreadPool, close_within
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.settings import GatewayConfig, Settings
@@ -34,6 +34,7 @@ from pypowerwall_server.streams import StreamConfig, start_streams
 
 log = logging.getLogger(__name__)
 AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
+CLOSE_DEADLINE_S = 1.0  # for all gateways' logouts together; SIGTERM must end within 3 s
 
 
 def default_adapter_factory(config: GatewayConfig) -> GatewayAdapter:
@@ -79,7 +80,7 @@ async def _pollers(
     settings: Settings, hub: Hub, adapter_factory: AdapterFactory, clock: Callable[[], float]
 ) -> AsyncIterator[None]:
     threads = worker_threads(len(settings.gateways))
-    executor = ThreadPoolExecutor(threads, "gateway")
+    executor = DaemonThreadPool(threads, "gateway")
     adapters = [adapter_factory(g) for g in settings.gateways]
     plan = poll_plan()
     phases = poll_phases([g.poll_interval for g in settings.gateways], threads)
@@ -106,11 +107,9 @@ async def _pollers(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        # Don't wait for calls stuck on a hung gateway; their threads end at the library timeout.
+        # Don't wait for calls stuck on a hung gateway: the threads are daemons.
         executor.shutdown(wait=False, cancel_futures=True)
-        for adapter in adapters:
-            with contextlib.suppress(Exception):
-                adapter.close()
+        await close_within(adapters, CLOSE_DEADLINE_S)
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
@@ -123,8 +122,10 @@ def run_server(settings: Settings) -> None:
     import uvicorn
 
     from pypowerwall_server.api.hot_protocol import hot_protocol
+    from pypowerwall_server.stop_signal import exit_zero_on_sigterm
 
     app = create_app(settings)
+    exit_zero_on_sigterm()
     uvicorn.run(
         app,
         host=settings.server.bind_address,
