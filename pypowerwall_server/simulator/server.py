@@ -187,6 +187,9 @@ class GatewayServer:
             await self._serve_connection(reader, writer)
         except asyncio.CancelledError:
             writer.transport.abort()
+        except (ConnectionError, ssl.SSLError) as exc:  # the client hung up mid-answer: normal
+            log.debug("gateway %s: client went away (%s)", self.id, type(exc).__name__)
+            writer.transport.abort()
         except Exception:
             log.exception("gateway %s: connection failed", self.id)
             writer.transport.abort()
