@@ -16,6 +16,7 @@ from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import LegacyResponse, cache_key, render_legacy
 from pypowerwall_server.legacy import NoData as LegacyNoData
+from pypowerwall_server.legacy.derivations import make_view
 from pypowerwall_server.models import LegacyOptions, Snapshot
 from pypowerwall_server.untrusted import printable
 
@@ -176,7 +177,7 @@ def gateway_call(hub: Hub, gateway_id: str, name: str) -> Answer:
         snapshot = fresh_snapshot(hub, state)
 
         def encode(snap: Snapshot) -> Answer:
-            value = snap.calls.get(call)
+            value = make_view(snap.calls).get(call)  # polled, or derived (alerts, sorted)
             if value is None:
                 return error_answer(503, f"gateway gave no {name} data", retry_after(state))
             return Answer(200, orjson.dumps(value))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -172,3 +174,24 @@ def test_help_page_escapes_everything(app_with) -> None:
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;" in page.text
     assert "http-equiv='refresh'" in page.text
+
+
+# --- issue 15 item 14: alerts are sorted, whatever order the library gives -----------------
+ALERT_ROUTES = ("/alerts", "/alerts/pw", "/pw/alerts", "/api/gateways/gw/alerts")
+
+
+def test_alerts_are_sorted_on_every_route(app_with) -> None:
+    calls = contract_calls("tedapi")
+    vitals = json.loads(json.dumps(calls["vitals()"]))
+    device = next(k for k, v in vitals.items() if isinstance(v, dict) and "alerts" in v)
+    vitals[device]["alerts"] = ["PodCommissionTime", "BatteryBreakerOpen", "ExcessiveVoltageDrop"]
+    calls["vitals()"] = vitals
+    calls["alerts()"] = ["PodCommissionTime", "ExcessiveVoltageDrop", "BatteryBreakerOpen"]
+    wanted = sorted(calls["alerts()"])
+    client, _ = app_with({"gw": FakeAdapter(calls, tedapi=True)})
+    wait_for(lambda: client.get("/alerts").status_code == 200)
+    for route in ALERT_ROUTES:
+        body = client.get(route).json()
+        if isinstance(body, dict):  # /pw/alerts: {"alerts": [...]}; /alerts/pw: {name: 1}
+            body = body.get("alerts", list(body))
+        assert [n for n in body if n in wanted] == wanted, (route, body)
