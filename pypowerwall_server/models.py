@@ -67,3 +67,8 @@ class Snapshot:
             value = compute(self)
             self._memo[key] = value
         return value
+
+    def memo_size(self) -> tuple[int, int]:
+        """(entries, bytes of encoded bodies) memoized so far, for /stats."""
+        values = list(self._memo.values())
+        return len(values), sum(len(getattr(v, "body", b"")) for v in values)

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
-from pypowerwall_server.api import schemas
+from pypowerwall_server.api import schemas, stats_legacy
 from pypowerwall_server.api.answer import json_answer
 from pypowerwall_server.api.deps import RuntimeDep
 from pypowerwall_server.api.help_page import render_help
@@ -102,6 +102,9 @@ def stats_body(rt: Runtime) -> dict[str, Any]:
         "counter": 0,
         "cf": None,
         "config": _masked_config(rt),
+        "connection_health": stats_legacy.connection_health(default),
+        "fallback_mode": stats_legacy.fallback_mode(default),
+        "mem_cache": stats_legacy.mem_cache(hub, rt.aggregates),
         "server": {"version": __version__, "uptime_seconds": now - rt.stats.started},
         "routes": routes,
         "gateways": {

@@ -215,6 +215,11 @@ class AggregateViews:
             }
         )
 
+    def cache_size(self) -> tuple[int, int]:
+        """(entries, body bytes) of the memoized aggregate answers, for /stats."""
+        answers = [entry[2] for entry in list(self._cache.values())]
+        return len(answers), sum(len(a.body) for a in answers)
+
     def _memo(self, name: str, compute: Callable[..., Any], empty: str) -> Answer:
         """Valid until the hub publishes (generation) or a counted gateway turns stale."""
         hub, now = self._hub, self._hub.clock()

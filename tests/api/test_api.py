@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from pypowerwall_server.api.hot_routes import HOT_LEGACY_PATHS
 
-from .conftest import SECRET_GW_PWD, FakeAdapter, contract_calls, wait_for
+from .conftest import CONTRACT, SECRET_GW_PWD, FakeAdapter, contract_calls, wait_for
 
 
 def healthy(client: TestClient) -> bool:
@@ -195,3 +195,32 @@ def test_alerts_are_sorted_on_every_route(app_with) -> None:
         if isinstance(body, dict):  # /pw/alerts: {"alerts": [...]}; /alerts/pw: {name: 1}
             body = body.get("alerts", list(body))
         assert [n for n in body if n in wanted] == wanted, (route, body)
+
+
+# --- issue 15 item 15: /stats has every key of the proxy's, with our true values ------------
+def test_stats_has_the_proxy_keys_connection_health_fallback_mode_mem_cache(app_with) -> None:
+    contract = json.loads((CONTRACT / "local" / "responses.json").read_text())["/stats"]["body"]
+    adapter = FakeAdapter(contract_calls("local"))
+    client, _ = app_with({"home": adapter})
+    wait_for(lambda: client.get("/aggregates").status_code == 200)
+    client.get("/vitals")  # one more memoized answer
+    stats = client.get("/stats").json()
+    proxy_keys = list(contract)
+    assert list(stats)[: len(proxy_keys)] == proxy_keys  # the proxy's keys, in its order
+    for key in ("connection_health", "fallback_mode"):
+        assert set(stats[key]) == set(contract[key]), key
+    health = stats["connection_health"]
+    assert health["total_successes"] >= 1 and health["consecutive_failures"] == 0
+    assert health["is_degraded"] is False and health["cache_size"] >= 2
+    assert stats["fallback_mode"]["is_fallback_mode"] is False
+    cache = stats["mem_cache"]
+    assert cache["snapshot_answers"]["entries"] >= 2 and cache["total_cache_bytes"] > 0
+    assert {"total_cache_bytes", "total_cache_mb"} <= set(cache)
+
+    adapter.fail = True
+    wait_for(lambda: client.get("/stats").json()["connection_health"]["consecutive_failures"] >= 2)
+    down = client.get("/stats").json()
+    assert down["connection_health"]["is_degraded"] is True
+    assert down["connection_health"]["total_failures"] >= 2
+    assert down["fallback_mode"]["recovery_attempts"] >= 2
+    assert down["fallback_mode"]["last_recovery_attempt"] is not None
