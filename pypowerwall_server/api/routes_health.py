@@ -18,6 +18,9 @@ from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.gateway.adapter import library_version
 
 router = APIRouter()
+_UNKNOWN_GATEWAY: dict[int | str, dict[str, Any]] = {
+    404: {"model": schemas.ErrorBody, "description": "unknown gateway id"}
+}
 
 
 @router.get(
@@ -64,15 +67,34 @@ def stats(rt: RuntimeDep) -> Response:
     return json_answer(stats_body(rt)).to_response()
 
 
+@router.get("/gw/{gateway_id}/stats", tags=["legacy"], responses=_UNKNOWN_GATEWAY)
+def gateway_stats(gateway_id: str, rt: RuntimeDep) -> Response:
+    """/stats with the proxy's gateway keys (mode, site name, connection health...) about
+    this gateway; the request counts are the server's."""
+    return json_answer(stats_body(rt, gateway_id)).to_response()
+
+
 @router.get("/help", response_class=HTMLResponse, tags=["legacy"])
 def help_page(rt: RuntimeDep) -> HTMLResponse:
     """The legacy proxy's status page: /stats as an HTML table, refreshed every 5 s."""
     return HTMLResponse(render_help(stats_body(rt)))
 
 
-def stats_body(rt: Runtime) -> dict[str, Any]:
+@router.get(
+    "/gw/{gateway_id}/help",
+    response_class=HTMLResponse,
+    tags=["legacy"],
+    responses=_UNKNOWN_GATEWAY,
+)
+def gateway_help_page(gateway_id: str, rt: RuntimeDep) -> HTMLResponse:
+    """/help for one gateway: /gw/{id}/stats as an HTML table."""
+    return HTMLResponse(render_help(stats_body(rt, gateway_id)))
+
+
+def stats_body(rt: Runtime, gateway_id: str | None = None) -> dict[str, Any]:
+    """Raises UnknownGateway (404) for an id that is not configured."""
     hub, now = rt.hub, rt.hub.clock()
-    default = hub.get(hub.default_id)
+    default = hub.get(gateway_id if gateway_id is not None else hub.default_id)
     attrs = default.snapshot.attributes if default.snapshot else None
     routes = rt.stats.as_dict()
     requests = sum(r["requests"] for r in routes.values())

@@ -164,16 +164,19 @@ def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
         "backup_reserve_percent_app": calls.get("get_reserve()"),
         "operating_mode": calls.get("get_mode()"),
         "time_remaining_hours": calls.get("get_time_remaining()"),
-        "firmware_version": calls.get("version()"),
+        "firmware_version": calls.get("version()") or None,  # TEDAPI may say ""
         "site_name": calls.get("site_name()"),
     }
 
 
 def gateway_call(hub: Hub, gateway_id: str, name: str) -> Answer:
-    call = GATEWAY_DATA_CALLS[name]
+    call = GATEWAY_DATA_CALLS.get(name)
 
     def compute() -> Answer:
         state = hub.get(gateway_id)
+        if call is None:
+            known = ", ".join(GATEWAY_DATA_CALLS)
+            return error_answer(404, f"unknown data name '{printable(name, 100)}'; one of {known}")
         snapshot = fresh_snapshot(hub, state)
 
         def encode(snap: Snapshot) -> Answer:

@@ -224,3 +224,43 @@ def test_stats_has_the_proxy_keys_connection_health_fallback_mode_mem_cache(app_
     assert down["connection_health"]["total_failures"] >= 2
     assert down["fallback_mode"]["recovery_attempts"] >= 2
     assert down["fallback_mode"]["last_recovery_attempt"] is not None
+
+
+# --- issue 15 item 17: the small ones ----------------------------------------------------
+def test_unknown_gateway_data_name_is_404_not_422(app_with) -> None:
+    client, _ = app_with({"home": FakeAdapter(contract_calls("local"))})
+    wait_for(lambda: client.get("/api/gateways/home/vitals").status_code == 200)
+    response = client.get("/api/gateways/home/nonexistent")
+    assert response.status_code == 404
+    assert "nonexistent" in response.json()["error"] and "vitals" in response.json()["error"]
+    assert client.get("/api/gateways/nobody/vitals").status_code == 404
+    schema = client.get("/openapi.json").json()["paths"]["/api/gateways/{gateway_id}/{name}"]
+    name = next(p for p in schema["get"]["parameters"] if p["name"] == "name")
+    assert "alerts" in name["schema"]["enum"]  # the names stay documented
+
+
+def test_unknown_firmware_version_is_null_not_empty(app_with) -> None:
+    calls = contract_calls("tedapi")
+    calls["version()"] = ""
+    client, _ = app_with({"home": FakeAdapter(calls, tedapi=True)})
+    wait_for(lambda: client.get("/api/gateways/home").status_code == 200)
+    assert client.get("/api/gateways/home").json()["data"]["firmware_version"] is None
+
+
+def test_stats_and_help_are_served_per_gateway(app_with) -> None:
+    client, _ = app_with(
+        {
+            "home": FakeAdapter(contract_calls("local")),
+            "barn": FakeAdapter(contract_calls("tedapi"), tedapi=True),
+        }
+    )
+    wait_for(lambda: client.get("/health").json()["status"] == "healthy")
+    home, barn = client.get("/gw/home/stats"), client.get("/gw/barn/stats")
+    assert home.status_code == barn.status_code == 200
+    assert home.json()["tedapi"] is False and barn.json()["tedapi"] is True
+    assert barn.json()["mode"] == "Local (full)"
+    page = client.get("/gw/barn/help")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Local (full)" in page.text
+    assert client.get("/gw/nobody/stats").status_code == 404
+    assert client.get("/gw/nobody/help").status_code == 404
