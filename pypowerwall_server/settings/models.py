@@ -380,6 +380,15 @@ class ServerConfig(BaseModel):
             env=("PW_STALE_AFTER_INTERVALS",),
         ),
     ] = Field(default=3.0, ge=1, allow_inf_nan=False)
+    personal_data: Annotated[
+        bool,
+        Row(
+            "serve /api/installer and /api/networks (installer contact, network names) to anyone",
+            "yes or no",
+            level="server",
+            env=("PW_PERSONAL_DATA",),
+        ),
+    ] = False
 
     @field_validator("bind_address")
     @classmethod
