@@ -50,7 +50,8 @@ def create_app(
 ) -> FastPath:
     states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
-    options = LegacyOptions(settings.server.neg_solar, settings.server.site_zero_threshold)
+    server = settings.server
+    options = LegacyOptions(server.neg_solar, server.site_zero_threshold, server.personal_data)
     runtime = Runtime(settings, hub, AggregateViews(hub), RequestStats(), options)
 
     @contextlib.asynccontextmanager

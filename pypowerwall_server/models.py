@@ -32,10 +32,11 @@ class GatewayAttributes:
 
 @dataclass(frozen=True, slots=True)
 class LegacyOptions:
-    """The legacy proxy's PW_NEG_SOLAR and PW_SITE_ZERO_THRESHOLD."""
+    """The legacy proxy's PW_NEG_SOLAR and PW_SITE_ZERO_THRESHOLD, and our PW_PERSONAL_DATA."""
 
     neg_solar: bool = True
     site_zero_threshold: float = 0.0
+    personal_data: bool = False
 
 
 @dataclass(frozen=True, eq=False)
