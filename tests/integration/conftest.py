@@ -15,8 +15,10 @@ from pypowerwall_server.gateway.library_log import (
     configure_library_logging,
 )
 from pypowerwall_server.gateway.tls import honor_session_verify
+from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.gateway import SimulatedGateway
+from pypowerwall_server.simulator.runner import RunningGateway
 
 NOON_LOS_ANGELES = 1782070200.0  # 2026-06-21 12:30 PDT: the sun is up
 
@@ -34,6 +36,12 @@ def direct_powerwall(host: str, **credentials: Any) -> Any:
     return pypowerwall.Powerwall(
         host=host, timeout=5, failover=False, auto_select=False, **credentials
     )
+
+
+def one_gateway(gw: RunningGateway, **credentials: Any) -> Settings:
+    """Settings for a server polling one simulated gateway every 0.5 s (1 s timeout)."""
+    config = GatewayConfig(id=gw.id, host=gw.host, poll_interval=0.5, timeout=1.0, **credentials)
+    return Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(config,))
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> None:

@@ -10,13 +10,12 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pypowerwall_server.app import create_app
-from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import running_simulator
 from pypowerwall_server.untrusted import MAX_LOG_MESSAGE, EscapedLog
 
-from .conftest import Printed, wait_until
+from .conftest import Printed, one_gateway, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -25,15 +24,8 @@ def test_log_injection_from_a_gateway_body_is_escaped(printed: Printed) -> None:
     printed.addFilter(EscapedLog())  # as configure_logging puts it on the server's handler
     with running_simulator([SiteConfig.for_index(0, seed=9)], admin=False) as sim:
         gw = sim.gateways[0]
-        config = GatewayConfig(
-            id=gw.id,
-            host=gw.host,
-            password=SecretStr(gw.config.customer_password),
-            email=gw.config.customer_email,
-            poll_interval=0.5,
-            timeout=1.0,
-        )
-        settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(config,))
+        password = SecretStr(gw.config.customer_password)
+        settings = one_gateway(gw, password=password, email=gw.config.customer_email)
         with TestClient(create_app(settings)) as client:
             wait_until(lambda: client.get("/health").json()["status"] == "healthy", 20)
             sim.set_fault(gw.id, Fault(kind="garbage"))

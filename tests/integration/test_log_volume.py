@@ -11,12 +11,11 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pypowerwall_server.app import create_app
-from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import running_simulator
 
-from .conftest import Printed, wait_until
+from .conftest import Printed, one_gateway, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -25,14 +24,7 @@ pytestmark = pytest.mark.integration
 def test_retry_warnings_stay_out_and_outage_is_logged_once(kind: str, printed: Printed) -> None:
     with running_simulator([SiteConfig.for_index(0, seed=5)], admin=False) as sim:
         gw = sim.gateways[0]
-        config = GatewayConfig(
-            id=gw.id,
-            host=gw.host,
-            gw_pwd=SecretStr(gw.config.gw_pwd),
-            poll_interval=0.5,
-            timeout=1.0,
-        )
-        settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(config,))
+        settings = one_gateway(gw, gw_pwd=SecretStr(gw.config.gw_pwd))
         with TestClient(create_app(settings)) as client:
 
             def online() -> bool:
