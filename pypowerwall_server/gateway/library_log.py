@@ -56,9 +56,11 @@ class _ThreadSinks(logging.Handler):
         super().__init__(level=logging.DEBUG)
         self._local = threading.local()
 
-    def createLock(self) -> None:
-        # emit only touches this thread's sink: no lock, so workers never wait on each other.
-        self.lock = None
+    def handle(self, record: logging.LogRecord) -> bool:
+        # No handler lock: emit only touches this thread's sink, so workers never wait on
+        # each other (urllib3 logs every response).
+        self.emit(record)
+        return True
 
     def emit(self, record: logging.LogRecord) -> None:
         sink: PollLog | None = getattr(self._local, "sink", None)
