@@ -167,7 +167,8 @@ class PypowerwallAdapter:
         if kind is AuthFailed:
             refused = refusal(responses)
             if refused is not None:
-                text = f"{text} (HTTP {refused.status} on {refused.method} {refused.path})"
+                refusal_text = f"HTTP {refused.status} on {refused.method} {refused.path}"
+                text = f"password refused ({refusal_text}): {text}"
             return AuthFailed(text, self._auth_hint(refused))
         return kind(text)
 
