@@ -61,6 +61,8 @@ def error_class(text: str, responses: Sequence[HttpResponse]) -> type[GatewayErr
     it calls a disabled endpoint's 403 "Unauthorized"), else by the words."""
     if refusal(responses) is not None:
         return AuthFailed
+    if any(r.status == 401 for r in responses) and _says(_AUTH_HINTS, text):
+        return AuthFailed  # e.g. a cloud API that refuses our token, or a session never granted
     if any(r.status in SLOW_DOWN for r in responses):
         return GatewayBusy
     if responses:

