@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 TLS_HANDSHAKE_TIMEOUT_S = 10.0
 RELISTEN_ATTEMPTS = 20
 RELISTEN_DELAY_S = 0.25
+NO_BODY = frozenset({204, 304})  # statuses that cannot carry garbage (h11 refuses a body)
 NOT_TLS = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"  # what a TLS client chokes on
 
 
@@ -279,7 +280,7 @@ class GatewayServer:
         except Exception:
             log.exception("gateway %s: app failed on %s %s", self.id, request.method, request.path)
             return error_response(500)
-        if action is not None and action.fault.kind == "garbage":
+        if action is not None and action.fault.kind == "garbage" and response.status not in NO_BODY:
             return replace(response, body=garbage(max(len(response.body), 32)))
         return response
 

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
@@ -16,6 +21,7 @@ from pypowerwall_server.simulator.runner import running_simulator
 from pypowerwall_server.untrusted import MAX_LOG_MESSAGE, EscapedLog
 
 from .conftest import Printed, one_gateway, wait_until
+from .test_demo import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -41,3 +47,44 @@ def test_log_injection_from_a_gateway_body_is_escaped(printed: Printed) -> None:
         assert text.isprintable(), repr(text)  # no NUL, ESC, CR, LF left
         assert len(text) <= MAX_LOG_MESSAGE
     assert "\\x00" in error or "\\x1b" in error or "\\r" in error or "\\n" in error
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_log_injection_escaped_in_a_real_server_log(debug: bool) -> None:
+    """The same through the real process. With --debug the library's own lines (which quote
+    the garbage) reach the log too: configure_logging's filter escapes them."""
+    with running_simulator([SiteConfig.for_index(0, seed=9)], admin=False) as sim:
+        gw = sim.gateways[0]
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
+        env |= {"PW_HOST": gw.host, "PW_PASSWORD": gw.config.customer_password}
+        env |= {"PW_EMAIL": gw.config.customer_email, "PW_TIMEOUT": "1"}
+        command = [sys.executable, "-m", "pypowerwall_server", "--port", str(port)]
+        proc = subprocess.Popen(
+            [*command, "--bind-address", "127.0.0.1", *(["--debug"] if debug else [])],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/health"
+
+            def gateway_online() -> bool:
+                try:
+                    return bool(httpx.get(url, timeout=2).json()["gateways"][0]["online"])
+                except httpx.HTTPError:
+                    return False
+
+            wait_until(gateway_online, 30)
+            sim.set_fault(gw.id, Fault(kind="garbage"))
+            wait_until(lambda: not gateway_online(), 30)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output = proc.communicate(timeout=15)[0].decode("utf-8", errors="replace")
+    lines = output.splitlines()
+    down = [line for line in lines if ": down (" in line]
+    assert len(down) == 1, output[-2000:]
+    assert down[0].isprintable() and "\\x" in down[0], down[0]
+    assert all(line.isprintable() for line in lines if "payload" in line)
+    if debug:
+        assert sum("payload" in line for line in lines) > 1  # the library's lines too

@@ -12,8 +12,10 @@ import struct
 import time
 
 import pytest
+import requests
 
 from pypowerwall_server.simulator.config import SiteConfig
+from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import running_simulator
 
 pytestmark = pytest.mark.integration
@@ -43,3 +45,21 @@ def test_client_hanging_up_mid_answer_is_not_logged_as_an_error(caplog) -> None:
         assert sim.total_requests() > 0
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not noisy, [f"{r.name}: {r.getMessage()}" for r in noisy[:5]]
+
+
+def test_garbage_fault_on_a_logout_is_not_an_error(caplog) -> None:
+    """A 204 answer has no body to garble; the simulator answered it with an ERROR."""
+    caplog.set_level(logging.INFO)
+    with running_simulator([SiteConfig.for_index(0)], admin=False) as sim:
+        gw = sim.gateways[0]
+        sim.set_fault(gw.id, Fault(kind="garbage"))
+        session = requests.Session()
+        login = session.post(
+            f"https://{gw.host}/api/login/Basic",
+            json={"username": "customer", "password": gw.config.customer_password},
+            verify=False,
+            timeout=5,
+        )
+        logout = session.get(f"https://{gw.host}/api/logout", verify=False, timeout=5)
+    assert login.status_code == 200 and logout.status_code == 204
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
