@@ -8,7 +8,6 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from pypowerwall_server.api.fastpath import FastPath
@@ -28,6 +27,7 @@ from pypowerwall_server.gateway.schedule import (
     poll_timeout,
     worker_threads,
 )
+from pypowerwall_server.gateway.workers import DaemonThreadPool, close_within
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.settings import GatewayConfig, Settings
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
+CLOSE_DEADLINE_S = 1.0  # for all gateways' logouts together; SIGTERM must end within 3 s
 
 
 def default_adapter_factory(config: GatewayConfig) -> GatewayAdapter:
@@ -53,7 +54,8 @@ def create_app(
 ) -> FastPath:
     states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
-    options = LegacyOptions(settings.server.neg_solar, settings.server.site_zero_threshold)
+    server = settings.server
+    options = LegacyOptions(server.neg_solar, server.site_zero_threshold, server.personal_data)
     runtime = Runtime(settings, hub, AggregateViews(hub), RequestStats(), options)
 
     @contextlib.asynccontextmanager
@@ -83,7 +85,7 @@ async def _pollers(
     settings: Settings, hub: Hub, adapter_factory: AdapterFactory, clock: Callable[[], float]
 ) -> AsyncIterator[None]:
     threads = worker_threads(len(settings.gateways))
-    executor = ThreadPoolExecutor(threads, "gateway")
+    executor = DaemonThreadPool(threads, "gateway")
     adapters = [adapter_factory(g) for g in settings.gateways]
     plan = poll_plan()
     phases = poll_phases([g.poll_interval for g in settings.gateways], threads)
@@ -110,11 +112,9 @@ async def _pollers(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        # Don't wait for calls stuck on a hung gateway; their threads end at the library timeout.
+        # Don't wait for calls stuck on a hung gateway: the threads are daemons.
         executor.shutdown(wait=False, cancel_futures=True)
-        for adapter in adapters:
-            with contextlib.suppress(Exception):
-                adapter.close()
+        await close_within(adapters, CLOSE_DEADLINE_S)
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
@@ -125,5 +125,8 @@ def _report_crash(task: asyncio.Task[None]) -> None:
 def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:
     """Serve until SIGTERM/SIGINT (the CLI's default action); HTTPS too with `https`."""
     from pypowerwall_server.listeners import serve
+    from pypowerwall_server.stop_signal import exit_zero_on_sigterm
 
-    serve(create_app(settings), settings, https)
+    app = create_app(settings)
+    exit_zero_on_sigterm()
+    serve(app, settings, https)

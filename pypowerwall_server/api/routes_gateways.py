@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from starlette.responses import Response
 
 from pypowerwall_server.api import schemas, views
@@ -12,10 +12,16 @@ from pypowerwall_server.api.deps import RuntimeDep
 
 router = APIRouter()
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": schemas.ErrorBody, "description": "unknown gateway id"},
+    404: {"model": schemas.ErrorBody, "description": "unknown gateway id (or data name)"},
     503: {"model": schemas.ErrorBody, "description": "no data yet, or data too old"},
 }
-DataName = Literal["vitals", "aggregates", "strings", "alerts", "status"]
+# A str, not a Literal: an unknown name is a missing resource (404), not a malformed request.
+DataName = Annotated[
+    str,
+    Path(
+        description="one of the names", json_schema_extra={"enum": list(views.GATEWAY_DATA_CALLS)}
+    ),
+]
 
 
 @router.get("/api/gateways", response_model=schemas.GatewayList, tags=["gateways"])

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
-from pypowerwall_server.api import schemas
+from pypowerwall_server.api import schemas, stats_legacy
 from pypowerwall_server.api.answer import json_answer
 from pypowerwall_server.api.deps import RuntimeDep
 from pypowerwall_server.api.help_page import render_help
@@ -18,6 +18,9 @@ from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.gateway.adapter import library_version
 
 router = APIRouter()
+_UNKNOWN_GATEWAY: dict[int | str, dict[str, Any]] = {
+    404: {"model": schemas.ErrorBody, "description": "unknown gateway id"}
+}
 
 
 @router.get(
@@ -36,6 +39,8 @@ def health(rt: RuntimeDep) -> Response:
             "online": s.online,
             "age_seconds": s.age(now),
             "last_error": s.last_error,
+            "problem": s.problem,
+            "hint": s.hint,
         }
         for s in hub.states()
     ]
@@ -62,15 +67,34 @@ def stats(rt: RuntimeDep) -> Response:
     return json_answer(stats_body(rt)).to_response()
 
 
+@router.get("/gw/{gateway_id}/stats", tags=["legacy"], responses=_UNKNOWN_GATEWAY)
+def gateway_stats(gateway_id: str, rt: RuntimeDep) -> Response:
+    """/stats with the proxy's gateway keys (mode, site name, connection health...) about
+    this gateway; the request counts are the server's."""
+    return json_answer(stats_body(rt, gateway_id)).to_response()
+
+
 @router.get("/help", response_class=HTMLResponse, tags=["legacy"])
 def help_page(rt: RuntimeDep) -> HTMLResponse:
     """The legacy proxy's status page: /stats as an HTML table, refreshed every 5 s."""
     return HTMLResponse(render_help(stats_body(rt)))
 
 
-def stats_body(rt: Runtime) -> dict[str, Any]:
+@router.get(
+    "/gw/{gateway_id}/help",
+    response_class=HTMLResponse,
+    tags=["legacy"],
+    responses=_UNKNOWN_GATEWAY,
+)
+def gateway_help_page(gateway_id: str, rt: RuntimeDep) -> HTMLResponse:
+    """/help for one gateway: /gw/{id}/stats as an HTML table."""
+    return HTMLResponse(render_help(stats_body(rt, gateway_id)))
+
+
+def stats_body(rt: Runtime, gateway_id: str | None = None) -> dict[str, Any]:
+    """Raises UnknownGateway (404) for an id that is not configured."""
     hub, now = rt.hub, rt.hub.clock()
-    default = hub.get(hub.default_id)
+    default = hub.get(gateway_id if gateway_id is not None else hub.default_id)
     attrs = default.snapshot.attributes if default.snapshot else None
     routes = rt.stats.as_dict()
     requests = sum(r["requests"] for r in routes.values())
@@ -100,6 +124,9 @@ def stats_body(rt: Runtime) -> dict[str, Any]:
         "counter": 0,
         "cf": None,
         "config": _masked_config(rt),
+        "connection_health": stats_legacy.connection_health(default),
+        "fallback_mode": stats_legacy.fallback_mode(default),
+        "mem_cache": stats_legacy.mem_cache(hub, rt.aggregates),
         "server": {"version": __version__, "uptime_seconds": now - rt.stats.started},
         "routes": routes,
         "gateways": {

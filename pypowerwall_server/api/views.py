@@ -16,7 +16,9 @@ from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import LegacyResponse, cache_key, render_legacy
 from pypowerwall_server.legacy import NoData as LegacyNoData
+from pypowerwall_server.legacy.derivations import make_view
 from pypowerwall_server.models import LegacyOptions, Snapshot
+from pypowerwall_server.untrusted import printable
 
 # Our per-gateway data routes: name -> the library call whose result they serve.
 GATEWAY_DATA_CALLS = {
@@ -65,7 +67,7 @@ def _legacy(hub: Hub, gateway_id: str, path_and_query: str, options: LegacyOptio
     state = hub.get(gateway_id)
     key = cache_key(path_and_query)
     if key is None:
-        return error_answer(404, f"unknown legacy path '{path_and_query.split('?')[0]}'")
+        return error_answer(404, f"unknown legacy path '{printable(path_and_query.split('?')[0])}'")
     snapshot = fresh_snapshot(hub, state)
     render = _legacy_renderer(path_and_query, options, retry_after(state))
     return snapshot.memo(f"legacy:{key}", render)
@@ -126,6 +128,8 @@ def gateway_summary(hub: Hub, state: GatewayState, now: float) -> dict[str, Any]
         "stale": not hub.is_fresh(state, now),
         "poll_interval": state.interval,
         "last_error": state.last_error,
+        "problem": state.problem,
+        "hint": state.hint,
     }
 
 
@@ -160,20 +164,23 @@ def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
         "backup_reserve_percent_app": calls.get("get_reserve()"),
         "operating_mode": calls.get("get_mode()"),
         "time_remaining_hours": calls.get("get_time_remaining()"),
-        "firmware_version": calls.get("version()"),
+        "firmware_version": calls.get("version()") or None,  # TEDAPI may say ""
         "site_name": calls.get("site_name()"),
     }
 
 
 def gateway_call(hub: Hub, gateway_id: str, name: str) -> Answer:
-    call = GATEWAY_DATA_CALLS[name]
+    call = GATEWAY_DATA_CALLS.get(name)
 
     def compute() -> Answer:
         state = hub.get(gateway_id)
+        if call is None:
+            known = ", ".join(GATEWAY_DATA_CALLS)
+            return error_answer(404, f"unknown data name '{printable(name, 100)}'; one of {known}")
         snapshot = fresh_snapshot(hub, state)
 
         def encode(snap: Snapshot) -> Answer:
-            value = snap.calls.get(call)
+            value = make_view(snap.calls).get(call)  # polled, or derived (alerts, sorted)
             if value is None:
                 return error_answer(503, f"gateway gave no {name} data", retry_after(state))
             return Answer(200, orjson.dumps(value))
@@ -210,6 +217,11 @@ class AggregateViews:
                 "online": sum(1 for s in summaries if s["online"]),
             }
         )
+
+    def cache_size(self) -> tuple[int, int]:
+        """(entries, body bytes) of the memoized aggregate answers, for /stats."""
+        answers = [entry[2] for entry in list(self._cache.values())]
+        return len(answers), sum(len(a.body) for a in answers)
 
     def _memo(self, name: str, compute: Callable[..., Any], empty: str) -> Answer:
         """Valid until the hub publishes (generation) or a counted gateway turns stale."""

@@ -16,8 +16,7 @@ OWN_FAST_CALLS = (
     "grid_status('string')",
     "vitals()",
     "strings()",
-    "alerts()",
-)
+)  # not alerts(): the library returns them in set order; legacy/ derives them sorted
 OWN_SLOW_CALLS = (
     "status()",
     "get_reserve()",
