@@ -23,7 +23,8 @@ from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.http.answer import Answer, AnswerFn, error_answer, json_answer
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import LegacyResponse, Unavailable, cache_key, render_legacy
-from pypowerwall_server.models import LegacyOptions, Snapshot, VerbatimName
+from pypowerwall_server.models import VERBATIM_NAMES, LegacyOptions, Snapshot
+from pypowerwall_server.untrusted import printable
 
 NO_POWER = "no fresh power data"
 NO_SOE = "no fresh battery data"
@@ -86,7 +87,8 @@ class ReadModel:
         state = self.hub.get(gateway_id)
         key = cache_key(path_and_query)
         if key is None:
-            return error_answer(404, f"unknown legacy path '{path_and_query.split('?')[0]}'")
+            unknown = printable(path_and_query.split("?")[0])
+            return error_answer(404, f"unknown legacy path '{unknown}'")
         snapshot = self.fresh_snapshot(state)
         retry = self.freshness.retry_after(state)
         return snapshot.memo(f"legacy:{key}", self._legacy_renderer(path_and_query, retry))
@@ -136,6 +138,8 @@ class ReadModel:
             "stale": not self.freshness.is_fresh(state, now),
             "poll_interval": state.interval,
             "last_error": state.last_error,
+            "problem": state.problem,
+            "hint": state.hint,
         }
 
     def gateways_list(self) -> Answer:
@@ -151,11 +155,16 @@ class ReadModel:
 
         return guarded(compute)
 
-    def gateway_data(self, gateway_id: str, name: VerbatimName) -> Answer:
+    def gateway_data(self, gateway_id: str, name: str) -> Answer:
         """The library's own value for one of the VERBATIM_NAMES, as of the newest poll."""
 
         def compute() -> Answer:
             state = self.hub.get(gateway_id)
+            if name not in VERBATIM_NAMES:
+                known = ", ".join(VERBATIM_NAMES)
+                return error_answer(
+                    404, f"unknown data name '{printable(name, 100)}'; one of {known}"
+                )
             snapshot = self.fresh_snapshot(state)
             retry = self.freshness.retry_after(state)
 
@@ -193,6 +202,11 @@ class ReadModel:
             valid_until=_first_to_turn_stale(self.freshness, states, fresh),
         )
         return self._totals
+
+    def cache_size(self) -> tuple[int, int]:
+        """(entries, body bytes) of the encoded aggregate answers, for /stats."""
+        answers = list(self._totals._answers.values()) if self._totals is not None else []
+        return len(answers), sum(len(a.body) for a in answers)
 
     def aggregate_power(self) -> Answer:
         totals = self.totals()

@@ -48,7 +48,8 @@ def create_app(
 ) -> HotApp:
     states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
-    options = LegacyOptions(settings.server.neg_solar, settings.server.site_zero_threshold)
+    server = settings.server
+    options = LegacyOptions(server.neg_solar, server.site_zero_threshold, server.personal_data)
     answers = ReadModel(hub, options)
     supervisor = GatewaySupervisor(settings.gateways, hub, adapter_factory, clock)
     stats, live = RequestStats(), LiveServices()
@@ -93,5 +94,8 @@ def server_counts(
 def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:
     """Serve until SIGTERM/SIGINT (the CLI's default action); HTTPS too with `https`."""
     from pypowerwall_server.listeners import serve
+    from pypowerwall_server.stop_signal import exit_zero_on_sigterm
 
-    serve(create_app(settings), settings, https)
+    app = create_app(settings)
+    exit_zero_on_sigterm()
+    serve(app, settings, https)

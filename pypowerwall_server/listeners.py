@@ -14,14 +14,16 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_protocol import hot_protocol
-from pypowerwall_server.server_tls import HttpsSetup
 from pypowerwall_server.settings import Settings
+
+if TYPE_CHECKING:  # cryptography (~8 MiB) is loaded only when HTTPS is on (cli.py)
+    from pypowerwall_server.server_tls import HttpsSetup
 
 log = logging.getLogger(__name__)
 

@@ -115,10 +115,11 @@ class Readings:
 
 @dataclass(frozen=True, slots=True)
 class LegacyOptions:
-    """The legacy proxy's PW_NEG_SOLAR and PW_SITE_ZERO_THRESHOLD."""
+    """The legacy proxy's PW_NEG_SOLAR and PW_SITE_ZERO_THRESHOLD, and our PW_PERSONAL_DATA."""
 
     neg_solar: bool = True
     site_zero_threshold: float = 0.0
+    personal_data: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,3 +153,8 @@ class Snapshot:
             value = compute(self)
             self._memo[key] = value
         return value
+
+    def memo_size(self) -> tuple[int, int]:
+        """(entries, bytes of encoded bodies) memoized so far, for /stats."""
+        values = list(self._memo.values())
+        return len(values), sum(len(getattr(v, "body", b"")) for v in values)

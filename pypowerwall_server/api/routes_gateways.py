@@ -3,20 +3,24 @@ they give the same bytes as the hot path."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from starlette.responses import Response
 
 from pypowerwall_server.api import schemas
 from pypowerwall_server.api.deps import AnswersDep
-from pypowerwall_server.models import VerbatimName
+from pypowerwall_server.models import VERBATIM_NAMES
 
 router = APIRouter()
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": schemas.ErrorBody, "description": "unknown gateway id"},
+    404: {"model": schemas.ErrorBody, "description": "unknown gateway id (or data name)"},
     503: {"model": schemas.ErrorBody, "description": "no data yet, or data too old"},
 }
+# A str, not a Literal: an unknown name is a missing resource (404), not a malformed request.
+DataName = Annotated[
+    str, Path(description="one of the names", json_schema_extra={"enum": list(VERBATIM_NAMES)})
+]
 
 
 @router.get("/api/gateways", response_model=schemas.GatewayList, tags=["gateways"])
@@ -35,7 +39,7 @@ def gateway_detail(gateway_id: str, answers: AnswersDep) -> Response:
 
 
 @router.get("/api/gateways/{gateway_id}/{name}", responses=_ERRORS, tags=["gateways"])
-def gateway_data(gateway_id: str, name: VerbatimName, answers: AnswersDep) -> Response:
+def gateway_data(gateway_id: str, name: DataName, answers: AnswersDep) -> Response:
     """The library's own value for this gateway: vitals, meter aggregates, strings, alerts
     or status, as of the newest poll."""
     return answers.gateway_data(gateway_id, name).to_response()

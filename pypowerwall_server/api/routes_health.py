@@ -10,16 +10,19 @@ from fastapi import APIRouter
 from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
-from pypowerwall_server.api import schemas
-from pypowerwall_server.api.deps import HubDep, SettingsDep, StatsDep
+from pypowerwall_server.answers import ReadModel
+from pypowerwall_server.api import schemas, stats_legacy
+from pypowerwall_server.api.deps import AnswersDep, HubDep, SettingsDep, StatsDep
 from pypowerwall_server.api.help_page import render_help
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.gateway.adapter import library_version
 from pypowerwall_server.http.answer import json_answer
-from pypowerwall_server.hub import Hub
 from pypowerwall_server.settings import Settings
 
 router = APIRouter()
+_UNKNOWN_GATEWAY: dict[int | str, dict[str, Any]] = {
+    404: {"model": schemas.ErrorBody, "description": "unknown gateway id"}
+}
 
 
 @router.get(
@@ -38,6 +41,8 @@ def health(hub: HubDep) -> Response:
             "online": s.online,
             "age_seconds": s.age(now),
             "last_error": s.last_error,
+            "problem": s.problem,
+            "hint": s.hint,
         }
         for s in hub.states()
     ]
@@ -58,21 +63,47 @@ def version() -> Response:
 
 
 @router.get("/stats", tags=["legacy"])
-def stats(hub: HubDep, settings: SettingsDep, counts: StatsDep) -> Response:
+def stats(answers: AnswersDep, settings: SettingsDep, counts: StatsDep) -> Response:
     """The legacy proxy's /stats keys, then ours (per-route and per-gateway counts). No
     secrets: the config section says only whether each secret is set."""
-    return json_answer(stats_body(hub, settings, counts)).to_response()
+    return json_answer(stats_body(answers, settings, counts)).to_response()
+
+
+@router.get("/gw/{gateway_id}/stats", tags=["legacy"], responses=_UNKNOWN_GATEWAY)
+def gateway_stats(
+    gateway_id: str, answers: AnswersDep, settings: SettingsDep, counts: StatsDep
+) -> Response:
+    """/stats with the proxy's gateway keys (mode, site name, connection health...) about
+    this gateway; the request counts are the server's."""
+    return json_answer(stats_body(answers, settings, counts, gateway_id)).to_response()
 
 
 @router.get("/help", response_class=HTMLResponse, tags=["legacy"])
-def help_page(hub: HubDep, settings: SettingsDep, counts: StatsDep) -> HTMLResponse:
+def help_page(answers: AnswersDep, settings: SettingsDep, counts: StatsDep) -> HTMLResponse:
     """The legacy proxy's status page: /stats as an HTML table, refreshed every 5 s."""
-    return HTMLResponse(render_help(stats_body(hub, settings, counts)))
+    return HTMLResponse(render_help(stats_body(answers, settings, counts)))
 
 
-def stats_body(hub: Hub, settings: Settings, counts: RequestStats) -> dict[str, Any]:
+@router.get(
+    "/gw/{gateway_id}/help",
+    response_class=HTMLResponse,
+    tags=["legacy"],
+    responses=_UNKNOWN_GATEWAY,
+)
+def gateway_help_page(
+    gateway_id: str, answers: AnswersDep, settings: SettingsDep, counts: StatsDep
+) -> HTMLResponse:
+    """/help for one gateway: /gw/{id}/stats as an HTML table."""
+    return HTMLResponse(render_help(stats_body(answers, settings, counts, gateway_id)))
+
+
+def stats_body(
+    answers: ReadModel, settings: Settings, counts: RequestStats, gateway_id: str | None = None
+) -> dict[str, Any]:
+    """Raises UnknownGateway (404) for an id that is not configured."""
+    hub = answers.hub
     now = hub.clock()
-    default = hub.get(hub.default_id)
+    default = hub.get(gateway_id if gateway_id is not None else hub.default_id)
     attrs = default.snapshot.attributes if default.snapshot else None
     routes = counts.as_dict()
     requests = sum(r["requests"] for r in routes.values())
@@ -102,6 +133,9 @@ def stats_body(hub: Hub, settings: Settings, counts: RequestStats) -> dict[str, 
         "counter": 0,
         "cf": None,
         "config": _masked_config(settings),
+        "connection_health": stats_legacy.connection_health(default),
+        "fallback_mode": stats_legacy.fallback_mode(default),
+        "mem_cache": stats_legacy.mem_cache(hub, answers),
         "server": {"version": __version__, "uptime_seconds": now - counts.started},
         "routes": routes,
         "gateways": {

@@ -30,7 +30,8 @@ from pypowerwall_server.models import GatewayAttributes, Snapshot
 log = logging.getLogger(__name__)
 
 MAX_BUSY_BACKOFF_S = 60.0  # after 429/503: the gateway asked us to slow down
-MAX_AUTH_BACKOFF_S = 300.0  # repeated wrong-password logins can lock the account out
+AUTH_BACKOFF_S = 60.0  # first retry after a refused password: minutes, not intervals,
+MAX_AUTH_BACKOFF_S = 300.0  # since repeated wrong-password logins can lock the account out
 SLOW_TIER_INTERVAL_S = 300.0
 EARLY_WAKE_S = 0.005  # timers fire up to ~1 ms early (uvloop: ms resolution)
 
@@ -50,6 +51,8 @@ class GatewayState:
     consecutive_failures: int = 0
     polls: int = 0
     failures: int = 0
+    problem: str | None = None  # GatewayError.code of the current outage ("auth_failed")
+    hint: str | None = None  # what the user can do about it
 
     def age(self, now: float) -> float | None:
         return None if self.snapshot is None else max(0.0, now - self.snapshot.taken_at)
@@ -186,6 +189,8 @@ class Poller:
                 snapshot=snapshot,
                 online=True,
                 last_error=None,
+                problem=None,
+                hint=None,
                 last_attempt=started,
                 consecutive_failures=0,
                 polls=self.state.polls + 1,
@@ -193,13 +198,19 @@ class Poller:
         )
 
     def _on_failure(self, started: float, error: GatewayError) -> None:
-        if self.state.consecutive_failures == 0:
-            log.warning("gateway %s: down (%s)", self.state.gateway_id, error.message)
+        gid = self.state.gateway_id
+        if isinstance(error, AuthFailed):
+            if self.state.problem != error.code:  # once per outage, even after another kind
+                log.error("gateway %s: %s (%s); %s", gid, error.code, error.message, error.hint)
+        elif self.state.consecutive_failures == 0:
+            log.warning("gateway %s: down (%s)", gid, error.message)
         self._set(
             replace(
                 self.state,
                 online=False,
                 last_error=error.message,
+                problem=error.code,
+                hint=error.hint,
                 last_attempt=started,
                 consecutive_failures=self.state.consecutive_failures + 1,
                 polls=self.state.polls + 1,
@@ -220,19 +231,20 @@ class Poller:
         return (tick + 1) * interval + phase - started
 
     def _retry_delay(self, error: GatewayError) -> float:
-        """Busy (429/503) and auth failures back off exponentially with ±20 % jitter. An
+        """Busy (429/503) and auth failures back off exponentially with ±20 % jitter (auth
+        failures from AUTH_BACKOFF_S: a retry cannot succeed until the user fixes it). An
         unreachable gateway is retried every interval: the adapter stops a poll at the first
         network failure, so a retry costs one request (no more than a healthy poll), and
         recovery shows within one interval of the gateway coming back."""
         interval = self.state.interval
+        exponent = max(0, self.state.consecutive_failures - 1)
         if isinstance(error, GatewayBusy):
-            cap = MAX_BUSY_BACKOFF_S
+            first, cap = interval, MAX_BUSY_BACKOFF_S
         elif isinstance(error, AuthFailed):
-            cap = MAX_AUTH_BACKOFF_S
+            first, cap = max(AUTH_BACKOFF_S, interval), MAX_AUTH_BACKOFF_S
         else:
             return interval * random.uniform(0.9, 1.1)
-        exponent = max(0, self.state.consecutive_failures - 1)
-        base: float = min(interval * 2.0**exponent, max(cap, interval))
+        base: float = min(first * 2.0**exponent, max(cap, first))
         return base * random.uniform(0.8, 1.2)
 
     def _set(self, state: GatewayState) -> None:

@@ -51,8 +51,7 @@ FAST_CALLS = (
     GRID_STATUS_CALL,
     "vitals()",
     STRINGS_CALL,
-    ALERTS_CALL,
-)
+)  # not alerts(): the library returns them in set order; legacy/ derives them sorted
 SLOW_CALLS = (
     "status()",
     RESERVE_CALL,
@@ -67,7 +66,8 @@ CONTROL_CALLS = (RESERVE_CALL, MODE_CALL, GRID_CHARGING_CALL, GRID_EXPORT_CALL)
 METERS = ("site", "battery", "load", "solar")
 
 
-def readings_from_calls(calls: Mapping[str, Any]) -> Readings:
+def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
+    calls = make_view(polled)  # polled calls, plus what legacy/ derives (temps, sorted alerts)
     level = _number(calls.get(LEVEL_CALL))
     capacity, remaining = _energy(calls.get(SYSTEM_STATUS_CALL))
     return Readings(
@@ -83,11 +83,11 @@ def readings_from_calls(calls: Mapping[str, Any]) -> Readings:
         grid_charging=_flag(calls.get(GRID_CHARGING_CALL)),
         grid_export=_text(calls.get(GRID_EXPORT_CALL)),
         time_remaining_hours=_number(calls.get(TIME_REMAINING_CALL)),
-        firmware_version=_text(calls.get(VERSION_CALL)),
+        firmware_version=_text(calls.get(VERSION_CALL)) or None,  # TEDAPI may say ""
         site_name=_text(calls.get(SITE_NAME_CALL)),
         batteries=_batteries(calls.get(SYSTEM_STATUS_CALL)),
         strings=_strings(calls.get(STRINGS_CALL)),
-        temperatures_c=_temperatures(calls),
+        temperatures_c=_temperatures(calls.get(TEMPS_CALL)),
         alerts=_alerts(calls.get(ALERTS_CALL)),
         verbatim={name: calls.get(VERBATIM_CALLS[name]) for name in VERBATIM_NAMES},
     )
@@ -162,8 +162,7 @@ def _strings(strings: Any) -> tuple[SolarString, ...]:
     )
 
 
-def _temperatures(calls: Mapping[str, Any]) -> dict[str, float | None]:
-    temps = make_view(calls).get(TEMPS_CALL)
+def _temperatures(temps: Any) -> dict[str, float | None]:
     if not isinstance(temps, Mapping):
         return {}
     return {str(device): _number(value) for device, value in temps.items()}

@@ -19,11 +19,11 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pypowerwall_server.errors import GatewayError, GatewayTimeout, GatewayUnreachable
+from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool, close_within
 from pypowerwall_server.gateway.poller import GatewayState, Poller
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.schedule import poll_phases, poll_plan, poll_timeout, worker_threads
@@ -38,6 +38,7 @@ AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
 # the real adapter; control/operations.py's PowerwallWriter); may block.
 Operation = Callable[[Any], T]
 RESTART_BACKOFF_S = (1.0, 60.0)  # first delay, cap (doubling in between)
+CLOSE_DEADLINE_S = 1.0  # for all gateways' logouts together; SIGTERM must end within 3 s
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ class GatewaySupervisor:
     async def running(self) -> AsyncIterator[GatewaySupervisor]:
         """Poll every gateway for the duration of the block (the app's lifespan): adapters,
         workers and the pool live exactly that long."""
-        pool = ThreadPoolExecutor(self.threads, "gateway")
+        pool = DaemonThreadPool(self.threads, "gateway")
         self._gateways = self._build(pool)
         self._tasks = [
             asyncio.create_task(self._supervise(g.poller), name=f"poller:{gid}")
@@ -126,7 +127,7 @@ class GatewaySupervisor:
         finally:
             await self._stop(pool)
 
-    def _build(self, pool: ThreadPoolExecutor) -> dict[str, SupervisedGateway]:
+    def _build(self, pool: DaemonThreadPool) -> dict[str, SupervisedGateway]:
         plan = poll_plan()
         phases = poll_phases([g.poll_interval for g in self._configs], self.threads)
         gateways: dict[str, SupervisedGateway] = {}
@@ -167,16 +168,14 @@ class GatewaySupervisor:
                 await asyncio.sleep(delay)
                 delay = min(cap, delay * 2)
 
-    async def _stop(self, pool: ThreadPoolExecutor) -> None:
+    async def _stop(self, pool: DaemonThreadPool) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         gateways, self._gateways, self._tasks = self._gateways, {}, []
-        # Don't wait for calls stuck on a hung gateway; their threads end at the library timeout.
+        # Don't wait for calls stuck on a hung gateway: the threads are daemons.
         pool.shutdown(wait=False, cancel_futures=True)
-        for gateway in gateways.values():
-            with contextlib.suppress(Exception):
-                gateway.adapter.close()
+        await close_within([g.adapter for g in gateways.values()], CLOSE_DEADLINE_S)
 
     def _gateway(self, gateway_id: str) -> SupervisedGateway:
         gateway = self._gateways.get(gateway_id)

@@ -130,6 +130,11 @@ def _prefix_route(path: str) -> Route | None:
     api_path = urlparse(path).path
     if api_path in passthrough.CONSTANTS:
         return Route(api_path, lambda *_: passthrough.constant_route(api_path))
+    if api_path in passthrough.PERSONAL:
+        return Route(
+            api_path,
+            lambda _, view, __, options: passthrough.personal_route(api_path, view, options),
+        )
     if api_path in passthrough.ALLOWLIST:
         return Route(api_path, lambda _, view, *__: passthrough.poll_route(api_path, view))
     if path.startswith("/fans/pw"):

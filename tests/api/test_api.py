@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from starlette.testclient import TestClient
@@ -10,7 +11,7 @@ from starlette.testclient import TestClient
 from pypowerwall_server.http.hot_routes import HOT_LEGACY_PATHS
 from tests.waiting import wait_until
 
-from .conftest import SECRET_GW_PWD, FakeAdapter, contract_calls
+from .conftest import CONTRACT, SECRET_GW_PWD, FakeAdapter, contract_calls
 
 
 def healthy(client: TestClient) -> bool:
@@ -184,3 +185,105 @@ def test_help_page_escapes_everything(app_with) -> None:
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;" in page.text
     assert "http-equiv='refresh'" in page.text
+
+
+# --- issue 15 item 14: alerts are sorted, whatever order the library gives -----------------
+ALERT_ROUTES = ("/alerts", "/alerts/pw", "/pw/alerts", "/api/gateways/gw/alerts")
+
+
+def test_alerts_are_sorted_on_every_route(app_with) -> None:
+    calls = contract_calls("tedapi")
+    vitals = json.loads(json.dumps(calls["vitals()"]))
+    device = next(k for k, v in vitals.items() if isinstance(v, dict) and "alerts" in v)
+    vitals[device]["alerts"] = ["PodCommissionTime", "BatteryBreakerOpen", "ExcessiveVoltageDrop"]
+    calls["vitals()"] = vitals
+    calls["alerts()"] = ["PodCommissionTime", "ExcessiveVoltageDrop", "BatteryBreakerOpen"]
+    wanted = sorted(calls["alerts()"])
+    client, _ = app_with({"gw": FakeAdapter(calls, tedapi=True)})
+    wait_until(lambda: client.get("/alerts").status_code == 200)
+    for route in ALERT_ROUTES:
+        body = client.get(route).json()
+        if isinstance(body, dict):  # /pw/alerts: {"alerts": [...]}; /alerts/pw: {name: 1}
+            body = body.get("alerts", list(body))
+        assert [n for n in body if n in wanted] == wanted, (route, body)
+
+
+# --- issue 15 item 15: /stats has every key of the proxy's, with our true values ------------
+def test_stats_has_the_proxy_keys_connection_health_fallback_mode_mem_cache(app_with) -> None:
+    contract = json.loads((CONTRACT / "local" / "responses.json").read_text())["/stats"]["body"]
+    adapter = FakeAdapter(contract_calls("local"))
+    client, _ = app_with({"home": adapter})
+    wait_until(lambda: client.get("/aggregates").status_code == 200)
+    proxy_keys = list(contract)
+    stats = client.get("/stats").json()
+    assert list(stats)[: len(proxy_keys)] == proxy_keys  # the proxy's keys, in its order
+    for key in ("connection_health", "fallback_mode"):
+        assert set(stats[key]) == set(contract[key]), key
+    assert stats["fallback_mode"]["is_fallback_mode"] is False
+    assert {"total_cache_bytes", "total_cache_mb"} <= set(stats["mem_cache"])
+
+    def answers_counted() -> bool:  # a poll may publish a new Snapshot between requests
+        client.get("/aggregates")
+        client.get("/vitals")
+        now = client.get("/stats").json()
+        health, cache = now["connection_health"], now["mem_cache"]
+        return (
+            health["total_successes"] >= 1
+            and health["consecutive_failures"] == 0
+            and health["is_degraded"] is False
+            and health["cache_size"] >= 2
+            and cache["snapshot_answers"]["entries"] >= 2
+            and cache["total_cache_bytes"] > 0
+        )
+
+    wait_until(answers_counted)
+
+    adapter.fail = True
+    wait_until(
+        lambda: client.get("/stats").json()["connection_health"]["consecutive_failures"] >= 2
+    )
+    down = client.get("/stats").json()
+    assert down["connection_health"]["is_degraded"] is True
+    assert down["connection_health"]["total_failures"] >= 2
+    assert down["fallback_mode"]["recovery_attempts"] >= 2
+    assert down["fallback_mode"]["last_recovery_attempt"] is not None
+
+
+# --- issue 15 item 17: the small ones ----------------------------------------------------
+def test_unknown_gateway_data_name_is_404_not_422(app_with) -> None:
+    client, _ = app_with({"home": FakeAdapter(contract_calls("local"))})
+    wait_until(lambda: client.get("/api/gateways/home/vitals").status_code == 200)
+    response = client.get("/api/gateways/home/nonexistent")
+    assert response.status_code == 404
+    assert "nonexistent" in response.json()["error"] and "vitals" in response.json()["error"]
+    assert client.get("/api/gateways/nobody/vitals").status_code == 404
+    schema = client.get("/openapi.json").json()["paths"]["/api/gateways/{gateway_id}/{name}"]
+    name = next(p for p in schema["get"]["parameters"] if p["name"] == "name")
+    assert "alerts" in name["schema"]["enum"]  # the names stay documented
+
+
+def test_unknown_firmware_version_is_null_not_empty(app_with) -> None:
+    calls = contract_calls("tedapi")
+    calls["version()"] = ""
+    client, _ = app_with({"home": FakeAdapter(calls, tedapi=True)})
+    wait_until(lambda: client.get("/api/gateways/home").status_code == 200)
+    assert client.get("/api/gateways/home").json()["data"]["firmware_version"] is None
+
+
+def test_stats_and_help_are_served_per_gateway(app_with) -> None:
+    client, _ = app_with(
+        {
+            "home": FakeAdapter(contract_calls("local")),
+            "barn": FakeAdapter(contract_calls("tedapi"), tedapi=True),
+        }
+    )
+    wait_until(lambda: client.get("/health").json()["status"] == "healthy")
+    home, barn = client.get("/gw/home/stats"), client.get("/gw/barn/stats")
+    assert home.status_code == barn.status_code == 200
+    assert home.json()["tedapi"] is False and barn.json()["tedapi"] is True
+    assert barn.json()["mode"] == "Local (full)"
+    page = client.get("/gw/barn/help")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Local (full)" in page.text
+    assert client.get("/gw/nobody/stats").status_code == 404
+    assert client.get("/gw/nobody/help").status_code == 404

@@ -15,11 +15,11 @@ from pydantic import SecretStr
 
 from pypowerwall_server.app import create_app
 from pypowerwall_server.listeners import _config
-from pypowerwall_server.self_signed import self_signed_pem
 from pypowerwall_server.server_tls import (
     CertificateFiles,
     certificate_files,
     fingerprint,
+    self_signed_pem,
     server_ssl_context,
 )
 from pypowerwall_server.settings import (

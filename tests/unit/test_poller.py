@@ -111,7 +111,7 @@ async def test_hung_call_is_not_stacked_and_times_out() -> None:
     ("error", "bounds"),
     [
         (GatewayBusy("429"), [(0.8, 1.2), (1.6, 2.4), (3.2, 4.8), (6.4, 9.6), (48, 72)]),
-        (AuthFailed("401"), [(0.8, 1.2), (1.6, 2.4), (3.2, 4.8), (6.4, 9.6), (240, 360)]),
+        (AuthFailed("401"), [(48, 72), (96, 144), (192, 288), (240, 360), (240, 360)]),
         (GatewayUnreachable("timeout"), [(0.9, 1.1)] * 5),
     ],
 )

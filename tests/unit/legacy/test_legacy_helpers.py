@@ -279,3 +279,17 @@ def test_cloud_mode_routes(path: str, calls: dict[str, Any], body: bytes) -> Non
 
 def test_cloud_data_not_polled_is_no_data() -> None:
     assert isinstance(render_legacy("/cloud/battery", {}, CLOUD, LegacyOptions()), Unavailable)
+
+
+@pytest.mark.parametrize("path", ["/api/installer", "/api/networks", "/api/system/networks"])
+def test_installer_and_networks_personal_data_only_when_opted_in(path: str) -> None:
+    """Issue 15 item 17: installer contact details and network names stay out of
+    unauthenticated answers unless PW_PERSONAL_DATA is yes."""
+    scenario = load("tedapi")
+    calls = {f"poll('{path}')": {"email": "installer@example.com", "network_name": "HomeWiFi"}}
+    withheld = render_legacy(path, calls, scenario.attributes, LegacyOptions())
+    assert isinstance(withheld, LegacyResponse) and withheld.status == 403
+    assert b"PW_PERSONAL_DATA" in withheld.body and b"HomeWiFi" not in withheld.body
+    served = render_legacy(path, calls, scenario.attributes, LegacyOptions(personal_data=True))
+    assert isinstance(served, LegacyResponse) and served.status == 200
+    assert b"installer@example.com" in served.body
