@@ -448,7 +448,7 @@ class ServerConfig(BaseModel):
         ),
     ] = False
 
-    @field_validator("tls_cert", "tls_key")
+    @field_validator("tls_cert", "tls_key", "mqtt_ca_file")
     @classmethod
     def _check_readable(cls, value: str | None) -> str | None:
         if value is not None and not (os.path.isfile(value) and os.access(value, os.R_OK)):
@@ -562,13 +562,6 @@ class ServerConfig(BaseModel):
     def _check_mqtt_password(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value():
             raise ValueError("empty")
-        return value
-
-    @field_validator("mqtt_ca_file")
-    @classmethod
-    def _check_ca_file(cls, value: str | None) -> str | None:
-        if value is not None and not (os.path.isfile(value) and os.access(value, os.R_OK)):
-            raise ValueError("not a readable file")
         return value
 
     @field_validator("mqtt_prefix")

@@ -20,9 +20,16 @@ from starlette.testclient import TestClient
 
 from pypowerwall_server.app import create_app
 from pypowerwall_server.demo import DEMO_SITES, demo_gateways
+from pypowerwall_server.metrics import GATEWAY_METRICS
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.home_assistant import (
+    BINARY_DEVICE_CLASSES,
+    ENTITY_CATEGORIES,
+    SENSOR_UNITS,
+    STATE_CLASSES,
+)
 from tests.integration.conftest import frozen_gateway
 from tests.waiting import wait_until
 
@@ -47,30 +54,7 @@ STATES = (
     "pypowerwall/gateway/cabin/state",
     "pypowerwall/site/state",
 )
-ENERGY_KEYS = (
-    "grid_import_energy",
-    "grid_export_energy",
-    "solar_energy",
-    "home_energy",
-    "battery_charge_energy",
-    "battery_discharge_energy",
-)
-# Home Assistant: what each device class accepts (sensor) and which binary classes exist.
-SENSOR_UNITS = {
-    "power": {"W", "kW"},
-    "energy": {"Wh", "kWh"},
-    "energy_storage": {"Wh", "kWh"},
-    "battery": {"%"},
-    "voltage": {"V"},
-    "current": {"A"},
-    "frequency": {"Hz"},
-    "duration": {"s", "min", "h", "d"},
-    "temperature": {"°C", "°F"},
-    "enum": {None},
-}
-BINARY_CLASSES = {None, "battery_charging", "connectivity"}
-STATE_CLASSES = {None, "measurement", "total", "total_increasing"}
-CATEGORIES = {None, "diagnostic", "config"}
+ENERGY_KEYS = tuple(m.key for m in GATEWAY_METRICS if m.counter)  # six lifetime counters
 
 
 @pytest.fixture(scope="module")
@@ -156,10 +140,10 @@ def check_component(key: str, component: dict[str, Any]) -> None:
     assert "object_id" not in component  # no longer honoured by Home Assistant
     assert component["expire_after"] > 0
     assert component.get("state_class") in STATE_CLASSES
-    assert component.get("entity_category") in CATEGORIES
+    assert component.get("entity_category") in ENTITY_CATEGORIES
     device_class = component.get("device_class")
     if platform == "binary_sensor":
-        assert device_class in BINARY_CLASSES and "unit_of_measurement" not in component
+        assert device_class in BINARY_DEVICE_CLASSES and "unit_of_measurement" not in component
         assert (component["payload_on"], component["payload_off"]) == ("ON", "OFF")
         return
     if device_class is not None:
@@ -240,6 +224,7 @@ def test_missing_counters_publish_no_energy_value_never_zero(
             topic = "pypowerwall/gateway/home/state"
             wait_until(lambda: recorder.latest(topic) is not None, 30)
             time.sleep(2.5)  # a few polls
+    assert len(ENERGY_KEYS) == 6
     states = [json.loads(m.payload) for m in recorder.messages if m.topic == topic]
     assert states and all(s["grid_power"] is not None for s in states)
     for published in states:

@@ -17,6 +17,7 @@ from pypowerwall_server.metrics import (
     values_of,
 )
 from pypowerwall_server.models import BatteryUnit, MeterEnergy, MeterPower, Readings
+from tests.home_assistant import BINARY_DEVICE_CLASSES, SENSOR_UNITS
 
 AGGREGATES = {
     "site": {"instant_average_voltage": 241.5, "instant_average_current": 8.25, "frequency": 60.0},
@@ -94,20 +95,6 @@ EXPECTED = {
 # Rows that describe the server's connection, not the gateway's data.
 CONNECTION_ROWS = {"connection_mode", "online", "data_age", "last_error"}
 
-# Home Assistant: the units each device class accepts (the ones this table uses).
-UNITS_OF_DEVICE_CLASS = {
-    "power": {"W", "kW"},
-    "energy": {"Wh", "kWh"},
-    "energy_storage": {"Wh", "kWh"},
-    "battery": {"%"},
-    "voltage": {"V"},
-    "current": {"A"},
-    "frequency": {"Hz"},
-    "duration": {"s", "min", "h", "d"},
-    "temperature": {"°C", "°F"},
-    "enum": {None},
-}
-BINARY_DEVICE_CLASSES = {None, "battery_charging", "connectivity"}
 ALL_ROWS: list[Metric[object]] = [*GATEWAY_METRICS, *BATTERY_METRICS]  # type: ignore[list-item]
 
 
@@ -279,7 +266,7 @@ def test_each_row_is_a_valid_home_assistant_description(metric):
         assert metric.device_class in BINARY_DEVICE_CLASSES
         return
     if metric.device_class is not None:
-        assert metric.unit in UNITS_OF_DEVICE_CLASS[metric.device_class]
+        assert metric.unit in SENSOR_UNITS[metric.device_class]
     if metric.device_class == "enum":
         assert metric.options and metric.state_class is None
     if metric.counter:
