@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import socket
 import subprocess
@@ -30,13 +31,19 @@ def free_port() -> int:
 
 
 class Broker:
-    def __init__(self, executable: str, folder: Path) -> None:
+    def __init__(self, executable: str, folder: Path, password_file: Path | None = None) -> None:
         self.executable = executable
         self.port = free_port()
         self.config = folder / "mosquitto.conf"
+        access = (
+            f"allow_anonymous false\npassword_file {password_file}\n"
+            if password_file
+            else "allow_anonymous true\n"
+        )
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"user {getpass.getuser()}\n"  # as root it would switch to "mosquitto": no access
+            f"{access}"
             "persistence false\n"
             "log_dest stderr\n"
             "log_type error\n"
@@ -67,14 +74,17 @@ class Broker:
             return sock.connect_ex(("127.0.0.1", self.port)) == 0
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
+def mosquitto_tool(name: str) -> str:
     path = os.environ.get("PATH", "")
     with pytest.MonkeyPatch.context() as patch:
         if SBIN not in path.split(os.pathsep):
             patch.setenv("PATH", f"{path}{os.pathsep}{SBIN}")
-        executable = require_tool("mosquitto", "apt-get install -y mosquitto")
-    running = Broker(executable, tmp_path)
+        return require_tool(name, "apt-get install -y mosquitto")
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    running = Broker(mosquitto_tool("mosquitto"), tmp_path)
     running.start()
     try:
         yield running
@@ -100,7 +110,14 @@ class Recorder:
     client: paho.Client | None = None
 
     def start(self, topic: str = "#") -> Recorder:
+        return self.start_with_credentials(None, None, topic)
+
+    def start_with_credentials(
+        self, username: str | None, password: str | None, topic: str = "#"
+    ) -> Recorder:
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"recorder-{id(self)}")
+        if username is not None:
+            client.username_pw_set(username, password)
         client.on_message = self._on_message
         client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
         client.connect("127.0.0.1", self.port)
