@@ -1,4 +1,5 @@
-"""MQTT part: hot-path throughput with MQTT publishing on vs off, in the same run.
+"""MQTT part: hot-path throughput with MQTT publishing on vs off, in the same run; then
+publish latency at scale (mqtt_latency.py: K gateways, K = the largest scale count).
 
 Two servers of ours, each polling its own simulated gateway every second; one publishes to
 a local mosquitto (Debian package), the other has MQTT off. wrk drives both, interleaved
@@ -12,16 +13,19 @@ import re
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from benchmarks import http_bench, servers
-from benchmarks.procs import Children, free_port, http_get, wait_until
-from benchmarks.simproc import start_simulator
+from benchmarks.mqtt_latency import measure_latency
+from benchmarks.procs import Child, Children, free_port, http_get, wait_until
+from benchmarks.simproc import SimGateway, start_simulator
 
 INTERVAL_S = 1.0
+SCALE_INTERVAL_S = 5.0
 PATHS = ("/aggregates", "/api/aggregate/power")
 MOSQUITTO = ("mosquitto", "/usr/sbin/mosquitto")
 
@@ -35,44 +39,74 @@ def mosquitto_path() -> str:
 
 
 def run_mqtt(
-    children: Children, work: Path, plan: http_bench.Plan, say: Callable[[str], None]
+    children: Children,
+    work: Path,
+    plan: http_bench.Plan,
+    scale_gateways: int,
+    observe_seconds: float,
+    say: Callable[[str], None],
 ) -> dict[str, Any]:
+    broker_port = start_broker(children, work)
     sim = start_simulator(children, 2, name="mqtt-simulator")
-    broker_port = free_port()
-    broker_config = work / "mosquitto.conf"
-    broker_config.write_text(f"listener {broker_port} 127.0.0.1\nallow_anonymous true\n")
-    children.start("mosquitto", [mosquitto_path(), "-c", str(broker_config)])
-    targets, on_child = [], None
-    for name, gateway, mqtt in (
-        ("mqtt-off", sim.gateways[0], None),
-        ("mqtt-on", sim.gateways[1], broker_port),
-    ):
-        port = free_port()
-        config = work / f"{name}.yaml"
-        servers.write_config(config, [gateway], port, INTERVAL_S)
-        if mqtt is not None:
-            document = yaml.safe_load(config.read_text())
-            document["mqtt"] = {"host": "127.0.0.1", "port": mqtt}
-            config.write_text(yaml.safe_dump(document, sort_keys=False))
-        argv = [sys.executable, "-m", "pypowerwall_server", "--config", str(config)]
-        child = children.start(name, argv, env=servers.clean_env(), cwd=servers.REPO)
-        base_url = f"http://127.0.0.1:{port}"
-        servers.wait_first_data(child, base_url)
-        targets.append(http_bench.HttpTarget(name, base_url, child.pid))
-        on_child = child
-    on = targets[1]
-    assert on_child is not None
-    wait_until(on_child, lambda: _published(on.base_url) > 0, 30)
+    off = start_server(children, work, "mqtt-off", sim.gateways[:1], INTERVAL_S, None)
+    on = start_server(children, work, "mqtt-on", sim.gateways[1:], INTERVAL_S, broker_port)
+    wait_until(on.child, lambda: _published(on.base_url) > 0, 30)
     before = _published(on.base_url)
     cells = http_bench.Plan(PATHS, plan.connections, plan.seconds, plan.rounds, 1)
     say(f"MQTT: on vs off, {cells}")
-    http = http_bench.run_http(targets, cells, say)
+    http = http_bench.run_http([off.target, on.target], cells, say)
     published = _published(on.base_url) - before
+    for started in (off, on):
+        children.stop(started.child)
+    say(f"MQTT: {scale_gateways} gateways every {SCALE_INTERVAL_S:g} s to mosquitto")
+    big_sim = start_simulator(children, scale_gateways, name="mqtt-scale-simulator")
+    big = start_server(
+        children, work, "mqtt-scale", big_sim.gateways, SCALE_INTERVAL_S, broker_port
+    )
+    latency = measure_latency(big.child, big.base_url, broker_port, scale_gateways, observe_seconds)
     return {
         "http": http,
         "published_during_http": published,
         "ratio_on_off": ratios(http["targets"]["mqtt-on"], http["targets"]["mqtt-off"]),
+        "scale": latency,
     }
+
+
+@dataclass
+class Started:
+    child: Child
+    base_url: str
+    target: http_bench.HttpTarget
+
+
+def start_broker(children: Children, work: Path) -> int:
+    port = free_port()
+    config = work / "mosquitto.conf"
+    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+    children.start("mosquitto", [mosquitto_path(), "-c", str(config)])
+    return port
+
+
+def start_server(
+    children: Children,
+    work: Path,
+    name: str,
+    gateways: list[SimGateway],
+    interval: float,
+    broker_port: int | None,
+) -> Started:
+    port = free_port()
+    config = work / f"{name}.yaml"
+    servers.write_config(config, gateways, port, interval)
+    if broker_port is not None:
+        document = yaml.safe_load(config.read_text())
+        document["mqtt"] = {"host": "127.0.0.1", "port": broker_port}
+        config.write_text(yaml.safe_dump(document, sort_keys=False))
+    argv = [sys.executable, "-m", "pypowerwall_server", "--config", str(config)]
+    child = children.start(name, argv, env=servers.clean_env(), cwd=servers.REPO)
+    base_url = f"http://127.0.0.1:{port}"
+    servers.wait_first_data(child, base_url)
+    return Started(child, base_url, http_bench.HttpTarget(name, base_url, child.pid))
 
 
 def ratios(on: dict[str, Any], off: dict[str, Any]) -> dict[str, float]:

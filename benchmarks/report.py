@@ -195,7 +195,18 @@ def mqtt_table(mqtt: dict[str, Any]) -> str:
     ]
     table = markdown_table(["cell", "MQTT off", "MQTT on", "on / off"], rows)
     published = mqtt["published_during_http"]
-    return f"{table}\n\nMQTT messages published during the HTTP cells: {published:.0f}"
+    lines = [table, "", f"MQTT messages published during the HTTP cells: {published:.0f}"]
+    scale = mqtt.get("scale")
+    if scale:
+        lines += [
+            "",
+            f"{scale['gateways']} gateways to mosquitto, {scale['seconds']:g} s: "
+            f"{scale['states']} states, Snapshot to subscriber p50 "
+            f"{_num(scale['latency_p50_ms'], 1)} ms, p99 {_num(scale['latency_p99_ms'], 1)} ms, "
+            f"max {_num(scale['latency_max_ms'], 1)} ms; server CPU "
+            f"{_num(scale['cpu_percent'])} %, RSS {_num(scale['rss_mib'])} MiB",
+        ]
+    return "\n".join(lines)
 
 
 def write_json(out_dir: Path, results: dict[str, Any], rows: Sequence[Row]) -> Path:

@@ -74,7 +74,14 @@ def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
             _ws_phase(children, options, results, say)
     if "mqtt" in options.parts:
         with Children(options.work / "logs") as children:
-            results["mqtt"] = mqtt_bench.run_mqtt(children, options.work, options.http, say)
+            results["mqtt"] = mqtt_bench.run_mqtt(
+                children,
+                options.work,
+                options.http,
+                max(options.scale_ks),
+                options.scale_observe_seconds,
+                say,
+            )
     return results
 
 

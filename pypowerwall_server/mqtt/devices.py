@@ -33,6 +33,7 @@ from pypowerwall_server.models import BatteryUnit
 S = TypeVar("S")
 DeviceKind = Literal["gateway", "battery", "site"]
 ATTRIBUTES_KEY = "attributes"  # state JSON: each row's extra attributes, by key
+UPDATED_AT_KEY = "updated_at"  # state JSON: the Snapshot's time
 
 
 @dataclass(frozen=True)
@@ -125,15 +126,21 @@ def site_device(topics: Topics) -> Device:
     )
 
 
-def state_payload(metrics: Sequence[Metric[S]], subject: S, values: Mapping[str, Value]) -> bytes:
-    """One JSON object: each row's value (null = unknown) and the rows' attributes."""
+def state_payload(
+    metrics: Sequence[Metric[S]],
+    subject: S,
+    values: Mapping[str, Value],
+    updated_at: float | None = None,
+) -> bytes:
+    """One JSON object: each row's value (null = unknown), the rows' attributes, and when
+    the data was taken (epoch seconds, server clock; null for the site total)."""
     attributes = {}
     for metric in metrics:
         if metric.attributes is not None:
             extra = metric.attributes(subject)
             if extra is not None:
                 attributes[metric.key] = extra
-    return orjson.dumps({**values, ATTRIBUTES_KEY: attributes})
+    return orjson.dumps({**values, ATTRIBUTES_KEY: attributes, UPDATED_AT_KEY: updated_at})
 
 
 def _slug(text: str) -> str:

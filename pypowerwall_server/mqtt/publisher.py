@@ -29,6 +29,7 @@ import aiomqtt
 import orjson
 
 from pypowerwall_server.answers import ReadModel
+from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.metrics import (
     BATTERY_METRICS,
     GATEWAY_METRICS,
@@ -83,6 +84,7 @@ class MqttPublisher:
         self._changed: set[str] = set()
         self._wake = asyncio.Event()
         self._available: dict[str, bool] = {}  # as last queued, per gateway
+        self._queued_states: dict[str, GatewayState] = {}  # as last queued, per gateway
 
     # --- the task ---------------------------------------------------------------------
     async def run(self) -> None:
@@ -92,7 +94,8 @@ class MqttPublisher:
             group.create_task(self._connect_forever(), name="mqtt-connection")
 
     async def _watch(self) -> None:
-        async for state in self.hub.updates():
+        # A poll round of every gateway fits in the queue: no re-welcome under normal load.
+        async for state in self.hub.updates(maxsize=max(16, 2 * len(self.gateways))):
             self._changed.add(state.gateway_id)
             self._wake.set()
 
@@ -117,10 +120,16 @@ class MqttPublisher:
         for device in self._devices():
             self._queue_discovery(device)
         self._available.clear()
+        self._queued_states.clear()
         self.queue_changes(self.gateways)
         for topic, message in waiting.items():
             if message.retain and not message.payload:  # a removal of a departed device
                 self._outbox.setdefault(topic, message)
+
+    def take_batch(self) -> dict[str, Outgoing]:
+        """Everything waiting, in order; the outbox starts over."""
+        batch, self._outbox = self._outbox, {}
+        return batch
 
     def pending(self) -> dict[str, Outgoing]:
         """What waits to be sent, by topic (a copy)."""
@@ -153,17 +162,22 @@ class MqttPublisher:
             self._queue_site(now)
 
     def _queue_gateway(self, gid: str, now: float) -> None:
-        device = self.gateways[gid]
-        view = gateway_view(self.hub.get(gid), now)
+        device, state = self.gateways[gid], self.hub.get(gid)
+        if self._queued_states.get(gid) is state:
+            return  # told again (a subscriber welcomed back): nothing new
+        self._queued_states[gid] = state
+        taken_at = state.snapshot.taken_at if state.snapshot is not None else None
+        view = gateway_view(state, now)
         values = values_of(GATEWAY_METRICS, view, gid, self.guard)
-        self._queue(device.state_topic, state_payload(GATEWAY_METRICS, view, values))
+        self._queue(device.state_topic, state_payload(GATEWAY_METRICS, view, values, taken_at))
         for index, unit in enumerate(view.readings.batteries):
             battery = battery_device(self.topics, device, index, unit)
             if battery.node not in self.batteries:
                 self.batteries[battery.node] = battery
                 self._queue_discovery(battery)
             values = values_of(BATTERY_METRICS, unit, battery.node, None)
-            self._queue(battery.state_topic, state_payload(BATTERY_METRICS, unit, values))
+            payload = state_payload(BATTERY_METRICS, unit, values, taken_at)
+            self._queue(battery.state_topic, payload)
 
     def _queue_site(self, now: float) -> None:
         assert self.site is not None
@@ -277,22 +291,32 @@ class MqttPublisher:
         while True:
             await self._outbox_ready.wait()
             self._outbox_ready.clear()
-            batch, self._outbox = self._outbox, {}
-            for topic, message in batch.items():
-                try:
-                    await client.publish(
-                        topic,
-                        message.payload,
-                        qos=message.qos,
-                        retain=message.retain,
-                        timeout=PUBLISH_TIMEOUT_S,
-                    )
-                except BaseException:
+            batch = self.take_batch()
+            # All at once, in order (each hands its packet to the client when it starts):
+            # one at a time, each waiting for its packet to be written, 300 states took 1 s.
+            outcomes = await asyncio.gather(
+                *(self._publish(client, topic, message) for topic, message in batch.items()),
+                return_exceptions=True,
+            )
+            failures = [o for o in outcomes if isinstance(o, BaseException)]
+            for (topic, message), outcome in zip(batch.items(), outcomes, strict=True):
+                if isinstance(outcome, BaseException):
                     self._outbox.setdefault(topic, message)  # unless something newer came
-                    raise
-                self.published += 1
+            self.published += len(outcomes) - len(failures)
+            if failures:
+                raise failures[0]
             if self.options.min_interval > 0:
                 await asyncio.sleep(self.options.min_interval)
+
+    @staticmethod
+    async def _publish(client: aiomqtt.Client, topic: str, message: Outgoing) -> None:
+        await client.publish(
+            topic,
+            message.payload,
+            qos=message.qos,
+            retain=message.retain,
+            timeout=PUBLISH_TIMEOUT_S,
+        )
 
     async def _listen(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:

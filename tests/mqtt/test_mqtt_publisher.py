@@ -181,9 +181,11 @@ def test_states_equal_the_api(sim: RunningSimulator, broker: Broker, recorder: R
         wait_until(lambda: has_all(recorder, STATES), 30)
         time.sleep(1.5)  # the simulator's clock stands still: every later poll is the same
         for gid in ("home", "cabin"):
-            data = client.get(f"/api/gateways/{gid}").json()["data"]
+            detail = client.get(f"/api/gateways/{gid}").json()
+            data = detail["data"]
             aggregates = client.get(f"/api/gateways/{gid}/aggregates").json()
             published = state(recorder, f"pypowerwall/gateway/{gid}/state")
+            assert abs(published["updated_at"] - detail["last_updated"]) <= 1.5  # one poll
             power = data["power_w"]
             assert published["grid_power"] == power["site"]
             assert published["battery_power"] == power["battery"]

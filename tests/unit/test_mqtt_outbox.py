@@ -89,3 +89,18 @@ def test_stale_gateway_goes_offline_and_publishes_no_state(setup) -> None:
     pending = publisher.pending()
     assert pending[AVAILABILITY].payload == b"offline"
     assert STATE_TOPIC not in pending  # stale data is not published as a state
+
+
+def test_a_state_told_again_is_not_published_again(setup) -> None:
+    """hub.updates() welcomes a slow subscriber back with every current state: those were
+    published already (at 100 gateways they doubled the messages and their latency)."""
+    publisher, hub, clock = setup
+    hub.publish(polled(clock.now, 1.0, 5000.0))
+    publisher.queue_changes({"home"})
+    assert STATE_TOPIC in publisher.take_batch()
+    publisher.queue_changes({"home"})  # the same state again
+    assert STATE_TOPIC not in publisher.take_batch()
+    clock.now += 1.0
+    hub.publish(polled(clock.now, 2.0, 5000.0))
+    publisher.queue_changes({"home"})
+    assert STATE_TOPIC in publisher.take_batch()
