@@ -198,7 +198,7 @@ class PrometheusExposition:
     async def time_polls(self) -> None:
         """Observe each successful poll's duration (from its start to its Snapshot)."""
         seen: dict[str, int] = {}  # polls counted per gateway
-        async for state in self.hub.updates():
+        async for state in self.hub.updates(maxsize=max(16, 2 * len(self.hub.gateway_ids))):
             previous = seen.get(state.gateway_id)
             seen[state.gateway_id] = state.polls
             if previous is None or previous == state.polls:

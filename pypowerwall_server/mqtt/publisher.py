@@ -53,6 +53,7 @@ from pypowerwall_server.settings import Settings
 
 log = logging.getLogger(__name__)
 PUBLISH_TIMEOUT_S = 10.0
+COALESCE_S = 0.02
 ONLINE, OFFLINE = b"online", b"offline"
 
 
@@ -103,6 +104,9 @@ class MqttPublisher:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._until_a_gateway_turns_stale())
+                # Gateways polled on one clock tick publish within milliseconds of each
+                # other: take them together (each round costs a pass over every gateway).
+                await asyncio.sleep(COALESCE_S)
             self._wake.clear()
             changed, self._changed = self._changed, set()
             self.queue_changes(changed)
