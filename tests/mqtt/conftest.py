@@ -97,7 +97,8 @@ class Received:
     topic: str
     payload: bytes
     retain: bool
-    at: float
+    at: float  # time.monotonic() of receipt
+    wall: float  # time.time() of receipt: comparable with the server's epoch timestamps
 
 
 @dataclass
@@ -132,7 +133,8 @@ class Recorder:
 
     def _on_message(self, _client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
         with self.lock:
-            self.messages.append(Received(msg.topic, msg.payload, msg.retain, time.monotonic()))
+            received = Received(msg.topic, msg.payload, msg.retain, time.monotonic(), time.time())
+            self.messages.append(received)
 
     def latest(self, topic: str) -> bytes | None:
         with self.lock:

@@ -309,13 +309,21 @@ def test_stale_gateway_goes_offline_within_its_stale_limit_and_back_online(
         hung_at = time.monotonic()
         try:
             wait_until(lambda: recorder.latest(availability) == b"offline", 10)
-            offline_after = time.monotonic() - hung_at
             assert recorder.latest(f"{PREFIX}/gateway/home/availability") == b"online"
         finally:
             sim.clear_faults("cabin", fault)
         wait_until(lambda: recorder.latest(availability) == b"online", 30)
-    # stale once the last data is stale_after intervals old (+ one interval of poll phase)
-    assert offline_after <= (stale_after + 1) * interval + 0.5
+    offline = next(
+        m for m in recorder.since(hung_at) if m.topic == availability and m.payload == b"offline"
+    )
+    last_data = max(
+        json.loads(m.payload)["updated_at"]
+        for m in recorder.messages
+        if m.topic == "pypowerwall/gateway/cabin/state" and m.at < offline.at
+    )
+    # offline once the newest data is stale_after intervals old (the stale limit), give or
+    # take the delivery of two messages on a busy machine
+    assert offline.wall - last_data == pytest.approx(stale_after * interval, abs=0.75)
 
 
 # --- departed gateways ---------------------------------------------------------------------
