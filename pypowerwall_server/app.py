@@ -31,6 +31,7 @@ from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
+from pypowerwall_server.web.layer import WebLayer, WebOptions
 
 log = logging.getLogger(__name__)
 AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
@@ -65,13 +66,10 @@ def create_app(
             finally:
                 runtime.live.streams = None
 
-    return FastPath(
-        LazyApp(functools.partial(build_api, runtime)),
-        hot_routes(runtime),
-        runtime,
-        lifespan=lifespan,
-        websocket=stream_endpoints(runtime),
-    )
+    websocket = stream_endpoints(runtime)
+    api = LazyApp(functools.partial(build_api, runtime))
+    web = WebLayer(api, hub.gateway_ids, WebOptions(), websocket)  # the UI, before FastAPI
+    return FastPath(web, hot_routes(runtime), runtime, lifespan=lifespan, websocket=websocket)
 
 
 @contextlib.asynccontextmanager

@@ -26,6 +26,8 @@ def build_api(runtime: Runtime) -> FastAPI:
         title="pypowerwall-server",
         version=__version__,
         description="Tesla Powerwall gateways, polled gently and served from memory.",
+        docs_url=None,  # /docs and /redoc: our pages with local assets (web/layer.py)
+        redoc_url=None,
     )
     api.state.runtime = runtime
     _install_error_handlers(api)

@@ -100,7 +100,11 @@ def stats_body(rt: Runtime) -> dict[str, Any]:
         "counter": 0,
         "cf": None,
         "config": _masked_config(rt),
-        "server": {"version": __version__, "uptime_seconds": now - rt.stats.started},
+        "server": {
+            "version": __version__,
+            "uptime_seconds": now - rt.stats.started,
+            "websocket_clients": _websocket_clients(rt),
+        },
         "routes": routes,
         "gateways": {
             s.gateway_id: {
@@ -115,6 +119,11 @@ def stats_body(rt: Runtime) -> dict[str, Any]:
             for s in hub.states()
         },
     }
+
+
+def _websocket_clients(rt: Runtime) -> int | None:
+    streams = rt.live.streams
+    return None if streams is None else sum(len(stream.clients) for stream in streams.all())
 
 
 def _legacy_mode(tedapi: bool) -> str:
