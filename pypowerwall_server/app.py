@@ -68,7 +68,9 @@ def create_app(
 
     websocket = stream_endpoints(runtime)
     api = LazyApp(functools.partial(build_api, runtime))
-    web = WebLayer(api, hub.gateway_ids, WebOptions(), websocket)  # the UI, before FastAPI
+    server = settings.server
+    web_options = WebOptions(server.style or "", server.frame_ancestors, server.root_path or "")
+    web = WebLayer(api, hub.gateway_ids, web_options, websocket)  # the UI, before FastAPI
     return FastPath(web, hot_routes(runtime), runtime, lifespan=lifespan, websocket=websocket)
 
 

@@ -48,6 +48,9 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "neg_solar": ("no", False),
     "site_zero_threshold": ("15", 15.0),
     "stale_after_intervals": ("4", 4.0),
+    "style": ("grafana-dark", "grafana-dark"),
+    "frame_ancestors": ("https://grafana.example:3000", ("https://grafana.example:3000",)),
+    "root_path": ("/powerwall", "/powerwall"),
 }
 # What else a row needs to make a valid gateway (PW_* form; the file form uses the same keys)
 COMPANIONS: dict[str, dict[str, str]] = {
