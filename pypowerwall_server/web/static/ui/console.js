@@ -41,7 +41,7 @@ async function refresh() {
         cell(data && data.firmware_version ? data.firmware_version : "–"),
         cell(c.polls ?? "–"),
         cell(c.failures ?? "–"),
-        cell(g.last_error || "–"),
+        el("td", { class: "error" }, g.last_error || "–"),
       );
       return row;
     }),
