@@ -116,3 +116,51 @@ def test_history_survives_a_reload(site: Site, new_page: Callable[..., Any]) -> 
     assert page.locator("#chart-soe svg polyline").count() == 1
     page.click("#history-clear")
     assert page.evaluate(points) == 0
+
+
+def test_polls_the_rest_api_when_websockets_are_blocked(
+    site: Site, new_page: Callable[..., Any]
+) -> None:
+    page = new_page()
+    seen = watch(page)
+    refused: list[str] = []
+
+    def refuse(ws: Any) -> None:  # as a proxy that does not pass WebSockets would
+        refused.append(ws.url)
+        ws.close()
+
+    page.route_web_socket("**/ws/**", refuse)
+    page.goto(f"{site.url}/")
+    page.wait_for_function(HAS_DATA, timeout=20_000)
+    page.wait_for_function(
+        "() => document.getElementById('data-age').textContent.includes('(polling)')"
+    )
+    assert len(refused) >= 2
+    shown = page.evaluate(FLOW_VALUES)
+    power = site.get("/api/aggregate/power")
+    for key in ("solar", "site", "load", "battery"):
+        assert float(shown[key]) == pytest.approx(power[key]), key
+    assert page.evaluate("document.body.classList.contains('stale')") is False
+    assert seen.problems() == []
+
+
+def test_an_open_page_does_not_grow(site: Site, new_page: Callable[..., Any]) -> None:
+    """Updates change the drawing in place: no new DOM nodes or listeners per message."""
+    page = new_page()
+    page.goto(f"{site.url}/")
+    page.wait_for_function(HAS_DATA, timeout=10_000)
+    session = page.context.new_cdp_session(page)
+    session.send("Performance.enable")
+
+    def metrics() -> dict[str, float]:
+        session.send("HeapProfiler.collectGarbage")
+        values = session.send("Performance.getMetrics")["metrics"]
+        return {m["name"]: m["value"] for m in values}
+
+    page.wait_for_timeout(3_000)
+    before = metrics()
+    page.wait_for_timeout(12_000)  # about 12 stream messages (at most one a second)
+    after = metrics()
+    assert after["JSEventListeners"] <= before["JSEventListeners"]
+    assert after["Nodes"] <= before["Nodes"] + 20  # a history chart may gain one point
+    assert after["JSHeapUsedSize"] <= before["JSHeapUsedSize"] * 1.5

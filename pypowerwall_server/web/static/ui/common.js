@@ -123,7 +123,7 @@ export class LiveSource {
     try {
       socket = new WebSocket(wsUrl(this.streamPath));
     } catch {
-      this.scheduleRetry();
+      this.failed();
       return;
     }
     this.socket = socket;
@@ -148,15 +148,20 @@ export class LiveSource {
       clearTimeout(this.watchdog);
       if (this.socket !== socket) return;
       this.socket = null;
-      this.failures += 1;
       if (event.code === 4404) {
-        this.setLink("down");
+        this.setLink("unknown");
         return; // unknown gateway: nothing to retry
       }
-      if (this.failures >= 2) this.startPolling();
-      else this.setLink("down");
-      this.scheduleRetry();
+      this.failed();
     };
+  }
+
+  /** The stream could not be opened or was lost: poll after the second failure in a row. */
+  failed() {
+    this.failures += 1;
+    if (this.failures >= 2) this.startPolling();
+    else if (!this.pollTimer) this.setLink("down");
+    this.scheduleRetry();
   }
 
   kick() {

@@ -70,7 +70,7 @@ function recordHistory(data, ageOf, now) {
       added = history.record(seriesId, at, point(d.power_w, d.soe && d.soe.percent_app));
     }
   } else {
-    if (data.power) added = history.record("aggregate", now - (ageOf(Math.max(...data.gateways.map((g) => g.updated_at || 0))) || 0), point(data.power, data.soe && data.soe.percent_app));
+    if (data.power) added = history.record("aggregate", now - (ageOf(state.newest) || 0), point(data.power, data.soe && data.soe.percent_app));
     for (const g of data.gateways) {
       if (!g.stale && g.power) added = history.record(`gw:${g.id}`, now - (ageOf(g.updated_at) || 0), point(g.power, g.soe_percent_app)) || added;
     }
@@ -119,7 +119,10 @@ function newestUpdate() {
 // Remember the newest data time the last message carried (server clock).
 function trackNewest(data) {
   if (gatewayId) state.newest = data.gateway.last_updated;
-  else state.newest = Math.max(0, ...data.gateways.filter((g) => !g.stale).map((g) => g.updated_at || 0)) || null;
+  else {
+    const times = data.gateways.filter((g) => !g.stale && g.updated_at !== null).map((g) => g.updated_at);
+    state.newest = times.length ? Math.max(...times) : null;
+  }
 }
 
 // --- REST fallback: the same shapes the streams send ------------------------------------
