@@ -142,8 +142,10 @@ def chromium_path() -> str:
     return require_tool("chromium", "apt-get install chromium (Debian's package)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    # Per module, not per session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, which would break the asyncio tests that run after these.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

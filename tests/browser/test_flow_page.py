@@ -102,7 +102,9 @@ def test_a_hung_gateway_is_shown_stale_within_its_limit(
     assert page.is_hidden("#banner")
 
 
-def test_history_survives_a_reload(site: Site, new_page: Callable[..., Any]) -> None:
+def test_history_survives_a_reload(
+    site: Site, new_page: Callable[..., Any], artifacts: Path
+) -> None:
     page = new_page()
     page.goto(f"{site.url}/")
     points = "() => Number(document.querySelector('#chart-power svg')?.dataset.points || 0)"
@@ -114,6 +116,7 @@ def test_history_survives_a_reload(site: Site, new_page: Callable[..., Any]) -> 
     assert page.evaluate(points) >= 2
     assert page.evaluate("document.querySelector('#chart-power svg').dataset.first") == first
     assert page.locator("#chart-soe svg polyline").count() == 1
+    page.screenshot(path=artifacts / "history-after-reload.png", full_page=True)
     page.click("#history-clear")
     assert page.evaluate(points) == 0
 
