@@ -62,7 +62,10 @@ def load_vendor_assets() -> dict[str, Asset]:
 
 
 def page_template(name: str) -> str:
-    return (resources.files("pypowerwall_server.web") / "static" / name).read_text("utf-8")
+    """A page's HTML with the shared navigation bar (nav.part) in place of {{NAV}}."""
+    static = resources.files("pypowerwall_server.web") / "static"
+    nav = (static / "nav.part").read_text("utf-8").rstrip("\n")
+    return (static / name).read_text("utf-8").replace("{{NAV}}", nav)
 
 
 def render_page(template: str, base: str, style: str, gateway: str = "") -> Asset:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,9 @@ from pydantic import SecretStr
 
 from pypowerwall_server.api.hot_protocol import hot_protocol
 from pypowerwall_server.app import create_app, default_adapter_factory
+from pypowerwall_server.demo import DEMO_SITES
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
-from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
 from tests.api.uvicorn_server import Server
@@ -32,29 +32,9 @@ from tests.integration.conftest import NOON_LOS_ANGELES, frozen_gateway, wait_un
 INTERVAL = 0.5  # poll interval of the test gateways, s
 STALE_AFTER_S = 3 * INTERVAL  # the default stale limit: 3 poll intervals
 
-SITES = (
-    SiteConfig(
-        gateway_id="home",
-        seed=1,
-        powerwalls=2,
-        sim_start=NOON_LOS_ANGELES,
-        site_name="Browser Home",
-        gw_pwd="BROWSERHPW",
-        customer_password="BROWSERHPW"[-5:],
-    ),
-    SiteConfig(
-        gateway_id="cabin",
-        seed=2,
-        powerwalls=1,
-        expansion_packs=1,
-        sim_start=NOON_LOS_ANGELES,
-        site_name="Browser Cabin",
-        customer_password="cabin-browser",
-        gw_pwd="BROWSERCPW",
-        gateway_serial="TG987654321XYZ",
-        powerwall_serial_prefix="TG9876543210",
-    ),
-)
+# The demo's two sites (`home`: TEDAPI, `cabin`: local API), at noon with the clock standing
+# still, so the page and the API show the same numbers.
+SITES = tuple(replace(site, sim_start=NOON_LOS_ANGELES) for site in DEMO_SITES)
 
 
 @dataclass
