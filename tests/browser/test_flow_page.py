@@ -86,6 +86,9 @@ def test_a_hung_gateway_is_shown_stale_within_its_limit(
     page.goto(f"{site.url}/gw/cabin/")
     page.wait_for_function(HAS_DATA, timeout=10_000)
     assert page.evaluate("document.body.classList.contains('stale')") is False
+    everything = new_page()  # the aggregate page names it and leaves it out of the totals
+    everything.goto(f"{site.url}/")
+    everything.wait_for_function(HAS_DATA, timeout=10_000)
     site.admin("POST", "/gateways/cabin/faults", {"kind": "hang"})
     hung = time.monotonic()
     try:
@@ -96,6 +99,14 @@ def test_a_hung_gateway_is_shown_stale_within_its_limit(
         assert time.monotonic() - hung <= STALE_AFTER_S + 2.5
         banner = page.text_content("#banner") or ""
         assert page.is_visible("#banner") and banner.startswith("No data for ")
+        everything.wait_for_function(
+            "() => document.getElementById('banner').textContent.includes('left out')",
+            timeout=3_000,
+        )
+        (cabin,) = [g["name"] for g in site.get("/api/gateways")["gateways"] if g["id"] == "cabin"]
+        assert (everything.text_content("#banner") or "").startswith(f"{cabin}: no data for ")
+        shown = everything.evaluate(FLOW_VALUES)
+        assert float(shown["load"]) == pytest.approx(site.get("/api/aggregate/power")["load"])
     finally:
         site.admin("DELETE", "/gateways/cabin/faults")
     page.wait_for_function("() => !document.body.classList.contains('stale')", timeout=15_000)
