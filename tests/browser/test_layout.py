@@ -53,6 +53,7 @@ def assert_flow_inside(page: Any, vertically: bool) -> None:
         ("kiosk-phone", "/?kiosk=1", (360, 640), "light"),
         ("flow-dark", "/", (1000, 900), "dark"),
         ("flow-phone-360", "/", (360, 740), "light"),
+        ("flow-phone-320", "/", (320, 640), "light"),
         ("flow-grafana-dark", "/?kiosk=1&style=grafana-dark", (480, 360), "light"),
     ],
 )

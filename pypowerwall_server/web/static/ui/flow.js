@@ -35,7 +35,7 @@ function svg(tag, attrs, parent) {
 export class FlowView {
   constructor(container) {
     this.root = svg("svg", {
-      viewBox: "0 -12 480 412",
+      viewBox: "16 -12 448 412",
       role: "img",
       "aria-label": "Power flow between solar, Powerwall, home and grid",
       id: "flow-svg",
