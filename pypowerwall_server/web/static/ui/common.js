@@ -190,7 +190,10 @@ export class LiveSource {
     const tick = async () => {
       try {
         const message = await this.poll();
-        if (message && this.pollTimer) this.deliver(message);
+        if (message && this.pollTimer) {
+          this.setLink("polling");
+          this.deliver(message);
+        }
       } catch {
         this.setLink("down");
       }
