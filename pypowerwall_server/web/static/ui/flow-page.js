@@ -120,7 +120,10 @@ function newestUpdate() {
 function trackNewest(data) {
   if (gatewayId) state.newest = data.gateway.last_updated;
   else {
-    const times = data.gateways.filter((g) => !g.stale && g.updated_at !== null).map((g) => g.updated_at);
+    // The newest data shown: of the fresh gateways, or (all stale) of any, for "no data for N s".
+    const known = data.gateways.filter((g) => g.updated_at !== null && g.updated_at !== undefined);
+    const fresh = known.filter((g) => !g.stale);
+    const times = (fresh.length ? fresh : known).map((g) => g.updated_at);
     state.newest = times.length ? Math.max(...times) : null;
   }
 }
