@@ -178,3 +178,22 @@ def test_an_open_page_does_not_grow(site: Site, new_page: Callable[..., Any]) ->
     assert after["JSEventListeners"] <= before["JSEventListeners"]
     assert after["Nodes"] <= before["Nodes"] + 20  # a history chart may gain one point
     assert after["JSHeapUsedSize"] <= before["JSHeapUsedSize"] * 1.5
+
+
+def test_every_gateway_hung_greys_the_whole_flow(site: Site, new_page: Callable[..., Any]) -> None:
+    page = new_page()
+    page.goto(f"{site.url}/")
+    page.wait_for_function(HAS_DATA, timeout=10_000)
+    site.admin("POST", "/faults", {"kind": "hang"})
+    try:
+        page.wait_for_function(
+            "() => document.body.classList.contains('stale')", timeout=(STALE_AFTER_S + 2.5) * 1000
+        )
+        page.wait_for_function(
+            "() => /^No data for \\d+ s/.test(document.getElementById('banner').textContent)"
+        )
+        opacity = page.evaluate("getComputedStyle(document.getElementById('flow')).opacity")
+        assert float(opacity) < 0.5  # greyed, not shown as live
+    finally:
+        site.admin("DELETE", "/faults")
+    page.wait_for_function("() => !document.body.classList.contains('stale')", timeout=15_000)
