@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from pypowerwall_server.api.fastpath import FastPath
 from pypowerwall_server.api.full_app import build_api
@@ -32,6 +33,9 @@ from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
 from pypowerwall_server.web.layer import WebLayer, WebOptions
+
+if TYPE_CHECKING:
+    from pypowerwall_server.server_tls import HttpsSetup
 
 log = logging.getLogger(__name__)
 AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
@@ -118,22 +122,8 @@ def _report_crash(task: asyncio.Task[None]) -> None:
         log.error("task %s crashed", task.get_name(), exc_info=task.exception())
 
 
-def run_server(settings: Settings) -> None:
-    """Serve until interrupted (the CLI's default action)."""
-    import uvicorn
+def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (the CLI's default action); HTTPS too with `https`."""
+    from pypowerwall_server.listeners import serve
 
-    from pypowerwall_server.api.hot_protocol import hot_protocol
-
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.server.bind_address,
-        port=settings.server.port,
-        loop="uvloop",
-        http=hot_protocol(app),  # uvicorn's httptools protocol, hot GETs answered in place
-        log_level="debug" if settings.server.debug else "info",
-        access_log=settings.server.debug,
-        log_config=None,  # uvicorn's records go through our handlers (and secret scrubber)
-        ws_per_message_deflate=False,  # compressing per client costs 10x the CPU at 5,000 clients
-        lifespan="on",
-    )
+    serve(create_app(settings), settings, https)
