@@ -14,14 +14,16 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from pypowerwall_server.api.fastpath import FastPath
-from pypowerwall_server.api.hot_protocol import hot_protocol
-from pypowerwall_server.server_tls import HttpsSetup
+from pypowerwall_server.http.hot_asgi import HotApp
+from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import Settings
+
+if TYPE_CHECKING:  # cryptography (~8 MiB) is loaded only when HTTPS is on (cli.py)
+    from pypowerwall_server.server_tls import HttpsSetup
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class _Primary(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def _config(app: FastPath, settings: Settings, port: int, **options: Any) -> uvicorn.Config:
+def _config(app: HotApp, settings: Settings, port: int, **options: Any) -> uvicorn.Config:
     server = settings.server
     return uvicorn.Config(
         app,
@@ -79,7 +81,7 @@ def _config(app: FastPath, settings: Settings, port: int, **options: Any) -> uvi
     )
 
 
-def serve(app: FastPath, settings: Settings, https: HttpsSetup | None = None) -> None:
+def serve(app: HotApp, settings: Settings, https: HttpsSetup | None = None) -> None:
     """Serve until SIGTERM/SIGINT: HTTP on the port, and HTTPS on https_port when asked."""
     companions = []
     if https is not None:

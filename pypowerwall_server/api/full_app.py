@@ -1,6 +1,6 @@
 """The FastAPI app: every route (hot ones too, for /docs), error handlers and CORS.
 
-Built by api/lazy.py on first use; imports FastAPI only when called.
+Built by http/lazy_api.py on first use; imports FastAPI only when called.
 """
 
 from __future__ import annotations
@@ -8,15 +8,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pypowerwall_server import __version__
-from pypowerwall_server.api.answer import error_answer
-from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.errors import ServerError
+from pypowerwall_server.http.answer import error_answer
+from pypowerwall_server.services import AppServices
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
 
-def build_api(runtime: Runtime) -> FastAPI:
+def build_api(services: AppServices) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
@@ -29,9 +29,9 @@ def build_api(runtime: Runtime) -> FastAPI:
         docs_url=None,  # /docs and /redoc: our pages with local assets (web/layer.py)
         redoc_url=None,
     )
-    api.state.runtime = runtime
+    api.state.services = services  # read by the typed dependencies (api/deps.py)
     _install_error_handlers(api)
-    origins = runtime.settings.server.cors_origins
+    origins = services.settings.server.cors_origins
     if origins:
         api.add_middleware(
             CORSMiddleware,

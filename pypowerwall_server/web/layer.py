@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pypowerwall_server.api.asgi import ASGIApp, Message, Receive, Scope, Send
+from pypowerwall_server.http.asgi import ASGIApp, Message, Receive, Scope, Send
 from pypowerwall_server.web import assets
 from pypowerwall_server.web.security import DOCS_POLICY, PLAIN_POLICY, UI_POLICY, html_headers
 

@@ -16,8 +16,9 @@ from starlette.testclient import TestClient
 from pypowerwall_server.app import create_app
 from pypowerwall_server.settings import ServerConfig, Settings
 from pypowerwall_server.web.layer import WebLayer
+from tests.waiting import wait_until
 
-from .conftest import FakeAdapter, contract_calls, gateway, wait_for
+from .conftest import FakeAdapter, contract_calls, gateway
 
 UI_BUDGET_BYTES = 150 * 1024
 HTML_PATHS = ("/", "/console", "/example.html", "/docs", "/redoc", "/gw/home/", "/gw/cabin/")
@@ -38,7 +39,7 @@ def build(**server: Any) -> TestClient:
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     with build() as test_client:
-        wait_for(lambda: test_client.get("/aggregates").status_code == 200)
+        wait_until(lambda: test_client.get("/aggregates").status_code == 200)
         yield test_client
 
 
@@ -177,7 +178,7 @@ def test_scripts_insert_text_never_html() -> None:
 
 def test_a_kept_prefix_is_removed_when_configured() -> None:
     with build(root_path="/powerwall") as test_client:
-        wait_for(lambda: test_client.get("/powerwall/aggregates").status_code == 200)
+        wait_until(lambda: test_client.get("/powerwall/aggregates").status_code == 200)
         assert (
             test_client.get("/powerwall/aggregates").content
             == test_client.get("/aggregates").content

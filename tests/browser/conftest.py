@@ -18,16 +18,17 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from pypowerwall_server.api.hot_protocol import hot_protocol
 from pypowerwall_server.app import create_app, default_adapter_factory
 from pypowerwall_server.demo import DEMO_SITES
 from pypowerwall_server.gateway.protocol import GatewayAdapter
+from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
 from tests.api.uvicorn_server import Server
 from tests.conftest import require_tool
-from tests.integration.conftest import NOON_LOS_ANGELES, frozen_gateway, wait_until
+from tests.integration.conftest import NOON_LOS_ANGELES, frozen_gateway
+from tests.waiting import wait_until
 
 INTERVAL = 0.5  # poll interval of the test gateways, s
 STALE_AFTER_S = 3 * INTERVAL  # the default stale limit: 3 poll intervals

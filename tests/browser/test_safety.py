@@ -25,7 +25,8 @@ EVIL_FIRMWARE = "<svg onload=alert(3)>"
 
 
 class EvilAlerts:
-    """The real adapter, whose alerts() result gains an alert string with HTML in it."""
+    """The real adapter, whose vitals gain an alert string with HTML in it (the alerts the
+    server shows are derived from the vitals' device alerts)."""
 
     def __init__(self, inner: GatewayAdapter) -> None:
         self.inner = inner
@@ -35,8 +36,10 @@ class EvilAlerts:
 
     def fetch(self, calls: Sequence[str]) -> dict[str, Any]:
         result = self.inner.fetch(calls)
-        if isinstance(result.get("alerts()"), list):
-            result["alerts()"] = [*result["alerts()"], EVIL_ALERT]
+        vitals = result.get("vitals()")
+        devices = [d for d in vitals.values() if isinstance(d, dict)] if vitals else []
+        if devices:
+            devices[0]["alerts"] = [*devices[0].get("alerts", []), EVIL_ALERT]
         return result
 
     def close(self) -> None:
