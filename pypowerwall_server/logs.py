@@ -32,9 +32,7 @@ class SecretScrubber(logging.Filter):
 
 def configured_secrets(settings: Settings) -> tuple[str, ...]:
     gateway_secrets = (
-        secret
-        for gateway in settings.gateways
-        for secret in (gateway.gw_pwd, gateway.password)
+        secret for gateway in settings.gateways for secret in (gateway.gw_pwd, gateway.password)
     )
     return tuple(
         secret.get_secret_value()
