@@ -6,6 +6,7 @@ bad requests send nothing to the gateway; the token is guarded."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from starlette.testclient import TestClient
 from pypowerwall_server.app import create_app
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
+from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
 from tests.unit.simulator.sim_admin_client import ManualClock, admin, settings, written
@@ -288,3 +290,27 @@ def test_control_off_refuses_every_write_and_still_reads(
         assert off.get("/api/gateways/lan/control").json()["enabled"] is False
         assert off.get("/api/control").json()["enabled"] is False
     assert written(sim, "lan") == before
+
+
+def test_a_hung_gateway_answers_504_in_time_and_others_keep_polling(
+    sim: RunningSimulator, key_file: Path
+) -> None:
+    lan, other, _ = gateways(sim, key_file)
+    hung = lan.model_copy(update={"timeout": 30.0})  # the library would wait 30 s
+    polled = other.model_copy(update={"poll_interval": 1.0})
+    control = ServerConfig(bind_address="127.0.0.1", control_secret=SecretStr(SECRET))
+    app = create_app(Settings(server=control, gateways=(hung, polled)))
+    with TestClient(app) as test_client:
+        wait_until(lambda: _polled(test_client, "lan"), timeout=20)
+        fault = sim.set_fault("lan", Fault("hang"))
+        try:
+            other_before = sim.total_requests("other")
+            started = time.monotonic()
+            answer = test_client.post("/control/reserve", json={"value": 45}, headers=BEARER)
+            took = time.monotonic() - started
+            assert answer.status_code == 504
+            assert "did not answer" in answer.json()["detail"]
+            assert took < 15
+            assert sim.total_requests("other") > other_before  # its polls went on meanwhile
+        finally:
+            sim.clear_faults("lan", fault)
