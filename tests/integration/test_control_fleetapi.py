@@ -21,7 +21,7 @@ from pypowerwall_server.simulator.runner import RunningSimulator, running_simula
 from tests.unit.simulator.sim_admin_client import ManualClock, settings, written
 from tests.waiting import wait_until
 
-from .test_sim_fleetapi import _drop_shared_http2_client, _trust, no_internet  # noqa: F401
+from .test_sim_fleetapi import no_internet, trusted  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_internet")]
 
@@ -46,11 +46,8 @@ def sim() -> Iterator[RunningSimulator]:
 
 
 @pytest.fixture
-def client(
-    sim: RunningSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    assert sim.ca_pem is not None
-    _trust(tmp_path / "ca-bundle.pem", sim.ca_pem, monkeypatch)
+def client(sim: RunningSimulator, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    tmp_path: Path = request.getfixturevalue("trusted")  # the simulator's CA trusted
     configs = []
     for site in (HOME, CABIN):
         authpath = tmp_path / site.gateway_id
@@ -71,7 +68,6 @@ def client(
         for site in (HOME, CABIN):
             wait_until(lambda g=site.gateway_id: _known(test_client, g), timeout=20)
         yield test_client
-    _drop_shared_http2_client()
 
 
 def _known(client: TestClient, gateway_id: str) -> bool:
