@@ -138,6 +138,9 @@ class Snapshot:
     call_times: Mapping[CallName, float]
     attributes: GatewayAttributes
     readings: Readings  # the typed view of `calls` (gateway/readings.py)
+    # Per call: how many successful polls in a row made it and got nothing (0 = data last
+    # time). legacy/not_provided.py tells "never provided" from "not yet" with it.
+    absent_polls: Mapping[CallName, int] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def cached(self, key: str) -> Any:
