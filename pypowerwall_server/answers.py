@@ -266,6 +266,7 @@ def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
             "percent_raw": r.soe_percent_raw,
             "percent_app": r.soe_percent_app,
             "capacity_wh": r.capacity_wh,
+            "capacity_source": r.capacity_source,
             "energy_remaining_wh": r.energy_remaining_wh,
         },
         "grid_status": r.grid_status,

@@ -97,6 +97,9 @@ class Readings:
     soe_percent_app: float | None = None
     capacity_wh: float | None = None  # nominal full-pack energy of all batteries
     energy_remaining_wh: float | None = None
+    # Where capacity_wh came from: "system_status", "battery_blocks", "site_info" or
+    # "powerwall_model" (gateway/capacity.py); None with capacity_wh None.
+    capacity_source: str | None = None
     grid_status: str | None = None  # "UP", "DOWN", "SYNCING"
     backup_reserve_percent_app: float | None = None
     operating_mode: str | None = None  # e.g. "self_consumption", "backup", "autonomous"
