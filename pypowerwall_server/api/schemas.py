@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-
 CAPACITY_SOURCE = (
     "where capacity_wh came from: system_status (nominal_full_pack_energy), battery_blocks "
     "(their sum), site_info (nominal_system_energy_kWh) or powerwall_model (13.5 kWh per "
