@@ -11,13 +11,11 @@ import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from pypowerwall_server.app import create_app
-from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
+from pypowerwall_server.settings import GatewayConfig
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import running_simulator
-from tests.waiting import wait_until
 
-from .conftest import NOON_LOS_ANGELES, frozen_gateway
+from .conftest import NOON_LOS_ANGELES, frozen_gateway, healthy_client
 
 pytestmark = pytest.mark.integration  # starts a server and the simulator
 
@@ -47,9 +45,7 @@ def client() -> Iterator[TestClient]:
             )
             for gw in sim.gateways
         )
-        settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=gateways)
-        with TestClient(create_app(settings)) as test_client:
-            wait_until(lambda: test_client.get("/health").json()["status"] == "healthy", 60)
+        with healthy_client(gateways) as test_client:
             yield test_client
 
 

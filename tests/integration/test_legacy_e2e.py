@@ -14,18 +14,16 @@ import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from pypowerwall_server.app import create_app
 from pypowerwall_server.gateway.call_names import invoke, parse_call
 from pypowerwall_server.gateway.schedule import poll_plan
 from pypowerwall_server.legacy import Unavailable, render_legacy
 from pypowerwall_server.models import GatewayAttributes, LegacyOptions
-from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
+from pypowerwall_server.settings import GatewayConfig
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
 from tests.fixtures import LEGACY_CONTRACT
-from tests.waiting import wait_until
 
-from .conftest import NOON_LOS_ANGELES, direct_powerwall, frozen_gateway
+from .conftest import NOON_LOS_ANGELES, direct_powerwall, frozen_gateway, healthy_client
 
 pytestmark = pytest.mark.integration  # starts a server or the simulator
 
@@ -78,9 +76,7 @@ def client(sim: RunningSimulator) -> Iterator[TestClient]:
         )
         for gw in sim.gateways
     )
-    settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=gateways)
-    with TestClient(create_app(settings)) as test_client:
-        wait_until(lambda: test_client.get("/health").json()["status"] == "healthy", 60)
+    with healthy_client(gateways) as test_client:
         yield test_client
 
 
