@@ -180,5 +180,9 @@ def test_not_available_is_not_not_yet(client) -> None:
         assert response.content == body, path
         assert "firmware 23.44" in response.headers["x-data-unavailable"], path
         assert "retry-after" not in response.headers
-    # a TEDAPI gateway serves its vitals with no such header
+    # a TEDAPI gateway serves its vitals with no such header, but pypowerwall's TEDAPI mode
+    # never provides /api/meters/solar: the proxy's `null`, with the reason
     assert "x-data-unavailable" not in client.get("/gw/one/vitals").headers
+    solar = client.get("/gw/one/api/meters/solar")
+    assert (solar.status_code, solar.content) == (200, b"null")
+    assert solar.headers["x-data-unavailable"] == "TEDAPI mode does not provide /api/meters/solar"

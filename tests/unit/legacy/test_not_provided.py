@@ -4,6 +4,7 @@ keeps the 503 (Unavailable)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +19,8 @@ from pypowerwall_server.legacy import (
 )
 from pypowerwall_server.legacy.not_provided import NOT_PROVIDED_AFTER_POLLS
 from pypowerwall_server.models import GatewayAttributes, LegacyOptions
+
+from .legacy_contract_data import load
 
 LOCAL = GatewayAttributes("local", False, False, False, False, "off", None, "0.22.2")
 HYBRID = replace(LOCAL, tedapi=True, tedapi_mode="hybrid")
@@ -116,3 +119,17 @@ def test_count_absent_counts_empty_polls_in_a_row() -> None:
     assert counts == {"vitals()": 2, "level()": 1}
     counts = count_absent(counts, {"vitals()": {"x": 1}})  # data resets; calls not made keep
     assert counts == {"vitals()": 0, "level()": 1}
+
+
+@pytest.mark.parametrize("path", VITALS_ROUTES)
+def test_not_available_is_not_not_yet_gives_the_proxys_bytes(path: str) -> None:
+    """The proxy's capture with no vitals (edge/allnone_local), on firmware 24.44: our
+    answer is its body byte for byte (sha256), status 200, plus the reason."""
+    scenario = load("edge/allnone_local")
+    calls = {**scenario.polled_calls(), "poll('/api/status')": {"version": "24.44.1 c58c2df3"}}
+    ours = render_legacy(path, calls, scenario.attributes, scenario.options)
+    captured = scenario.responses[path]
+    assert isinstance(ours, LegacyResponse), ours
+    assert (ours.status, ours.content_type) == (captured["status"], captured["content_type"])
+    assert hashlib.sha256(ours.body).hexdigest() == captured["sha256"]
+    assert NOT_PROVIDED_HEADER in dict(ours.headers)
