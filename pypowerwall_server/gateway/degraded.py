@@ -1,0 +1,61 @@
+"""Degraded data: an answer that came back but cannot be right for this site (issue 13).
+
+- The "solar only" state: the battery meter (and usually the grid meter) is missing from the
+  meter aggregates of a site that has a battery. A site without a battery (solar only by
+  design) never shows battery capacity, so the same answer there is not degraded.
+- Vitals gone: a transport that gave vitals before gives none now (a firmware switch that
+  removed them). Transports that never give vitals (cloud, FleetAPI) are not judged.
+
+What the site has is learned from its answers (any transport): a battery is known once
+system_status() reported a full-pack energy above 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pypowerwall_server.gateway.readings import AGGREGATES_CALL, SYSTEM_STATUS_CALL
+
+VITALS_CALL = "vitals()"
+
+
+class DegradedData:
+    """Remembers what one site has shown; not thread-safe (the gateway's worker uses it)."""
+
+    def __init__(self) -> None:
+        self._has_battery = False
+        self._gave_vitals: set[str] = set()  # transports that answered vitals before
+
+    def reason(self, transport: str, results: Mapping[str, Any]) -> str | None:
+        """Why these results cannot be right for this site, or None when they can be."""
+        self._learn(results.get(SYSTEM_STATUS_CALL))
+        missing = _missing_meters(results.get(AGGREGATES_CALL))
+        if self._has_battery and "battery" in missing:
+            meters = " and ".join(missing)
+            return f"{meters} meter missing on a site with a battery (the 'solar only' state)"
+        if VITALS_CALL in results:
+            if results[VITALS_CALL]:
+                self._gave_vitals.add(transport)
+            elif transport in self._gave_vitals:
+                return "vitals gone (they were there before: a firmware change?)"
+        return None
+
+    def _learn(self, status: Any) -> None:
+        full = status.get("nominal_full_pack_energy") if isinstance(status, Mapping) else None
+        if isinstance(full, int | float) and not isinstance(full, bool) and full > 0:
+            self._has_battery = True
+
+
+def _missing_meters(aggregates: Any) -> list[str]:
+    """The battery and grid ("site") meters without an instant power; none when the whole
+    aggregate is missing (that is a failed poll, not degraded data)."""
+    if not isinstance(aggregates, Mapping):
+        return []
+    missing = []
+    for meter, label in (("battery", "battery"), ("site", "grid")):
+        section = aggregates.get(meter)
+        power = section.get("instant_power") if isinstance(section, Mapping) else None
+        if not isinstance(power, int | float) or isinstance(power, bool):
+            missing.append(label)
+    return missing
