@@ -16,6 +16,7 @@ about itself (`status()`) is an immutable TransportStatus, replaced whole.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from typing import Any, Protocol, TypeVar
 
 from pypowerwall_server.errors import GatewayError
 from pypowerwall_server.gateway.degraded import DegradedData
+from pypowerwall_server.gateway.link_worker import LinkWorker
 from pypowerwall_server.gateway.transport_status import (
     LinkState,
     TransportState,
@@ -36,7 +38,7 @@ from pypowerwall_server.settings.models import TEDAPI_HOST
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_PROBE_S = 1800.0  # a failed preferred transport is tried at least every 30 min
-REMOTE = frozenset({"cloud", "fleetapi"})
+CALL_TIMEOUTS = 2  # a transport's poll may take this many call timeouts
 
 
 class TransportAdapter(Protocol):
@@ -56,6 +58,7 @@ class _Link:
     name: str
     adapter: TransportAdapter
     interval: float  # poll interval while this transport is active
+    worker: LinkWorker | None  # own thread when the gateway has several transports
     tried: bool = False
     failures: int = 0  # in a row
     failing_since: float | None = None
@@ -76,6 +79,9 @@ class _Link:
             self.next_probe,
         )
 
+    def call(self, fn: Callable[[], T]) -> T:
+        return fn() if self.worker is None else self.worker.call(fn)
+
 
 class TransportChain:
     def __init__(
@@ -85,11 +91,17 @@ class TransportChain:
         failover_after: int,
         recovery_probe: float,
         clock: Callable[[], float] = time.time,
+        call_deadline: float | None = None,
     ) -> None:
+        """`call_deadline`: how long one call on a transport may take before it counts as
+        failed (each transport then has its own thread); None runs calls inline."""
         if not links:
             raise ValueError("a transport chain needs at least one transport")
         self._gateway_id = gateway_id
-        self._links = [_Link(name, adapter, interval) for name, adapter, interval in links]
+        self._links = [
+            _Link(name, adapter, interval, _worker(name, call_deadline))
+            for name, adapter, interval in links
+        ]
         self._failover_after = failover_after
         self._recovery_probe = recovery_probe
         self._clock = clock
@@ -120,7 +132,7 @@ class TransportChain:
         while True:
             link = self._links[self._active]
             try:
-                link.adapter.connect()
+                link.call(link.adapter.connect)
             except GatewayError as exc:
                 if not self._failed(link, exc.message):
                     self._publish()
@@ -141,10 +153,13 @@ class TransportChain:
     def run(self, operation: Callable[[Any], T]) -> T:
         """A write or on-demand read goes to the active transport (no failover: a write is
         never repeated on another path behind the caller's back)."""
-        return self._links[self._active].adapter.run(operation)
+        link = self._links[self._active]
+        return link.call(lambda: link.adapter.run(operation))
 
     def close(self) -> None:
         for link in self._links:
+            if link.worker is not None:
+                link.worker.close()
             link.adapter.close()
 
     # --- internals ------------------------------------------------------------------------
@@ -152,7 +167,7 @@ class TransportChain:
         while True:
             link = self._links[self._active]
             try:
-                results = link.adapter.fetch(calls)
+                results = link.call(functools.partial(link.adapter.fetch, calls))
             except GatewayError as exc:
                 if self._failed(link, exc.message):
                     continue  # the next transport takes over at once
@@ -175,7 +190,7 @@ class TransportChain:
             if link.next_probe is None or now < link.next_probe:
                 continue
             try:
-                results = link.adapter.fetch(calls)
+                results = link.call(functools.partial(link.adapter.fetch, calls))
             except GatewayError as exc:
                 self._probe_failed(link, exc.message)
                 continue
@@ -244,6 +259,10 @@ class TransportChain:
         )
 
 
+def _worker(name: str, deadline: float | None) -> LinkWorker | None:
+    return None if deadline is None else LinkWorker(name, deadline)
+
+
 # --- building a chain from settings ---------------------------------------------------------
 def transport_names(config: GatewayConfig) -> tuple[str, ...]:
     """The configured order, or the one transport a single-mode configuration gives."""
@@ -297,4 +316,21 @@ def build_chain(
     for name in transport_names(config):
         own = transport_config(config, name)
         links.append((name, make_adapter(own), own.poll_interval))
-    return TransportChain(config.id, links, config.failover_after, config.recovery_probe, clock)
+    deadline = call_deadline(config) if len(links) > 1 else None  # one: inline, as before
+    return TransportChain(
+        config.id, links, config.failover_after, config.recovery_probe, clock, deadline
+    )
+
+
+def call_deadline(config: GatewayConfig) -> float:
+    """How long one transport's poll may take before it counts as failed. A healthy poll
+    takes far less (its calls share one or two requests); a dead gateway holds the library
+    for two or three timeouts (TEDAPI reads config and status in turn) and a refused one for
+    a minute of retries, so a hung transport is cut off here and its next poll fails at
+    once (LinkWorker): the fallback serves before the data turns stale."""
+    return CALL_TIMEOUTS * config.timeout
+
+
+def chain_poll_timeout(config: GatewayConfig) -> float:
+    """A poll of a multi-transport gateway may probe one transport, then try each in turn."""
+    return call_deadline(config) * (len(config.transports) + 1)
