@@ -16,7 +16,7 @@ def test_hung_call_is_cut_off_and_the_transport_fails_fast_until_it_returns() ->
     worker = LinkWorker("tedapi", deadline=0.05)
     release = threading.Event()
     try:
-        with pytest.raises(GatewayUnreachable, match="tedapi did not answer within 0.05 s"):
+        with pytest.raises(GatewayUnreachable, match=r"tedapi did not answer within 0\.05 s"):
             worker.call(lambda: release.wait(10))
         with pytest.raises(GatewayUnreachable, match="an earlier call has not returned yet"):
             worker.call(lambda: "never run")
