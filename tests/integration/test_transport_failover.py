@@ -22,6 +22,8 @@ from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.unit.simulator.sim_admin_client import admin
+from tests.unit.simulator.v1r_signing import public_pem, rsa_key, write_private_key
 from tests.waiting import wait_until
 
 from .conftest import frozen_gateway
@@ -247,3 +249,60 @@ def test_degraded_answer_on_the_only_transport_is_served_flagged(
             sim.clear_faults()
         wait_until(lambda: client.get("/health").json()["status"] == "healthy", 10)
         assert summary(client)["degraded"] is False
+
+
+PW3 = replace(SiteConfig.for_index(2), gateway_id="pw3", powerwalls=1, powerwall_kind="powerwall3")
+
+
+@pytest.fixture
+def pw3_sim() -> Iterator[RunningSimulator]:
+    with running_simulator([PW3], app_factory=frozen_gateway, wifi=True) as running:
+        yield running
+
+
+def test_pw3_v1r_on_the_lan_fails_over_to_wifi_tedapi_and_back(
+    pw3_sim: RunningSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The wired LAN with v1r preferred, the gateway's Wi-Fi TEDAPI as the fallback (one site
+    on two ports): the LAN refuses, TEDAPI over Wi-Fi serves; the LAN returns, v1r again."""
+    caplog.set_level(logging.INFO, logger=SWITCH_LOGGER)
+    key = write_private_key(rsa_key("owner"), tmp_path / "tedapi_rsa_private.pem")
+    body = {"public_key": public_pem(rsa_key("owner")).decode(), "verified": True}
+    admin(pw3_sim, "POST", "/gateways/pw3/v1r/keys", body)
+    gw = pw3_sim.gateway("pw3")
+    assert gw.wifi_host is not None
+    config = GatewayConfig(
+        id="pw3",
+        name="pw3",
+        host=gw.host,
+        password=SecretStr(gw.config.customer_password),
+        rsa_key_path=str(key),
+        gw_pwd=SecretStr(gw.config.gw_pwd),
+        wifi_host=gw.wifi_host,
+        transports=("v1r", "tedapi"),
+        poll_interval=INTERVAL,
+        timeout=TIMEOUT,
+        failover_after=FAILOVER_AFTER,
+        recovery_probe=1.0,
+    )
+    settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(config,))
+    with TestClient(create_app(settings)) as client:
+        wait_until(lambda: active(client, "pw3") == "v1r", 30)
+        assert pw3_sim.request_counts("pw3").get("/tedapi/v1r", 0) > 0
+        pw3_sim.set_fault("pw3", Fault(kind="refused"))  # the wired LAN goes away
+        try:
+            wait_until(lambda: active(client, "pw3") == "tedapi", 20)
+            wifi = pw3_sim.request_counts("pw3", wifi=True)
+            assert wifi.get("/tedapi/v1", 0) > 0
+            data = summary(client, "pw3")["data"]
+            state = pw3_sim.gateway("pw3").app.state()
+            assert data["transport"] == "tedapi"
+            assert data["power_w"]["solar"] == pytest.approx(state.solar.instant_power_w, abs=1)
+        finally:
+            pw3_sim.clear_faults("pw3")
+        wait_until(lambda: active(client, "pw3") == "v1r", 20)
+    lines = switch_lines(caplog)
+    assert [line.split(" (")[0] for line in lines] == [
+        "gateway pw3: transport v1r -> tedapi",
+        "gateway pw3: transport tedapi -> v1r",
+    ]
