@@ -27,7 +27,10 @@ from tests.unit.simulator.v1r_signing import public_pem, rsa_key, write_private_
 from tests.waiting import wait_until
 
 from .conftest import frozen_gateway
-from .test_sim_fleetapi import _drop_shared_http2_client, _trust, no_internet  # noqa: F401
+
+# The Fleet API fixtures: no name lookups beyond loopback; the simulator's CA trusted (for
+# this module's `sim`) in a bundle under tmp_path, which is also the auth folder.
+from .test_sim_fleetapi import no_internet, trusted  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_internet")]
 
@@ -69,16 +72,6 @@ def sim() -> Iterator[RunningSimulator]:
         yield running
 
 
-@pytest.fixture
-def trusted(
-    sim: RunningSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    assert sim.ca_pem is not None
-    _trust(tmp_path / "ca-bundle.pem", sim.ca_pem, monkeypatch)
-    yield tmp_path
-    _drop_shared_http2_client()
-
-
 def gateway(sim: RunningSimulator, gateway_id: str, authpath: Path) -> GatewayConfig:
     """[tedapi, fleetapi]: the Wi-Fi TEDAPI preferred, the Fleet API as the fallback."""
     gw = sim.gateway(gateway_id)
@@ -100,10 +93,10 @@ def gateway(sim: RunningSimulator, gateway_id: str, authpath: Path) -> GatewayCo
     )
 
 
-def serve(sim: RunningSimulator, trusted: Path, *gateway_ids: str) -> TestClient:
+def serve(sim: RunningSimulator, authpath: Path, *gateway_ids: str) -> TestClient:
     settings = Settings(
         server=ServerConfig(bind_address="127.0.0.1", stale_after_intervals=STALE_AFTER_INTERVALS),
-        gateways=tuple(gateway(sim, gid, trusted) for gid in gateway_ids),
+        gateways=tuple(gateway(sim, gid, authpath) for gid in gateway_ids),
     )
     return TestClient(create_app(settings))
 
@@ -143,12 +136,13 @@ TEDAPI_FAULTS = {
 }
 
 
+@pytest.mark.usefixtures("trusted")
 @pytest.mark.parametrize("kind", TEDAPI_FAULTS)
 def test_tedapi_fails_fleetapi_serves_then_tedapi_takes_back_over(
-    sim: RunningSimulator, trusted: Path, caplog: pytest.LogCaptureFixture, kind: str
+    sim: RunningSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture, kind: str
 ) -> None:
     caplog.set_level(logging.INFO, logger=SWITCH_LOGGER)
-    with serve(sim, trusted, "home") as client:
+    with serve(sim, tmp_path, "home") as client:
         wait_until(lambda: active(client) == "tedapi", 30)
         assert client.get("/health").json()["status"] == "healthy"
         watch = Watch(client)
@@ -195,11 +189,12 @@ def test_tedapi_fails_fleetapi_serves_then_tedapi_takes_back_over(
     assert gap < STALE_LIMIT, gap  # no data gap longer than the stale limit
 
 
+@pytest.mark.usefixtures("trusted")
 def test_solar_only_answer_is_degraded_and_fails_over_but_not_on_a_solar_only_site(
-    sim: RunningSimulator, trusted: Path, caplog: pytest.LogCaptureFixture
+    sim: RunningSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=SWITCH_LOGGER)
-    with serve(sim, trusted, "home", "sunny") as client:
+    with serve(sim, tmp_path, "home", "sunny") as client:
         wait_until(lambda: active(client) == "tedapi" and active(client, "sunny") == "tedapi", 30)
         sim.set_fault("home", Fault(kind="solar_only"))
         sim.set_fault("sunny", Fault(kind="solar_only"))
@@ -221,9 +216,7 @@ def test_solar_only_answer_is_degraded_and_fails_over_but_not_on_a_solar_only_si
     assert not [line for line in switch_lines(caplog) if "sunny" in line]
 
 
-def test_degraded_answer_on_the_only_transport_is_served_flagged(
-    sim: RunningSimulator, trusted: Path
-) -> None:
+def test_degraded_answer_on_the_only_transport_is_served_flagged(sim: RunningSimulator) -> None:
     """A single-mode TEDAPI gateway in the 'solar only' state: served, `degraded`, and
     /health says why (200 degraded)."""
     gw = sim.gateway("home")
