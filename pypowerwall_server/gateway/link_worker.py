@@ -27,15 +27,17 @@ class LinkWorker:
         self._pool = DaemonThreadPool(1, f"transport-{name}")
         self._busy: Future[Any] | None = None
 
-    def call(self, fn: Callable[[], T]) -> T:
+    def call(self, fn: Callable[[], T], bounded: bool = True) -> T:
         """fn() on this transport's thread; GatewayUnreachable when it is still busy with an
-        earlier call or does not finish within the deadline."""
+        earlier call or, when `bounded`, does not finish within the deadline (a write is
+        not bounded here: its caller bounds the wait and must not be told "failed" while
+        it may still land)."""
         if self._busy is not None and not self._busy.done():
             raise GatewayUnreachable(f"{self._name}: an earlier call has not returned yet")
         future = self._pool.submit(fn)
         self._busy = future
         try:
-            return future.result(timeout=self._deadline)
+            return future.result(timeout=self._deadline if bounded else None)
         except concurrent.futures.TimeoutError:
             raise GatewayUnreachable(
                 f"{self._name} did not answer within {self._deadline:g} s"

@@ -79,8 +79,8 @@ class _Link:
             self.next_probe,
         )
 
-    def call(self, fn: Callable[[], T]) -> T:
-        return fn() if self.worker is None else self.worker.call(fn)
+    def call(self, fn: Callable[[], T], bounded: bool = True) -> T:
+        return fn() if self.worker is None else self.worker.call(fn, bounded)
 
 
 class TransportChain:
@@ -154,7 +154,7 @@ class TransportChain:
         """A write or on-demand read goes to the active transport (no failover: a write is
         never repeated on another path behind the caller's back)."""
         link = self._links[self._active]
-        return link.call(lambda: link.adapter.run(operation))
+        return link.call(lambda: link.adapter.run(operation), bounded=False)
 
     def close(self) -> None:
         for link in self._links:
