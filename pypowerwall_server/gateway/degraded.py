@@ -6,8 +6,8 @@
 - Vitals gone: a transport that gave vitals before gives none now (a firmware switch that
   removed them). Transports that never give vitals (cloud, FleetAPI) are not judged.
 
-What the site has is learned from its answers (any transport): a battery is known once
-system_status() reported a full-pack energy above 0.
+What the site has is learned from its answers (any transport): a battery is known once any
+capacity source (gateway/capacity.py) knew its capacity, or its meter showed battery power.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pypowerwall_server.gateway.readings import AGGREGATES_CALL, SYSTEM_STATUS_CALL
+from pypowerwall_server.gateway.capacity import battery_energy
+from pypowerwall_server.gateway.readings import (
+    AGGREGATES_CALL,
+    SITE_INFO_CALL,
+    SYSTEM_STATUS_CALL,
+    power_from_aggregates,
+)
 
 VITALS_CALL = "vitals()"
 
@@ -29,7 +35,7 @@ class DegradedData:
 
     def reason(self, transport: str, results: Mapping[str, Any]) -> str | None:
         """Why these results cannot be right for this site, or None when they can be."""
-        self._learn(results.get(SYSTEM_STATUS_CALL))
+        self._learn(results)
         missing = _missing_meters(results.get(AGGREGATES_CALL))
         if self._has_battery and "battery" in missing:
             meters = " and ".join(missing)
@@ -41,10 +47,12 @@ class DegradedData:
                 return "vitals gone (they were there before: a firmware change?)"
         return None
 
-    def _learn(self, status: Any) -> None:
-        full = status.get("nominal_full_pack_energy") if isinstance(status, Mapping) else None
-        if isinstance(full, int | float) and not isinstance(full, bool) and full > 0:
-            self._has_battery = True
+    def _learn(self, results: Mapping[str, Any]) -> None:
+        if self._has_battery:
+            return
+        energy = battery_energy(results.get(SYSTEM_STATUS_CALL), results.get(SITE_INFO_CALL), None)
+        power = power_from_aggregates(results.get(AGGREGATES_CALL))
+        self._has_battery = energy.capacity_wh is not None or bool(power and power.battery)
 
 
 def _missing_meters(aggregates: Any) -> list[str]:

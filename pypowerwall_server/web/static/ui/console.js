@@ -78,7 +78,8 @@ function list(items) {
 }
 
 function unavailable(answer) {
-  const why = answer.body && answer.body.error ? answer.body.error : `HTTP ${answer.status}`;
+  const why = answer.unavailable
+    || (answer.body && answer.body.error ? answer.body.error : `HTTP ${answer.status}`);
   return el("p", { class: "note" }, `Not available: ${why}`);
 }
 
