@@ -230,3 +230,13 @@ def test_each_transport_gets_only_its_own_credentials() -> None:
     assert (tedapi.mode, tedapi.host, tedapi.password) == ("tedapi", "192.168.91.1", None)
     assert (cloud.mode, cloud.host, cloud.gw_pwd, cloud.password) == ("cloud", None, None, None)
     assert (cloud.email, cloud.poll_interval) == ("me@example.com", 60.0)  # Tesla's pace
+
+
+def test_battery_known_from_its_power_when_system_status_has_no_capacity() -> None:
+    chain, (tedapi, _), _ = chain_of("tedapi", "fleetapi", after=5)
+    tedapi.answer = answer(capacity=0.0)  # no capacity reported, but battery power flows
+    poll(chain)
+    assert chain.status().degraded is None
+    tedapi.answer = answer(capacity=0.0, battery=False, grid=False)
+    poll(chain)
+    assert chain.status().degraded is not None and "solar only" in chain.status().degraded
