@@ -76,6 +76,7 @@ class SiteModel:
         )
         self.firmware_version = config.firmware_version
         self.missing_index: int | None = None
+        self.solar_only = False  # a fault: local meter aggregates lose battery and grid
         self.backup_until: float | None = None  # simulated time a manual backup event ends
         self._profile = SiteProfile(
             config.seed, config.timezone, config.solar_peak_w, config.base_load_w
@@ -204,6 +205,7 @@ class SiteModel:
             nominal_energy_remaining_wh=pack.remaining_wh,
             alerts=self._alerts(),
             missing_powerwall_serials=self._missing_serials(),
+            solar_only=self.solar_only,
         )
 
     def _unit_states(self, flows: Flows, bus: BusReadings) -> tuple[PowerwallState, ...]:
