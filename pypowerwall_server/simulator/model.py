@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from pypowerwall_server.simulator.config import EXPANSION_PART_NUMBER, SiteConfig
 from pypowerwall_server.simulator.dispatch import BatteryPack, Flows, Settings, decide
+from pypowerwall_server.simulator.energy import Counters, UnitEnergy
 from pypowerwall_server.simulator.noise import channel_key, uniform
 from pypowerwall_server.simulator.profiles import SiteProfile
 from pypowerwall_server.simulator.readings import (
@@ -27,7 +28,6 @@ from pypowerwall_server.simulator.readings import (
 from pypowerwall_server.simulator.state import (
     ExportRule,
     OperatingMode,
-    PowerwallKind,
     PowerwallState,
     SiteState,
 )
@@ -35,29 +35,6 @@ from pypowerwall_server.simulator.state import (
 MAX_STEP_S = 30.0  # simulated seconds per integration sub-step
 MAX_STEPS_PER_ADVANCE = 5000  # longer jumps use longer sub-steps; limits stay enforced
 BASE_ALERTS = ("FWUpdateSucceeded", "PodCommissionTime", "GridCodesWrite")
-
-
-@dataclass(slots=True)
-class UnitEnergy:
-    """Mutable energy bookkeeping of one battery unit."""
-
-    kind: PowerwallKind
-    part_number: str
-    serial: str
-    full_wh: float
-    remaining_wh: float
-    charged_wh: float
-    discharged_wh: float
-
-
-@dataclass(slots=True)
-class Counters:
-    """Lifetime meter energies in Wh (monotonic)."""
-
-    site_imported: float
-    site_exported: float
-    load_imported: float
-    solar_exported: float
 
 
 class SiteModel:
