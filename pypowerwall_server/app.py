@@ -13,10 +13,12 @@ from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
+from pypowerwall_server.control.wiring import build_control
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor
+from pypowerwall_server.gateway.transports import build_chain
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
@@ -28,6 +30,7 @@ from pypowerwall_server.services import AppServices, LiveServices
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
 from pypowerwall_server.tasks import background
+from pypowerwall_server.web.layer import WebLayer, WebOptions
 
 if TYPE_CHECKING:
     from pypowerwall_server.server_tls import HttpsSetup
@@ -36,6 +39,12 @@ log = logging.getLogger(__name__)
 
 
 def default_adapter_factory(config: GatewayConfig) -> GatewayAdapter:
+    """The gateway's transports in order (one for a single-mode configuration), each its
+    own library connection."""
+    return build_chain(config, transport_adapter)
+
+
+def transport_adapter(config: GatewayConfig) -> PypowerwallAdapter:
     # The library's cache must expire before our next tick, or a poll could re-read it.
     return PypowerwallAdapter(config, cache_expire=config.poll_interval * 0.8)
 
@@ -55,7 +64,8 @@ def create_app(
     stats, live = RequestStats(), LiveServices()
     mqtt = mqtt_publisher(settings, answers)
     exposition = PrometheusExposition(hub, server_counts(stats, live, mqtt))
-    services = AppServices(settings, hub, answers, supervisor, stats, exposition, live)
+    control = build_control(settings, supervisor)
+    services = AppServices(settings, hub, answers, supervisor, stats, exposition, control, live)
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -72,13 +82,12 @@ def create_app(
             finally:
                 services.live.streams = None
 
-    return HotApp(
-        LazyApp(functools.partial(build_api, services)),
-        hot_routes(services),
-        services,
-        lifespan=lifespan,
-        websocket=stream_endpoints(services),
-    )
+    websocket = stream_endpoints(services)
+    api = LazyApp(functools.partial(build_api, services))
+    server = settings.server
+    web_options = WebOptions(server.style or "", server.frame_ancestors, server.root_path or "")
+    web = WebLayer(api, hub.gateway_ids, web_options, websocket)  # the UI, before FastAPI
+    return HotApp(web, hot_routes(services), services, lifespan=lifespan, websocket=websocket)
 
 
 def server_counts(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.prometheus import PrometheusExposition
@@ -34,4 +35,5 @@ class AppServices:
     supervisor: GatewaySupervisor
     stats: RequestStats
     exposition: PrometheusExposition  # /metrics
+    control: ControlAccess  # writes (api/routes_control.py; MQTT controls later)
     live: LiveServices = field(default_factory=LiveServices)

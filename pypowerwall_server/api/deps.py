@@ -51,3 +51,4 @@ AnswersDep = Annotated[ReadModel, Depends(get_answers)]  # the read model (answe
 SupervisorDep = Annotated[GatewaySupervisor, Depends(get_supervisor)]
 StatsDep = Annotated[RequestStats, Depends(get_stats)]
 ExpositionDep = Annotated[PrometheusExposition, Depends(get_exposition)]
+ServicesDep = Annotated[AppServices, Depends(_services)]  # all of them: /stats reports on each

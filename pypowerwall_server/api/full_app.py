@@ -18,31 +18,35 @@ if TYPE_CHECKING:
 
 def build_api(services: AppServices) -> FastAPI:
     from fastapi import FastAPI
-    from fastapi.middleware.cors import CORSMiddleware
 
     from pypowerwall_server.api import (
+        routes_control,
         routes_gateways,
         routes_health,
         routes_legacy,
         routes_metrics,
     )
+    from pypowerwall_server.api.control_cors import CorsExceptControl
 
     api = FastAPI(
         title="pypowerwall-server",
         version=__version__,
         description="Tesla Powerwall gateways, polled gently and served from memory.",
+        docs_url=None,  # /docs and /redoc: our pages with local assets (web/layer.py)
+        redoc_url=None,
     )
     api.state.services = services  # read by the typed dependencies (api/deps.py)
     _install_error_handlers(api)
     origins = services.settings.server.cors_origins
     if origins:
         api.add_middleware(
-            CORSMiddleware,
+            CorsExceptControl,
             allow_origins=list(origins),
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
     api.include_router(routes_health.router)
+    api.include_router(routes_control.router)  # before the gateways' and legacy catch-alls
     api.include_router(routes_gateways.router)
     api.include_router(routes_metrics.router)
     api.include_router(routes_legacy.router)  # last: it ends in a catch-all

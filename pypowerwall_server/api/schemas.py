@@ -5,9 +5,35 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+CAPACITY_SOURCE = (
+    "where capacity_wh came from: system_status (nominal_full_pack_energy), battery_blocks "
+    "(their sum), site_info (nominal_system_energy_kWh) or powerwall_model (13.5 kWh per "
+    "Powerwall 2, Powerwall 3 or Expansion); null when unknown"
+)
+
 
 class ErrorBody(BaseModel):
     error: str
+
+
+class TransportLink(BaseModel):
+    name: str = Field(description="tedapi, v1r, local, cloud or fleetapi")
+    state: str = Field(description="ok, failing or untried")
+    failing_since: float | None = Field(description="epoch seconds the failures began")
+    consecutive_failures: int
+    last_error: str | None = Field(description="newest failure or degraded-data reason")
+    next_probe: float | None = Field(description="epoch seconds of the next recovery probe")
+
+
+class TransportInfo(BaseModel):
+    active: str = Field(description="the transport the newest data came from")
+    preferred: str
+    on_fallback: bool
+    failovers: int = Field(description="switches to a less preferred transport so far")
+    recoveries: int = Field(description="switches back to a more preferred one so far")
+    degraded: bool
+    degraded_reason: str | None
+    transports: list[TransportLink] = Field(description="in preference order")
 
 
 class GatewaySummary(BaseModel):
@@ -24,6 +50,12 @@ class GatewaySummary(BaseModel):
         description="kind of the current outage: unreachable, busy, auth_failed (or null)"
     )
     hint: str | None = Field(description="what to do about the problem, when anything helps")
+    degraded: bool = Field(
+        default=False, description="the newest data cannot be right for this site"
+    )
+    transport: TransportInfo | None = Field(
+        default=None, description="ordered transports with failover (null: not a chain)"
+    )
 
 
 class GatewayList(BaseModel):
@@ -34,6 +66,7 @@ class SoeDetail(BaseModel):
     percent_raw: float | None = Field(description="gateway scale, 0-100")
     percent_app: float | None = Field(description="Tesla app scale: (raw - 5) / 0.95")
     capacity_wh: float | None
+    capacity_source: str | None = Field(description=CAPACITY_SOURCE)
     energy_remaining_wh: float | None
 
 
@@ -48,6 +81,7 @@ class GatewayData(BaseModel):
     time_remaining_hours: float | None
     firmware_version: str | None
     site_name: str | None
+    transport: str | None = Field(default=None, description="the transport this data came from")
 
 
 class GatewayDetail(GatewaySummary):
@@ -77,10 +111,13 @@ class AggregatePower(BaseModel):
 
 class SoeEntry(BaseModel):
     id: str
-    counted: bool
+    counted: bool = Field(description="in the total: fresh, with a known capacity")
     stale: bool
-    has_battery: bool
+    has_battery: bool | None = Field(
+        description="reports battery power, a state of energy or batteries (null: no data)"
+    )
     capacity_wh: float | None
+    capacity_source: str | None = Field(description=CAPACITY_SOURCE)
     energy_remaining_wh: float | None
     percent_raw: float | None
     percent_app: float | None
@@ -113,6 +150,12 @@ class HealthGateway(BaseModel):
         description="kind of the current outage: unreachable, busy, auth_failed (or null)"
     )
     hint: str | None = Field(description="what to do about the problem, when anything helps")
+    transport: str | None = Field(default=None, description="the active transport")
+    degraded: list[str] = Field(
+        default_factory=list,
+        description="why this gateway makes the server degraded: on a fallback transport, "
+        "or serving degraded data",
+    )
 
 
 class Health(BaseModel):

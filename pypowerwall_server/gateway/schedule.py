@@ -6,21 +6,28 @@ from collections.abc import Sequence
 
 from pypowerwall_server.gateway import readings
 from pypowerwall_server.gateway.poller import PollPlan
+from pypowerwall_server.gateway.transports import chain_poll_timeout
 from pypowerwall_server.legacy import FAST_CALLS, SLOW_CALLS
 from pypowerwall_server.settings import GatewayConfig
 
 MAX_WORKER_THREADS = 64
 
 
-def poll_plan() -> PollPlan:
-    """Our own calls (gateway/readings.py) first, then the legacy routes'."""
+def poll_plan(writable: bool = False) -> PollPlan:
+    """Our own calls (gateway/readings.py) first, then the legacy routes'. A gateway that
+    can write also reads its control settings in the slow tier (a write's read-back)."""
+    control = readings.CONTROL_CALLS if writable else ()
     fast = tuple(dict.fromkeys((*readings.FAST_CALLS, *FAST_CALLS)))
-    slow = tuple(c for c in dict.fromkeys((*readings.SLOW_CALLS, *SLOW_CALLS)) if c not in fast)
+    ours = (*readings.SLOW_CALLS, *control)
+    slow = tuple(c for c in dict.fromkeys((*ours, *SLOW_CALLS)) if c not in fast)
     return PollPlan(fast, slow)
 
 
 def poll_timeout(config: GatewayConfig) -> float:
-    """A poll makes many calls, most answered from the library's per-poll cache."""
+    """A poll makes many calls, most answered from the library's per-poll cache. With
+    several transports it may try each (gateway/transports.py)."""
+    if len(config.transports) > 1:
+        return max(config.poll_interval, chain_poll_timeout(config))
     return max(config.poll_interval, 3 * config.timeout)
 
 

@@ -17,15 +17,13 @@ from pypowerwall_server.settings.table import CONFIG_ENV, SOURCE_ENV, TABLE
 KNOWN_ENV = frozenset({*(env for row in TABLE for env in row.row.env), *SOURCE_ENV, CONFIG_ENV})
 PROXY_IGNORED = frozenset(
     {
-        "PW_STYLE", "PW_BROWSER_CACHE", "PW_POOL_MAXSIZE", "PW_AUTH_MODE", "PW_CACHE_FILE",
+        "PW_BROWSER_CACHE", "PW_POOL_MAXSIZE", "PW_AUTH_MODE", "PW_CACHE_FILE",
         "PW_SUPPRESS_NETWORK_ERRORS", "PW_NETWORK_ERROR_RATE_LIMIT", "PW_FAIL_FAST",
         "PW_GRACEFUL_DEGRADATION", "PW_HEALTH_CHECK", "PW_CACHE_TTL", "PW_TEDAPI_RECOVERY",
         "PW_TEDAPI_PROBE_INTERVAL", "PW_API_LOCK_TIMEOUT",
     }
 )  # fmt: skip
-PROXY_UNSUPPORTED = {
-    "PW_CONTROL_SECRET": "proxy-style control is not supported",
-}
+PROXY_UNSUPPORTED: dict[str, str] = {}
 
 
 def environment_warnings(environ: Mapping[str, str]) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -24,6 +24,10 @@ from pypowerwall_server.settings.row import Row
 from pypowerwall_server.settings.rules import gateway_problems
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
+# The ways to read a gateway (gateway/transports.py): v1r is TEDAPI over the wired LAN.
+TransportName = Literal["tedapi", "v1r", "local", "cloud", "fleetapi"]
+# The legacy proxy's PW_STYLE names for its power-flow page (Powerwall-Dashboard uses them).
+PageStyle = Literal["clear", "black", "white", "grafana", "grafana-dark", "solar", "dakboard"]
 TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TEDAPI basic auth uses
 DEFAULT_DATA_DIR = "~/.local/state/pypowerwall-server"
 DEFER_CHECKS = "defer_cross_checks"  # validation context key: the loader reports these itself
@@ -32,6 +36,7 @@ _ID = re.compile(r"^[a-z0-9_-]+$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _MQTT_PREFIX = re.compile(r"^[A-Za-z0-9_-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+_ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 
 
 class ConfigError(Exception):
@@ -233,6 +238,52 @@ class GatewayConfig(BaseModel):
         ),
     ] = None
 
+    transports: Annotated[
+        tuple[TransportName, ...],
+        Row(
+            "ordered ways to read this gateway, the first preferred, e.g. tedapi,fleetapi "
+            "(tedapi, v1r, local, cloud, fleetapi)",
+            "a comma-separated list of tedapi, v1r, local, cloud, fleetapi, each at most once",
+            env=("PW_TRANSPORTS",),
+            flag="--transports",
+            metavar="LIST",
+            unset="the one mode the credentials give",
+        ),
+    ] = ()
+    failover_after: Annotated[
+        int,
+        Row(
+            "failed or degraded polls in a row before the next transport takes over",
+            "an integer from 1 to 100",
+            level="gateway-default",
+            env=("PW_FAILOVER_AFTER",),
+            metavar="N",
+        ),
+    ] = Field(default=3, ge=1, le=100)
+    recovery_probe: Annotated[
+        float,
+        Row(
+            "first wait before a failed preferred transport is tried again (doubling up to 30 min)",
+            "a number of seconds greater than 0",
+            level="gateway-default",
+            env=("PW_RECOVERY_PROBE",),
+            metavar="S",
+            unit="s",
+        ),
+    ] = Field(default=60.0, gt=0, allow_inf_nan=False)
+    remote_interval: Annotated[
+        float,
+        Row(
+            "poll interval of a cloud or FleetAPI transport listed after another "
+            "(Tesla limits and bills cloud requests)",
+            "a number of seconds greater than 0",
+            level="gateway-default",
+            env=("PW_REMOTE_INTERVAL",),
+            metavar="S",
+            unit="s",
+        ),
+    ] = Field(default=60.0, gt=0, allow_inf_nan=False)
+
     @model_validator(mode="before")
     @classmethod
     def _fill_defaults(cls, data: Any) -> Any:
@@ -242,9 +293,21 @@ class GatewayConfig(BaseModel):
         if data.get("name") is None and isinstance(data.get("id"), str):
             data["name"] = data["id"]
         remote = data.get("cloud_mode") is True or data.get("fleetapi") is True
+        listed = data.get("transports")
+        if isinstance(listed, str):  # PW_TRANSPORTS=tedapi,fleetapi
+            data["transports"] = listed = [p.strip() for p in listed.split(",") if p.strip()]
+        if listed:  # each transport finds its own address (gateway/transports.py)
+            remote = True
         if data.get("gw_pwd") and not data.get("password") and not data.get("host") and not remote:
             data["host"] = TEDAPI_HOST
         return data
+
+    @field_validator("transports")
+    @classmethod
+    def _check_transports(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a transport is listed twice")
+        return value
 
     @field_validator("id")
     @classmethod
@@ -295,11 +358,23 @@ class GatewayConfig(BaseModel):
 
     @property
     def mode(self) -> GatewayMode:
+        if self.transports:  # the preferred transport's mode
+            first = self.transports[0]
+            return "local" if first == "v1r" else first
         if self.fleetapi:
             return "fleetapi"
         if self.cloud_mode:
             return "cloud"
         return "local" if self.password else "tedapi"
+
+    @property
+    def control_transport(self) -> Literal["v1r", "cloud", "fleetapi"] | None:
+        """How pypowerwall can write to this gateway through its connection: FleetAPI and the
+        cloud write themselves; a local gateway with rsa_key_path writes over v1r. TEDAPI
+        over Wi-Fi and the plain local API are read-only (None)."""
+        if self.mode in ("fleetapi", "cloud"):
+            return self.mode
+        return "v1r" if self.mode == "local" and self.rsa_key_path is not None else None
 
     @property
     def uses_tedapi(self) -> bool:
@@ -382,6 +457,36 @@ class ServerConfig(BaseModel):
             env=("PW_STALE_AFTER_INTERVALS",),
         ),
     ] = Field(default=3.0, ge=1, allow_inf_nan=False)
+    style: Annotated[
+        PageStyle | None,
+        Row(
+            "default look of the web pages (the legacy proxy's names; ?style= overrides)",
+            "one of " + ", ".join(get_args(PageStyle)),
+            level="server",
+            env=("PW_STYLE",),
+            unset="the system's light or dark theme",
+        ),
+    ] = None
+    frame_ancestors: Annotated[
+        tuple[str, ...],
+        Row(
+            "comma-separated origins allowed to embed the web pages in a frame",
+            "a list of origins like https://grafana.example:3000",
+            level="server",
+            env=("PW_FRAME_ANCESTORS",),
+            unset="this server only",
+        ),
+    ] = ()
+    root_path: Annotated[
+        str | None,
+        Row(
+            "path prefix a reverse proxy forwards without stripping, e.g. /powerwall",
+            "a path like /powerwall (no trailing slash)",
+            level="server",
+            env=("PW_ROOT_PATH",),
+            unset="none",
+        ),
+    ] = None
     https: Annotated[
         bool,
         Row(
@@ -447,6 +552,28 @@ class ServerConfig(BaseModel):
             env=("PW_PERSONAL_DATA",),
         ),
     ] = False
+
+    control_secret: Annotated[
+        SecretStr | None,
+        Row(
+            "token that enables the control routes (writes); send it as Authorization: Bearer",
+            "a non-empty string (e.g. from: openssl rand -hex 16)",
+            level="server",
+            env=("PW_CONTROL_SECRET", "PW_CONTROL_TOKEN"),
+            file_aliases=("control_token",),
+            unset="control off: writes answer 403",
+        ),
+    ] = None
+    control_enabled: Annotated[
+        bool | None,
+        Row(
+            "control on/off; on needs control_secret, off keeps the secret but refuses writes",
+            "yes or no",
+            level="server",
+            env=("PW_CONTROL_ENABLED",),
+            unset="on exactly when control_secret is set",
+        ),
+    ] = None
 
     @field_validator("tls_cert", "tls_key", "mqtt_ca_file")
     @classmethod
@@ -536,6 +663,25 @@ class ServerConfig(BaseModel):
         ),
     ] = Field(default=0.0, ge=0, allow_inf_nan=False)
 
+    @field_validator("control_secret")
+    @classmethod
+    def _check_control_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("empty")
+        return value
+
+    @field_validator("control_enabled")
+    @classmethod
+    def _check_control_enabled(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value and info.data.get("control_secret") is None:  # declared before: validated
+            raise ValueError("on needs control_secret (PW_CONTROL_SECRET) set too")
+        return value
+
+    @property
+    def control_on(self) -> bool:
+        """Writes are accepted (with the secret) only when a secret is set and not switched off."""
+        return self.control_secret is not None and self.control_enabled is not False
+
     @field_validator("bind_address")
     @classmethod
     def _check_bind(cls, value: str) -> str:
@@ -578,7 +724,7 @@ class ServerConfig(BaseModel):
             raise ValueError("bad topic")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "frame_ancestors", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):  # PW_CORS_ORIGINS="https://a.example,https://b.example"
@@ -591,6 +737,21 @@ class ServerConfig(BaseModel):
         for origin in value:
             if origin != "*" and not _ORIGIN.match(origin):
                 raise ValueError("bad origin")
+        return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _check_ancestors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not _ORIGIN.match(origin):
+                raise ValueError("bad origin")
+        return value
+
+    @field_validator("root_path")
+    @classmethod
+    def _check_root_path(cls, value: str | None) -> str | None:
+        if value is not None and not _ROOT_PATH.match(value):
+            raise ValueError("bad path")
         return value
 
 

@@ -48,9 +48,17 @@ def meter_json(site: SiteState, name: str, reading: MeterState) -> dict[str, Jso
     return body
 
 
+SOLAR_ONLY_DROPS = ("site", "battery")  # the meters a gateway in "solar only" state loses
+
+
 def aggregates(site: SiteState, _config: SiteConfig) -> Json:
     readings = (site.site, site.battery, site.load, site.solar)
-    return {name: meter_json(site, name, r) for name, r in zip(METER_NAMES, readings, strict=True)}
+    meters = zip(METER_NAMES, readings, strict=True)
+    return {
+        name: meter_json(site, name, r)
+        for name, r in meters
+        if not (site.solar_only and name in SOLAR_ONLY_DROPS)
+    }
 
 
 def soe(site: SiteState, _config: SiteConfig) -> Json:
@@ -153,7 +161,19 @@ def battery_block(site: SiteState, unit: PowerwallState) -> dict[str, Json]:
     }
 
 
+ENERGY_FIELDS = ("nominal_full_pack_energy", "nominal_energy_remaining")
+
+
 def system_status(site: SiteState, config: SiteConfig) -> Json:
+    status = _system_status(site, config)
+    if not config.system_status_capacity:
+        for part in (status, *status["battery_blocks"]):
+            for name in ENERGY_FIELDS:
+                del part[name]
+    return status
+
+
+def _system_status(site: SiteState, config: SiteConfig) -> dict[str, Any]:
     blocks = [battery_block(site, unit) for unit in visible_powerwalls(site)]
     max_power = round(config.unit_max_power_w * config.powerwalls)
     return {

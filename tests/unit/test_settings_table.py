@@ -41,6 +41,10 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "tedapi_auth_mode": ("bearer", "bearer"),
     "rsa_key_path": ("{key}", "{key}"),
     "wifi_host": ("192.168.91.1", "192.168.91.1"),
+    "transports": ("tedapi", ("tedapi",)),
+    "failover_after": ("5", 5),
+    "recovery_probe": ("30", 30.0),
+    "remote_interval": ("120", 120.0),
     "bind_address": ("127.0.0.1", "127.0.0.1"),
     "port": ("9001", 9001),
     "cors_origins": ("https://a.example", ("https://a.example",)),
@@ -57,12 +61,17 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "mqtt_prefix": ("pw2", "pw2"),
     "mqtt_discovery_prefix": ("ha", "ha"),
     "mqtt_min_interval": ("10", 10.0),
+    "style": ("grafana-dark", "grafana-dark"),
+    "frame_ancestors": ("https://grafana.example:3000", ("https://grafana.example:3000",)),
+    "root_path": ("/powerwall", "/powerwall"),
     "https": ("yes", True),
     "https_port": ("9443", 9443),
     "tls_cert": ("{key}", "{key}"),
     "tls_key": ("{key}", "{key}"),
     "data_dir": ("/srv/pps", "/srv/pps"),
     "personal_data": ("yes", True),
+    "control_secret": ("s3cret-token", "s3cret-token"),
+    "control_enabled": ("yes", True),
 }
 # What else a row needs to make a valid gateway (PW_* form; the file form uses the same keys)
 COMPANIONS: dict[str, dict[str, str]] = {
@@ -72,6 +81,7 @@ COMPANIONS: dict[str, dict[str, str]] = {
     "wifi_host": {"rsa_key_path": "{key}", "gw_pwd": "GwPassword1"},
     "tls_cert": {"tls_key": "{key}"},
     "tls_key": {"tls_cert": "{key}"},
+    "control_enabled": {"control_secret": "s3cret-token"},
 }
 
 
