@@ -13,11 +13,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from pypowerwall_server.app import create_app
-from pypowerwall_server.demo import DEMO_SITES, demo_gateways
+from pypowerwall_server.demo import DEMO_SITES
 from pypowerwall_server.metrics import BATTERY_METRICS, GATEWAY_METRICS
 from pypowerwall_server.prometheus import metric_name
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.demo_readers import demo_gateways
 from tests.waiting import wait_until
 
 from .conftest import frozen_gateway

@@ -15,9 +15,10 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pypowerwall_server.app import create_app
-from pypowerwall_server.demo import DEMO_SITES, demo_gateways
+from pypowerwall_server.demo import DEMO_SITES
 from pypowerwall_server.settings import ServerConfig, Settings
 from pypowerwall_server.simulator.runner import running_simulator
+from tests.demo_readers import demo_gateways
 from tests.waiting import wait_until
 
 from .conftest import Broker, Recorder, mosquitto_tool

@@ -19,11 +19,12 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pypowerwall_server.app import create_app
-from pypowerwall_server.demo import DEMO_SITES, demo_gateways
+from pypowerwall_server.demo import DEMO_SITES
 from pypowerwall_server.metrics import GATEWAY_METRICS
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.demo_readers import demo_gateways
 from tests.home_assistant import (
     BINARY_DEVICE_CLASSES,
     ENTITY_CATEGORIES,
