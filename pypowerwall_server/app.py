@@ -122,18 +122,23 @@ def run_server(settings: Settings) -> None:
     """Serve until interrupted (the CLI's default action)."""
     import uvicorn
 
+    from pypowerwall_server.api.client_limits import ClientLimits, fit_descriptor_limit
     from pypowerwall_server.api.hot_protocol import hot_protocol
+    from pypowerwall_server.log_limit import install_client_noise_filter
 
     app = create_app(settings)
+    limits = ClientLimits(max_connections=fit_descriptor_limit(ClientLimits().max_connections))
+    install_client_noise_filter()
     uvicorn.run(
         app,
         host=settings.server.bind_address,
         port=settings.server.port,
         loop="uvloop",
-        http=hot_protocol(app),  # uvicorn's httptools protocol, hot GETs answered in place
+        http=hot_protocol(app, limits),  # httptools, guarded; hot GETs answered in place
         log_level="debug" if settings.server.debug else "info",
         access_log=settings.server.debug,
         log_config=None,  # uvicorn's records go through our handlers (and secret scrubber)
         ws_per_message_deflate=False,  # compressing per client costs 10x the CPU at 5,000 clients
+        ws_max_size=limits.max_ws_message_bytes,  # the streams only push (issue 15, item 6)
         lifespan="on",
     )

@@ -25,7 +25,6 @@ from pypowerwall_server.api.request_rules import HostPolicy, Refusal, head_refus
 from pypowerwall_server.log_limit import RateLimitedLog
 
 log = logging.getLogger(__name__)
-refusals = RateLimitedLog(log)
 SWEEPS_PER_TIMEOUT = 20  # a slow head is closed at most timeout/20 late
 
 
@@ -93,6 +92,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     hosts: ClassVar[HostPolicy] = HostPolicy(("*",))
     watch: ClassVar[HeadWatch] = HeadWatch(limits.head_timeout_s)
     cap: ClassVar[ConnectionCap] = ConnectionCap(limits.max_connections)
+    refusals: ClassVar[RateLimitedLog] = RateLimitedLog(log)
 
     head_since: float | None = None  # loop time the current head started; None: not reading one
     _head_bytes = 0
@@ -171,7 +171,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.head_since = None
         self.watch.discard(self)
         peer = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
-        refusals.log(
+        self.refusals.log(
             logging.WARNING, f"{status} {message}", "refused %s: %d %s", peer, status, message
         )
         if self.transport.is_closing():
@@ -197,4 +197,5 @@ def guarded_protocol(limits: ClientLimits, hosts: HostPolicy) -> type[GuardedHtt
     ServerGuardedProtocol.hosts = hosts
     ServerGuardedProtocol.watch = HeadWatch(limits.head_timeout_s)
     ServerGuardedProtocol.cap = ConnectionCap(limits.max_connections)
+    ServerGuardedProtocol.refusals = RateLimitedLog(log)
     return ServerGuardedProtocol

@@ -1,0 +1,240 @@
+"""Issue 15 items 1-4: abusive clients against a real uvicorn with the server's protocol.
+
+Each request kind is tried on a hot target (answered inside the protocol) and a slow one
+(uvicorn's ASGI cycle): the guard must refuse both the same way, before any route answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pypowerwall_server.api.client_limits import ClientLimits
+from pypowerwall_server.api.hot_protocol import hot_protocol
+from pypowerwall_server.api.request_rules import HostPolicy, default_allowed_hosts
+
+from .conftest import wait_for
+from .test_hot_protocol import build_app, exchange, get, status
+from .uvicorn_server import Server
+
+HOT, SLOW = "/aggregates", "/api/gateways"
+HEAD_TIMEOUT_S = 0.6
+LIMITS = ClientLimits(max_head_bytes=4096, head_timeout_s=HEAD_TIMEOUT_S, max_connections=20)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    app = build_app()
+    protocol = hot_protocol(app, LIMITS, HostPolicy(("localhost", "powerwall.lan")))
+    with Server(app, True, http=protocol, timeout_keep_alive=5) as running:
+        wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+        yield running
+
+
+def request(path: str, *lines: str, host: str | None = "127.0.0.1", version: str = "1.1") -> bytes:
+    head = [f"GET {path} HTTP/{version}", *([f"Host: {host}"] if host else []), *lines]
+    return ("\r\n".join(head) + "\r\n\r\n").encode()
+
+
+def answers(port: int, raw: bytes) -> list[bytes]:
+    """The first response (a list, so a missing one fails the unpacking)."""
+    return exchange(port, raw, responses=1, timeout=3)
+
+
+def read_until_closed(sock: socket.socket, limit_s: float) -> bytes:
+    sock.settimeout(limit_s)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+# Item 1 ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [HOT, SLOW])
+def test_item1_header_size_is_bounded(server: Server, path: str) -> None:
+    big = request(path, "X-Filler: " + "a" * 5000)
+    (answer,) = answers(server.port, big)
+    assert status(answer) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert b"connection: close" in answer and b'"error"' in answer
+    (long_target,) = answers(server.port, request(path + "?" + "q" * 5000))
+    assert status(long_target) == b"HTTP/1.1 414 Request-URI Too Long"
+    (fine,) = answers(server.port, request(path, "X-Filler: " + "a" * 3000))
+    assert status(fine) == b"HTTP/1.1 200 OK"
+
+
+def test_item1_never_ending_header_is_cut_off(server: Server) -> None:
+    """A header that never ends: refused once the limit is passed, not after it all arrives."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=3) as sock:
+        sock.sendall(b"GET /aggregates HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endless: ")
+        sent = 0
+        with pytest.raises(OSError):  # the server closes on us: reset or broken pipe
+            for _ in range(4096):  # up to 4 MiB, 1 KiB at a time
+                sock.sendall(b"a" * 1024)
+                sent += 1024
+                time.sleep(0.0005)
+        assert sent < 1024 * 1024  # cut off long before the client was done
+        # The 431 was sent before the close (it may be lost to the reset: then only closed).
+
+
+# Item 2 ------------------------------------------------------------------------------------
+
+
+def test_item2_slow_clients_are_closed_within_the_head_timeout(server: Server) -> None:
+    started = time.monotonic()
+    with (
+        socket.create_connection(("127.0.0.1", server.port)) as idle,
+        socket.create_connection(("127.0.0.1", server.port)) as trickling,
+    ):
+        trickling.sendall(b"GET /aggregates HTTP/1.1\r\n")
+        for _ in range(3):  # keeps sending, never finishes the head
+            time.sleep(HEAD_TIMEOUT_S / 4)
+            trickling.sendall(b"X-Slow: 1\r\n")
+        trickled = read_until_closed(trickling, 3)
+        idled = read_until_closed(idle, 3)
+    elapsed = time.monotonic() - started
+    assert status(trickled) == b"HTTP/1.1 408 Request Timeout"
+    assert status(idled) == b"HTTP/1.1 408 Request Timeout"
+    assert HEAD_TIMEOUT_S <= elapsed < HEAD_TIMEOUT_S * 3
+    (after,) = answers(server.port, request(HOT))  # the server itself is fine
+    assert status(after) == b"HTTP/1.1 200 OK"
+
+
+def test_item2_keep_alive_connection_gets_a_fresh_head_timeout(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=3) as sock:
+        for _ in range(3):  # longer than one head timeout in all, each head quick
+            time.sleep(HEAD_TIMEOUT_S / 2)
+            sock.sendall(request(HOT))
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_item2_connections_beyond_the_cap_get_503_logged_once(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    held = [
+        socket.create_connection(("127.0.0.1", server.port)) for _ in range(LIMITS.max_connections)
+    ]
+    try:
+        wait_for(lambda: len(server.server.server_state.connections) >= LIMITS.max_connections)
+        refused = []
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=3) as extra:
+                refused.append(read_until_closed(extra, 3))
+        assert all(status(r) == b"HTTP/1.1 503 Service Unavailable" for r in refused)
+    finally:
+        for sock in held:
+            sock.close()
+    full_lines = [r for r in caplog.records if "PW_MAX_CONNECTIONS" in r.getMessage()]
+    assert len(full_lines) == 1
+    wait_for(lambda: len(server.server.server_state.connections) == 0)
+    (after,) = answers(server.port, request(HOT))
+    assert status(after) == b"HTTP/1.1 200 OK"
+
+
+# Item 3 ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [HOT, SLOW])
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("evil.example", False),
+        ("evil.example:8675", False),
+        ("localhost.evil.example", False),
+        ("POWERWALL.LAN:8675", True),
+        ("localhost", True),
+        ("10.1.2.3:8675", True),  # IP literals cannot be rebound
+        ("[::1]:8675", True),
+        ("[evil.example]", False),
+        ("127.0.0.1:notaport", False),
+    ],
+)
+def test_item3_dns_rebinding_host_is_refused(
+    server: Server, path: str, host: str, allowed: bool
+) -> None:
+    (answer,) = answers(server.port, request(path, host=host))
+    expected = b"HTTP/1.1 200 OK" if allowed else b"HTTP/1.1 400 Bad Request"
+    assert status(answer) == expected
+    if not allowed:
+        assert b"PW_ALLOWED_HOSTS" in answer
+
+
+def test_item3_dns_rebinding_websocket_is_refused(server: Server) -> None:
+    upgrade = (
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+    )
+    rebound = request("/ws/aggregate", *upgrade, "Origin: http://evil.example", host="evil.example")
+    (answer,) = answers(server.port, rebound)
+    assert status(answer) == b"HTTP/1.1 400 Bad Request"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=3) as sock:
+        sock.sendall(request("/ws/aggregate", *upgrade))
+        assert sock.recv(4096).startswith(b"HTTP/1.1 101 ")
+
+
+def test_item3_default_allowed_hosts_name_this_machine() -> None:
+    names = default_allowed_hosts("0.0.0.0")
+    assert "localhost" in names and socket.gethostname() in names and "0.0.0.0" not in names
+    policy = HostPolicy(names)
+    assert policy.allows(socket.gethostname().encode() + b":8675")
+    assert policy.allows(b"192.168.1.20") and not policy.allows(b"evil.example")
+    assert HostPolicy(("*",)).allows(b"evil.example")
+
+
+# Item 4 ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [HOT, SLOW])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        request("{path}", "Transfer-Encoding: xchunked"),
+        request("{path}", "Transfer-Encoding: chunked, gzip"),
+        request("{path}", "Transfer-Encoding: chunked", "Content-Length: 0"),
+        request("{path}", host=None),
+        request("{path}", "Host: 127.0.0.1"),  # a second Host
+        request("{path}", version="0.9"),
+        b"GET {path}\r\n\r\n",  # HTTP/0.9 style
+        request("{path}", version="2.0"),
+    ],
+    ids=[
+        "xchunked",
+        "chunked-not-last",
+        "te-and-length",
+        "no-host",
+        "two-hosts",
+        "0.9",
+        "0.9-style",
+        "2.0",
+    ],
+)
+def test_item4_hot_path_validates_before_answering(server: Server, path: str, raw: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=3) as sock:
+        sock.sendall(raw.replace(b"{path}", path.encode()))
+        received = read_until_closed(sock, 3)
+    assert received.startswith(b"HTTP/1.1 400 Bad Request")
+    assert received.count(b"HTTP/1.1 ") == 1  # one answer: the 400, nothing before it
+
+
+def test_item4_http10_without_host_is_still_served(server: Server) -> None:
+    (answer,) = answers(server.port, request(HOT, host=None, version="1.0"))
+    assert status(answer) == b"HTTP/1.1 200 OK"
+
+
+def test_item4_malformed_requests_log_one_warning_per_minute(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    for _ in range(5):
+        answers(server.port, request(HOT, "Transfer-Encoding: xchunked"))
+        answers(server.port, b"NOT HTTP AT ALL\r\n\r\n")
+    refused = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 2  # one per kind of refusal, not one per request
