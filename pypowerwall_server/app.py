@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from pypowerwall_server.api.fastpath import FastPath
 from pypowerwall_server.api.full_app import build_api
@@ -31,6 +32,9 @@ from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
+
+if TYPE_CHECKING:
+    from pypowerwall_server.api.client_limits import ClientLimits
 
 log = logging.getLogger(__name__)
 AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
@@ -123,22 +127,28 @@ def run_server(settings: Settings) -> None:
     import uvicorn
 
     from pypowerwall_server.api.client_limits import ClientLimits, fit_descriptor_limit
-    from pypowerwall_server.api.hot_protocol import hot_protocol
     from pypowerwall_server.log_limit import install_client_noise_filter
 
     app = create_app(settings)
     limits = ClientLimits(max_connections=fit_descriptor_limit(ClientLimits().max_connections))
     install_client_noise_filter()
-    uvicorn.run(
-        app,
-        host=settings.server.bind_address,
-        port=settings.server.port,
-        loop="uvloop",
-        http=hot_protocol(app, limits),  # httptools, guarded; hot GETs answered in place
-        log_level="debug" if settings.server.debug else "info",
-        access_log=settings.server.debug,
-        log_config=None,  # uvicorn's records go through our handlers (and secret scrubber)
-        ws_per_message_deflate=False,  # compressing per client costs 10x the CPU at 5,000 clients
-        ws_max_size=limits.max_ws_message_bytes,  # the streams only push (issue 15, item 6)
-        lifespan="on",
-    )
+    uvicorn.run(app, **uvicorn_options(app, settings, limits))
+
+
+def uvicorn_options(app: FastPath, settings: Settings, limits: ClientLimits) -> dict[str, Any]:
+    """uvicorn's options for this app (tests run the same ones)."""
+    from pypowerwall_server.api.hot_protocol import hot_protocol
+
+    return {
+        "host": settings.server.bind_address,
+        "port": settings.server.port,
+        "loop": "uvloop",
+        "http": hot_protocol(app, limits),  # httptools, guarded; hot GETs answered in place
+        "log_level": "debug" if settings.server.debug else "info",
+        "access_log": settings.server.debug,
+        "log_config": None,  # uvicorn's records go through our handlers (and secret scrubber)
+        # compressing per client costs 10x the CPU at 5,000 clients
+        "ws_per_message_deflate": False,
+        "ws_max_size": limits.max_ws_message_bytes,  # the streams only push (issue 15, item 6)
+        "lifespan": "on",
+    }

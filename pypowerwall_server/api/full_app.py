@@ -5,6 +5,7 @@ Built by api/lazy.py on first use; imports FastAPI only when called.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pypowerwall_server import __version__
@@ -43,6 +44,12 @@ def build_api(runtime: Runtime) -> FastAPI:
     return api
 
 
+def allowed_methods(route_allow: str) -> str:
+    """The route's methods (Starlette's Allow value) plus OPTIONS, which every route answers."""
+    methods = [m.strip() for m in route_allow.split(",") if m.strip()]
+    return ", ".join(dict.fromkeys([*methods, "OPTIONS"]))
+
+
 def _install_error_handlers(api: FastAPI) -> None:
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
@@ -61,5 +68,14 @@ def _install_error_handlers(api: FastAPI) -> None:
         return error_answer(422, f"invalid request: {problems}").to_response()
 
     @api.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        return error_answer(exc.status_code, str(exc.detail)).to_response()
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code != 405:
+            return error_answer(exc.status_code, str(exc.detail)).to_response()
+        # RFC 9110 15.5.6: a 405 lists the allowed methods; OPTIONS is one (CORS preflights,
+        # when CORS is on, are answered by its middleware before this).
+        allow = allowed_methods((exc.headers or {}).get("Allow", ""))
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
+        return replace(
+            error_answer(405, str(exc.detail)), headers=(("allow", allow),)
+        ).to_response()
