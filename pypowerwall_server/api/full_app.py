@@ -21,12 +21,18 @@ def build_api(runtime: Runtime) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
-    from pypowerwall_server.api import routes_gateways, routes_health, routes_legacy
+    from pypowerwall_server.api import (
+        openapi_responses,
+        routes_gateways,
+        routes_health,
+        routes_legacy,
+    )
 
     api = FastAPI(
         title="pypowerwall-server",
         version=__version__,
         description="Tesla Powerwall gateways, polled gently and served from memory.",
+        responses=openapi_responses.EVERY_ROUTE,
     )
     api.state.runtime = runtime
     _install_error_handlers(api)

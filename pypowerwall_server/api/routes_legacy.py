@@ -10,8 +10,9 @@ from starlette.responses import Response
 from pypowerwall_server.api import views
 from pypowerwall_server.api.deps import RuntimeDep
 from pypowerwall_server.api.hot_routes import HOT_LEGACY_PATHS
+from pypowerwall_server.api.openapi_responses import LEGACY
 
-router = APIRouter(tags=["legacy"])
+router = APIRouter(tags=["legacy"], responses=LEGACY)
 
 # Documented in /docs: the hot paths (the fast path's table) without their query variants;
 # every other legacy path (/api/*, /pw/*, /tedapi/*, /csv...) is served by the catch-alls.

@@ -1,0 +1,39 @@
+"""The answers /openapi.json documents beyond each route's own (schemathesis checks that every
+status code and content type served is documented: tests/api/test_openapi_fuzz.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pypowerwall_server.api import schemas
+
+Responses = dict[int | str, dict[str, Any]]
+_ERROR_SCHEMA = {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+
+
+def error(description: str) -> dict[str, Any]:
+    return {"model": schemas.ErrorBody, "description": description}
+
+
+# What the server's protocol (api/guarded_protocol.py) may answer on any route.
+EVERY_ROUTE: Responses = {
+    400: error("malformed request, or a Host this server does not answer to (PW_ALLOWED_HOSTS)"),
+    408: error("request head not complete within the head timeout"),
+    414: error("request target too long"),
+    431: error("request header fields too large"),
+    503: error("too many open connections; or, where the route says so, no data yet"),
+}
+
+# Legacy routes: JSON, or plain text for the CSV routes (their errors too).
+LEGACY: Responses = {
+    200: {"content": {"text/plain": {}}, "description": "the proxy's JSON, or its CSV text"},
+    404: {
+        "model": schemas.ErrorBody,
+        "description": "unknown gateway or legacy path",
+    },
+    503: {
+        "model": schemas.ErrorBody,
+        "content": {"text/plain": {}},
+        "description": "no data yet, or data too old (CSV routes answer in plain text)",
+    },
+}
