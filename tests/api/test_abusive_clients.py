@@ -18,7 +18,7 @@ from pypowerwall_server.api.hot_protocol import hot_protocol
 from pypowerwall_server.api.request_rules import HostPolicy, default_allowed_hosts
 
 from .conftest import wait_for
-from .test_hot_protocol import build_app, exchange, get, status
+from .test_hot_protocol import build_app, exchange, status
 from .uvicorn_server import Server
 
 HOT, SLOW = "/aggregates", "/api/gateways"
