@@ -15,9 +15,9 @@ from importlib import metadata
 
 from pypowerwall_server import __version__
 from pypowerwall_server.settings import ConfigError, Settings, load_settings
-from pypowerwall_server.settings_args import PROG, parse_command_line
-from pypowerwall_server.settings_report import describe
-from pypowerwall_server.settings_warnings import environment_warnings, settings_warnings
+from pypowerwall_server.settings.advice import environment_warnings, settings_warnings
+from pypowerwall_server.settings.args import PROG, parse_command_line
+from pypowerwall_server.settings.report import describe
 
 EXIT_CONFIG = 2
 Runner = Callable[[list[str]], int]

@@ -203,6 +203,10 @@ class PypowerwallAdapter:
             auto_select=False,
             retry_modes=False,
             gw_pwd=_secret(cfg.gw_pwd) or None,
+            tedapi_api_version=cfg.tedapi_api_version,
+            tedapi_auth_mode=cfg.tedapi_auth_mode,
+            rsa_key_path=cfg.rsa_key_path,
+            wifi_host=cfg.wifi_host,
             failover=False,
         )
 

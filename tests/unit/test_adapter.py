@@ -72,6 +72,31 @@ def test_mode_wiring(recorded, config: GatewayConfig, expected: dict[str, Any]) 
     adapter.close()
 
 
+def test_tedapi_and_v1r_settings_reach_the_library(recorded, tmp_path) -> None:
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\n", encoding="utf-8")
+    config = GatewayConfig(
+        id="v",
+        host="10.0.0.9",
+        gw_pwd=SecretStr("GWPW"),
+        rsa_key_path=str(key),
+        wifi_host="192.168.91.1",
+        tedapi_api_version="V2026_06",
+        tedapi_auth_mode="bearer",
+    )
+    PypowerwallAdapter(config, cache_expire=4.0).connect()
+    kwargs = recorded[0].kwargs
+    assert kwargs["rsa_key_path"] == str(key) and kwargs["wifi_host"] == "192.168.91.1"
+    assert kwargs["tedapi_api_version"] == "V2026_06" and kwargs["tedapi_auth_mode"] == "bearer"
+
+
+def test_library_defaults_for_tedapi_settings(recorded) -> None:
+    PypowerwallAdapter(GatewayConfig(id="t", gw_pwd=SecretStr("GWPW")), cache_expire=4.0).connect()
+    kwargs = recorded[0].kwargs
+    assert kwargs["rsa_key_path"] is None and kwargs["wifi_host"] is None
+    assert kwargs["tedapi_api_version"] == "V2024_06" and kwargs["tedapi_auth_mode"] == "basic"
+
+
 @pytest.mark.parametrize(
     ("messages", "error"),
     [

@@ -18,8 +18,8 @@ from pypowerwall_server.settings import (
     Settings,
     load_settings,
 )
-from pypowerwall_server.settings_report import describe
-from pypowerwall_server.settings_warnings import environment_warnings, settings_warnings
+from pypowerwall_server.settings.advice import environment_warnings, settings_warnings
+from pypowerwall_server.settings.report import describe
 
 SECRET = "Sup3rSecretGw"
 TEDAPI_ENV = {"PW_HOST": "192.168.91.1", "PW_GW_PWD": SECRET}
@@ -333,10 +333,11 @@ def test_yaml_error_does_not_quote_the_line(tmp_path: Path) -> None:
 
 
 def test_environment_warnings() -> None:
-    environ = {"PW_HSOT": "x", "PW_STYLE": "clear", "PW_RSA_KEY_PATH": "/k", "PW_PORT": "1"}
+    environ = {"PW_HSOT": "x", "PW_STYLE": "clear", "PW_HTTPS": "yes", "PW_PORT": "1"}
     assert environment_warnings(environ) == [
         "PW_HSOT (environment): unknown variable, ignored; did you mean PW_HOST?",
-        "PW_RSA_KEY_PATH (environment): ignored; v1r LAN mode is not supported",
+        "PW_HTTPS (environment): ignored; the server speaks plain HTTP; put a TLS proxy in "
+        "front for HTTPS",
     ]
 
 

@@ -14,62 +14,20 @@ from typing import Any
 
 import yaml
 
-GATEWAY_KEYS = (
-    "id", "name", "host", "gw_pwd", "password", "email", "authpath", "timezone", "siteid",
-    "cloud_mode", "fleetapi", "poll_interval", "timeout",
-)  # fmt: skip
-DEFAULT_KEYS = ("authpath", "timezone", "poll_interval", "timeout")
-SERVER_FILE_KEYS = {  # file key -> ServerConfig field
-    "host": "bind_address",
-    "bind_address": "bind_address",
-    "port": "port",
-    "cors_origins": "cors_origins",
-    "debug": "debug",
-    "neg_solar": "neg_solar",
-    "site_zero_threshold": "site_zero_threshold",
-    "stale_after_intervals": "stale_after_intervals",
-}
-SINGLE_ENV = {
-    "PW_HOST": "host",
-    "PW_GW_PWD": "gw_pwd",
-    "PW_PASSWORD": "password",
-    "PW_EMAIL": "email",
-    "PW_SITEID": "siteid",
-    "PW_CLOUD_MODE": "cloud_mode",
-    "PW_FLEETAPI": "fleetapi",
-}
-DEFAULTS_ENV = {
-    "PW_AUTHPATH": "authpath",
-    "PW_AUTH_PATH": "authpath",  # the pypowerwall proxy's spelling
-    "PW_TIMEZONE": "timezone",
-    "PW_CACHE_EXPIRE": "poll_interval",
-    "PW_TIMEOUT": "timeout",
-}
-SERVER_ENV = {
-    "PW_PORT": "port",
-    "PW_BIND_ADDRESS": "bind_address",
-    "PW_DEBUG": "debug",
-    "PW_NEG_SOLAR": "neg_solar",
-    "PW_SITE_ZERO_THRESHOLD": "site_zero_threshold",
-    "PW_CORS_ORIGINS": "cors_origins",
-    "PW_STALE_AFTER_INTERVALS": "stale_after_intervals",
-}
-SINGLE_CLI = {
-    "host": "--host",
-    "gw_pwd": "--gw-pwd",
-    "password": "--password",
-    "email": "--email",
-    "siteid": "--siteid",
-    "cloud_mode": "--cloud",
-    "fleetapi": "--fleetapi",
-}
-DEFAULTS_CLI = {
-    "authpath": "--authpath",
-    "timezone": "--timezone",
-    "poll_interval": "--cache-expire",
-    "timeout": "--timeout",
-}
-SERVER_CLI = {"port": "--port", "bind_address": "--bind-address", "debug": "--debug"}
+from pypowerwall_server.settings.table import TABLE, at_level, gateway_keys
+
+# Derived from the settings table: PW_* variable -> key, key -> flag, file key -> key
+SINGLE_ENV = {env: s.key for s in at_level("gateway") for env in s.row.env}
+DEFAULTS_ENV = {env: s.key for s in at_level("gateway-default") for env in s.row.env}
+SERVER_ENV = {env: s.key for s in at_level("server") for env in s.row.env}
+SINGLE_CLI = {s.key: s.row.flag for s in at_level("gateway") if s.row.flag}
+DEFAULTS_CLI = {s.key: s.row.flag for s in at_level("gateway-default") if s.row.flag}
+SERVER_CLI = {s.key: s.row.flag for s in at_level("server") if s.row.flag}
+GATEWAY_KEYS = gateway_keys()
+DEFAULT_FILE_KEYS = {s.key: s.key for s in at_level("gateway-default")}
+SERVER_FILE_KEYS = {name: s.key for s in at_level("server") for name in s.file_keys}
+ALIASES = {s.key: s.row.env for s in TABLE if len(s.row.env) > 1}  # key -> its PW_* names
+SAME_SETTING = {s.key: " and ".join(s.file_keys) for s in TABLE if s.row.file_aliases}
 ENV = "environment"
 CLI = "command line"
 
@@ -124,9 +82,10 @@ def environment_layer(environ: Mapping[str, str]) -> Layer:
     for name, key in SERVER_ENV.items():
         if name in env:
             layer.server[key] = Raw(env[name], f"{name} ({ENV})")
-    both = env.get("PW_AUTHPATH"), env.get("PW_AUTH_PATH")
-    if None not in both and both[0] != both[1]:
-        layer.problems.append(f"PW_AUTH_PATH ({ENV}): differs from PW_AUTHPATH; set only one")
+    for first, *others in ALIASES.values():
+        for other in others:
+            if first in env and other in env and env[first] != env[other]:
+                layer.problems.append(f"{other} ({ENV}): differs from {first}; set only one")
     if "PW_GATEWAYS" in env:
         _add_gateways_json(layer, env["PW_GATEWAYS"])
     return layer
@@ -263,8 +222,8 @@ def _fill_from_document(layer: Layer, data: Any, source: str) -> None:
         elif key == "server":
             _fill_section(layer.server, value, "server", SERVER_FILE_KEYS, source, layer.problems)
         elif key == "defaults":
-            keys = {name: name for name in DEFAULT_KEYS}
-            _fill_section(layer.defaults, value, "defaults", keys, source, layer.problems)
+            section, keys = layer.defaults, DEFAULT_FILE_KEYS
+            _fill_section(section, value, "defaults", keys, source, layer.problems)
         else:
             known = ["server", "defaults", "gateways"]
             layer.problems.append(f"{key} ({source}): {_unknown(str(key), known)}")
@@ -288,6 +247,6 @@ def _fill_section(
         if key not in keys:
             problems.append(f"{where}: {_unknown(str(key), list(keys))}")
         elif keys[key] in target:
-            problems.append(f"{where}: set twice (host and bind_address are the same setting)")
+            problems.append(f"{where}: set twice ({SAME_SETTING[keys[key]]} are the same setting)")
         elif value is not None:
             target[keys[key]] = Raw(value, where)

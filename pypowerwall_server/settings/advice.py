@@ -11,10 +11,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 
-from pypowerwall_server.settings_models import Settings
-from pypowerwall_server.settings_sources import DEFAULTS_ENV, SERVER_ENV, SINGLE_ENV
+from pypowerwall_server.settings.models import Settings
+from pypowerwall_server.settings.table import CONFIG_ENV, SOURCE_ENV, TABLE
 
-KNOWN_ENV = frozenset({*SINGLE_ENV, *DEFAULTS_ENV, *SERVER_ENV, "PW_GATEWAYS", "PW_CONFIG"})
+KNOWN_ENV = frozenset({*(env for row in TABLE for env in row.row.env), *SOURCE_ENV, CONFIG_ENV})
 PROXY_IGNORED = frozenset(
     {
         "PW_STYLE", "PW_BROWSER_CACHE", "PW_POOL_MAXSIZE", "PW_AUTH_MODE", "PW_CACHE_FILE",
@@ -24,8 +24,6 @@ PROXY_IGNORED = frozenset(
     }
 )  # fmt: skip
 PROXY_UNSUPPORTED = {
-    "PW_RSA_KEY_PATH": "v1r LAN mode is not supported",
-    "PW_WIFI_HOST": "Wi-Fi TEDAPI fallback is not supported",
     "PW_HTTPS": "the server speaks plain HTTP; put a TLS proxy in front for HTTPS",
     "PW_CONTROL_SECRET": "proxy-style control is not supported",
 }
@@ -50,10 +48,17 @@ def _hint(name: str) -> str:
 
 
 def settings_warnings(settings: Settings) -> list[str]:
-    """Resolved gateways whose settings include something pypowerwall will not use."""
-    return [
-        f"gateway '{gateway.id}': gw_pwd is not used: with a password pypowerwall attaches "
-        "TEDAPI only at host 192.168.91.1; remove the password to use TEDAPI mode"
-        for gateway in settings.gateways
-        if gateway.mode == "local" and gateway.gw_pwd is not None and not gateway.uses_tedapi
-    ]
+    """Resolved gateways whose settings pypowerwall will not use, or not use well."""
+    warnings = []
+    for gateway in settings.gateways:
+        if gateway.mode == "local" and gateway.gw_pwd is not None and not gateway.uses_tedapi:
+            warnings.append(
+                f"gateway '{gateway.id}': gw_pwd is not used: with a password pypowerwall "
+                "attaches TEDAPI only at host 192.168.91.1; remove the password to use TEDAPI mode"
+            )
+        if gateway.tedapi_auth_mode == "bearer" and gateway.tedapi_api_version == "V2024_06":
+            warnings.append(
+                f"gateway '{gateway.id}': tedapi_auth_mode bearer needs the signed queries of "
+                "tedapi_api_version V2026_06; with V2024_06 the gateway may reject them"
+            )
+    return warnings

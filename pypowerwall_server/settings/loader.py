@@ -1,14 +1,14 @@
-"""Configuration: one frozen Settings object, built once by load_settings() in cli.main().
+"""load_settings(): merge every source into one frozen Settings, or raise ConfigError.
 
 Precedence, highest first: command line > environment (PW_*) > config file > built-in defaults.
-Gateway-wide defaults (authpath, timezone, poll_interval = PW_CACHE_EXPIRE, timeout) follow the
-same order, and a gateway's own value (PW_GATEWAYS / the file's gateways:) beats all of them.
+Gateway-wide defaults (the table's gateway-default rows, e.g. timeout) follow the same order,
+and a gateway's own value (PW_GATEWAYS / the file's gateways:) beats all of them.
 The single gateway (PW_HOST, --host, ...; id "default") and a gateway list are exclusive;
 PW_GATEWAYS replaces the file's list. Empty PW_* variables count as unset; PW_EMAIL with no
 PW_HOST/PW_GW_PWD/PW_PASSWORD means cloud mode (the pypowerwall proxy's rule).
 Invalid input raises ConfigError listing every problem, each naming key and source; messages
 never contain a secret value. Unknown keys in the file or PW_GATEWAYS are errors; unknown PW_*
-variables are not (the environment is shared), see settings_warnings.
+variables are not (the environment is shared), see settings.advice.
 """
 
 from __future__ import annotations
@@ -19,21 +19,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pypowerwall_server.settings_args import parse_command_line
-from pypowerwall_server.settings_models import (
+from pypowerwall_server.settings.args import parse_command_line
+from pypowerwall_server.settings.models import (
     DEFER_CHECKS,
     ConfigError,
     GatewayConfig,
-    GatewayMode,
     ServerConfig,
     Settings,
 )
-from pypowerwall_server.settings_rules import gateway_problems
-from pypowerwall_server.settings_sources import (
+from pypowerwall_server.settings.rules import gateway_problems
+from pypowerwall_server.settings.sources import (
     CLI,
     ENV,
-    SINGLE_CLI,
-    SINGLE_ENV,
     Fields,
     GatewayEntry,
     Layer,
@@ -42,40 +39,14 @@ from pypowerwall_server.settings_sources import (
     environment_layer,
     file_layer,
 )
+from pypowerwall_server.settings.table import TABLE, at_level
 
-__all__ = [
-    "ConfigError",
-    "GatewayConfig",
-    "GatewayMode",
-    "ServerConfig",
-    "Settings",
-    "load_settings",
-]
-
-SECRET_FIELDS = frozenset({"gw_pwd", "password"})
-EXPECTED = {  # field -> what a valid value looks like, for "must be ..., got ..." messages
-    "id": "lowercase letters, digits, '_' or '-' (e.g. 'cabin')",
-    "name": "a non-empty string",
-    "host": "an IP address or host name, optionally with :port (e.g. 192.168.91.1)",
-    "gw_pwd": "a non-empty string (quote it in YAML)",
-    "password": "a non-empty string (quote it in YAML)",
-    "email": "a non-empty string",
-    "authpath": "a folder path",
-    "timezone": "a time zone name such as America/Los_Angeles",
-    "siteid": "an integer",
-    "cloud_mode": "yes or no",
-    "fleetapi": "yes or no",
-    "poll_interval": "a number of seconds greater than 0",
-    "timeout": "a number of seconds greater than 0",
-    "bind_address": "an IP address or host name",
-    "port": "an integer from 1 to 65535",
-    "cors_origins": "a list of origins like https://example.com, or *",
-    "debug": "yes or no",
-    "neg_solar": "yes or no",
-    "site_zero_threshold": "a number of watts, 0 or more",
-    "stale_after_intervals": "a number, 1 or more",
+SECRET_FIELDS = frozenset(setting.key for setting in TABLE if setting.secret)
+EXPECTED = {setting.key: setting.row.expected for setting in TABLE}  # for "must be ..., got ..."
+SINGLE_NAMES = {  # how the single gateway's settings are named in messages: PW_HOST/--host
+    setting.key: "/".join(name for name in (*setting.row.env[:1], setting.row.flag) if name)
+    for setting in at_level("gateway")
 }
-SINGLE_NAMES = {key: f"{env}/{SINGLE_CLI[key]}" for env, key in SINGLE_ENV.items()}
 
 
 def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:

@@ -7,16 +7,38 @@ fields the way the user wrote them (PW_GW_PWD, --gw-pwd, gateways[1].gw_pwd).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from pypowerwall_server.settings_models import GatewayConfig
+from pydantic import SecretStr
+
+
+class GatewayFields(Protocol):
+    """What the rules read of a gateway (settings.models.GatewayConfig; a Protocol, so this
+    module does not import the models that call it)."""
+
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def gw_pwd(self) -> SecretStr | None: ...
+    @property
+    def password(self) -> SecretStr | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def cloud_mode(self) -> bool: ...
+    @property
+    def fleetapi(self) -> bool: ...
+    @property
+    def rsa_key_path(self) -> str | None: ...
+    @property
+    def wifi_host(self) -> str | None: ...
+
 
 Problem = tuple[str | None, str]  # (field that triggered it, or None for the whole gateway; text)
 Namer = Callable[[str], str]
 
 
-def gateway_problems(gateway: GatewayConfig, name: Namer) -> list[Problem]:
+def gateway_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
     """What is missing or contradictory in this gateway's settings; empty when usable."""
     if gateway.fleetapi:
         return _remote_problems(gateway, "fleetapi", name)
@@ -28,8 +50,9 @@ def gateway_problems(gateway: GatewayConfig, name: Namer) -> list[Problem]:
     return _local_problems(gateway, name)
 
 
-def _remote_problems(gateway: GatewayConfig, switch: str, name: Namer) -> list[Problem]:
-    local_keys = [key for key in ("host", "gw_pwd", "password") if getattr(gateway, key)]
+def _remote_problems(gateway: GatewayFields, switch: str, name: Namer) -> list[Problem]:
+    local = ("host", "gw_pwd", "password", "rsa_key_path", "wifi_host")
+    local_keys = [key for key in local if getattr(gateway, key)]
     if not local_keys:
         return []
     listed = ", ".join(name(key) for key in local_keys)
@@ -37,7 +60,10 @@ def _remote_problems(gateway: GatewayConfig, switch: str, name: Namer) -> list[P
     return [(switch, f"{listed} not used in {mode} mode; remove them or turn {name(switch)} off")]
 
 
-def _local_problems(gateway: GatewayConfig, name: Namer) -> list[Problem]:
+def _local_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
+    if gateway.wifi_host and not gateway.rsa_key_path:
+        used = f"{name('wifi_host')} is used only in v1r mode; set {name('rsa_key_path')} too"
+        return [("wifi_host", f"{used} or remove it")]
     has_secret = gateway.gw_pwd is not None or gateway.password is not None
     if gateway.host and not has_secret:
         wanted = f"{name('gw_pwd')} (TEDAPI) or {name('password')} (local mode)"

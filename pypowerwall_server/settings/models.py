@@ -1,0 +1,429 @@
+"""The typed, frozen configuration objects. Built once by settings.loader, then passed in.
+
+Secrets (gw_pwd, password) are SecretStr: repr/str show '**********', never the value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from pypowerwall_server.settings.row import Row
+from pypowerwall_server.settings.rules import gateway_problems
+
+GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
+TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TEDAPI basic auth uses
+DEFER_CHECKS = "defer_cross_checks"  # validation context key: the loader reports these itself
+
+_ID = re.compile(r"^[a-z0-9_-]+$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+
+
+class ConfigError(Exception):
+    """Invalid configuration. Each problem is one line: 'KEY (source): what is wrong'."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _check_host(value: str) -> str:
+    if "://" in value or "/" in value:
+        raise ValueError("no scheme or path")
+    name, port = value, ""
+    if value.startswith("["):  # [IPv6]:port
+        name, _, rest = value[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif value.count(":") == 1:
+        name, port = value.split(":")
+    elif value.count(":") > 1:  # bare IPv6
+        return value
+    if not _HOSTNAME.match(name) or (port and not (port.isdigit() and 1 <= int(port) <= 65535)):
+        raise ValueError("bad host")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        if available_timezones():  # without a tz database nothing can be checked
+            raise ValueError("unknown time zone") from None
+    return value
+
+
+class GatewayConfig(BaseModel):
+    """One gateway and how to reach it.
+
+    Mode (see `mode`): fleetapi if `fleetapi`; cloud if `cloud_mode`; otherwise "tedapi" when
+    only gw_pwd is set and "local" when password is set. With BOTH password and gw_pwd the mode
+    is "local" (pypowerwall's hybrid): the local API answers, and pypowerwall attaches TEDAPI
+    for vitals only when host is 192.168.91.1; on any other host TEDAPI is not attached and
+    gw_pwd is unused (`uses_tedapi` tells which). A gw_pwd without host means host 192.168.91.1.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # The settings table's gateway rows (settings/row.py); declaration order is table order.
+    id: Annotated[
+        str, Row("gateway id in URLs", "lowercase letters, digits, '_' or '-' (e.g. 'cabin')")
+    ]
+    name: Annotated[str, Row("display name (default: the id)", "a non-empty string")]
+    host: Annotated[
+        str | None,
+        Row(
+            "gateway address, IP or host:port (192.168.91.1 when only gw_pwd is set)",
+            "an IP address or host name, optionally with :port (e.g. 192.168.91.1)",
+            env=("PW_HOST",),
+            flag="--host",
+            metavar="H",
+        ),
+    ] = None
+    gw_pwd: Annotated[
+        SecretStr | None,
+        Row(
+            "gateway (QR sticker) password for TEDAPI",
+            "a non-empty string (quote it in YAML)",
+            env=("PW_GW_PWD",),
+            flag="--gw-pwd",
+            metavar="P",
+        ),
+    ] = None
+    password: Annotated[
+        SecretStr | None,
+        Row(
+            "local customer password",
+            "a non-empty string (quote it in YAML)",
+            env=("PW_PASSWORD",),
+            flag="--password",
+            metavar="P",
+        ),
+    ] = None
+    email: Annotated[
+        str | None,
+        Row(
+            "Tesla account email; without host/gw_pwd/password it means cloud mode",
+            "a non-empty string",
+            env=("PW_EMAIL",),
+            flag="--email",
+            metavar="E",
+        ),
+    ] = None
+    authpath: Annotated[
+        str | None,
+        Row(
+            "folder of cloud/FleetAPI auth files",
+            "a folder path",
+            level="gateway-default",
+            env=("PW_AUTHPATH", "PW_AUTH_PATH"),
+            flag="--authpath",
+            metavar="DIR",
+            unset="current folder",
+        ),
+    ] = None
+    timezone: Annotated[
+        str,
+        Row(
+            "gateway time zone",
+            "a time zone name such as America/Los_Angeles",
+            level="gateway-default",
+            env=("PW_TIMEZONE",),
+            flag="--timezone",
+            metavar="TZ",
+        ),
+    ] = "America/Los_Angeles"
+    siteid: Annotated[
+        int | None,
+        Row(
+            "Tesla energy site id (cloud/FleetAPI, several sites)",
+            "an integer",
+            env=("PW_SITEID",),
+            flag="--siteid",
+            metavar="N",
+            unset="first site",
+        ),
+    ] = None
+    cloud_mode: Annotated[
+        bool, Row("use the Tesla cloud", "yes or no", env=("PW_CLOUD_MODE",), flag="--cloud")
+    ] = False
+    fleetapi: Annotated[
+        bool, Row("use the Tesla FleetAPI", "yes or no", env=("PW_FLEETAPI",), flag="--fleetapi")
+    ] = False
+    poll_interval: Annotated[
+        float,
+        Row(
+            "poll interval",
+            "a number of seconds greater than 0",
+            level="gateway-default",
+            env=("PW_CACHE_EXPIRE",),
+            flag="--cache-expire",
+            metavar="S",
+            unit="s",
+        ),
+    ] = Field(default=5.0, gt=0, allow_inf_nan=False)
+    timeout: Annotated[
+        float,
+        Row(
+            "timeout of one gateway call",
+            "a number of seconds greater than 0",
+            level="gateway-default",
+            env=("PW_TIMEOUT",),
+            flag="--timeout",
+            metavar="S",
+            unit="s",
+        ),
+    ] = Field(default=5.0, gt=0, allow_inf_nan=False)
+    tedapi_api_version: Annotated[
+        Literal["V2024_06", "V2026_06"],
+        Row(
+            "TEDAPI query set (V2026_06: the Tesla-signed queries of newer firmware)",
+            "V2024_06 or V2026_06",
+            level="gateway-default",
+            env=("PW_TEDAPI_API_VERSION",),
+            flag="--tedapi-api-version",
+            metavar="V",
+        ),
+    ] = "V2024_06"
+    tedapi_auth_mode: Annotated[
+        Literal["basic", "bearer"],
+        Row(
+            "TEDAPI login: basic (Wi-Fi 192.168.91.1) or bearer (also wired LAN; solar-only "
+            "gateways, not Powerwall 2/3)",
+            "basic or bearer",
+            level="gateway-default",
+            env=("PW_TEDAPI_AUTH_MODE",),
+            flag="--tedapi-auth-mode",
+            metavar="M",
+        ),
+    ] = "basic"
+    rsa_key_path: Annotated[
+        str | None,
+        Row(
+            "RSA private key (PEM) registered for v1r: TEDAPI over the wired LAN",
+            "the path of an existing, readable file (the v1r RSA private key PEM)",
+            env=("PW_RSA_KEY_PATH",),
+            flag="--rsa-key-path",
+            metavar="FILE",
+        ),
+    ] = None
+    wifi_host: Annotated[
+        str | None,
+        Row(
+            "v1r: the gateway's Wi-Fi TEDAPI address, for follower Powerwalls (the leader "
+            "stays on the wired LAN: failover is off)",
+            "an IP address or host name, optionally with :port (e.g. 192.168.91.1)",
+            env=("PW_WIFI_HOST",),
+            flag="--wifi-host",
+            metavar="H",
+        ),
+    ] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if data.get("name") is None and isinstance(data.get("id"), str):
+            data["name"] = data["id"]
+        remote = data.get("cloud_mode") is True or data.get("fleetapi") is True
+        if data.get("gw_pwd") and not data.get("password") and not data.get("host") and not remote:
+            data["host"] = TEDAPI_HOST
+        return data
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("bad id")
+        return value
+
+    @field_validator("name", "email", "authpath")
+    @classmethod
+    def _check_text(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("empty")
+        return value
+
+    @field_validator("host", "wifi_host")
+    @classmethod
+    def _check_host(cls, value: str | None) -> str | None:
+        return None if value is None else _check_host(value)
+
+    @field_validator("rsa_key_path")
+    @classmethod
+    def _check_key_file(cls, value: str | None) -> str | None:
+        if value is not None and not (os.path.isfile(value) and os.access(value, os.R_OK)):
+            raise ValueError("not a readable file")
+        return value
+
+    @field_validator("gw_pwd", "password")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("empty")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @model_validator(mode="after")
+    def _check_combination(self, info: ValidationInfo) -> GatewayConfig:
+        if info.context and info.context.get(DEFER_CHECKS):
+            return self
+        problems = gateway_problems(self, lambda field: field)
+        if problems:
+            raise ValueError("; ".join(message for _, message in problems))
+        return self
+
+    @property
+    def mode(self) -> GatewayMode:
+        if self.fleetapi:
+            return "fleetapi"
+        if self.cloud_mode:
+            return "cloud"
+        return "local" if self.password else "tedapi"
+
+    @property
+    def uses_tedapi(self) -> bool:
+        """True when pypowerwall will talk TEDAPI to this gateway (alone or in hybrid)."""
+        if self.mode == "tedapi":
+            return True
+        if self.mode == "local" and self.rsa_key_path is not None:
+            return True  # v1r: TEDAPI over the wired LAN, signed with the RSA key
+        on_wifi = self.host in (TEDAPI_HOST, f"{TEDAPI_HOST}:443")
+        return self.mode == "local" and self.gw_pwd is not None and on_wifi
+
+
+class ServerConfig(BaseModel):
+    """How the server listens and shapes answers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # The settings table's server rows (settings/row.py); declaration order is table order.
+    bind_address: Annotated[
+        str,
+        Row(
+            "listen address",
+            "an IP address or host name",
+            level="server",
+            env=("PW_BIND_ADDRESS",),
+            flag="--bind-address",
+            file_aliases=("host",),
+            metavar="A",
+        ),
+    ] = "0.0.0.0"
+    port: Annotated[
+        int,
+        Row(
+            "listen port",
+            "an integer from 1 to 65535",
+            level="server",
+            env=("PW_PORT",),
+            flag="--port",
+            metavar="N",
+        ),
+    ] = Field(default=8675, ge=1, le=65535)
+    cors_origins: Annotated[
+        tuple[str, ...],
+        Row(
+            "comma-separated allowed origins",
+            "a list of origins like https://example.com, or *",
+            level="server",
+            env=("PW_CORS_ORIGINS",),
+            unset="same origin only",
+        ),
+    ] = ()
+    debug: Annotated[
+        bool, Row("debug logging", "yes or no", level="server", env=("PW_DEBUG",), flag="--debug")
+    ] = False
+    neg_solar: Annotated[
+        bool,
+        Row(
+            "keep negative solar power; no moves it into load and reports solar 0",
+            "yes or no",
+            level="server",
+            env=("PW_NEG_SOLAR",),
+        ),
+    ] = True
+    site_zero_threshold: Annotated[
+        float,
+        Row(
+            "site power within +/- this many W is reported as 0",
+            "a number of watts, 0 or more",
+            level="server",
+            env=("PW_SITE_ZERO_THRESHOLD",),
+            unit="W",
+        ),
+    ] = Field(default=0.0, ge=0, allow_inf_nan=False)
+    stale_after_intervals: Annotated[
+        float,
+        Row(
+            "data older than this many poll intervals is stale",
+            "a number, 1 or more",
+            level="server",
+            env=("PW_STALE_AFTER_INTERVALS",),
+        ),
+    ] = Field(default=3.0, ge=1, allow_inf_nan=False)
+
+    @field_validator("bind_address")
+    @classmethod
+    def _check_bind(cls, value: str) -> str:
+        if not value or any(char.isspace() for char in value) or "/" in value:
+            raise ValueError("bad address")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):  # PW_CORS_ORIGINS="https://a.example,https://b.example"
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError("bad origin")
+        return value
+
+
+class Settings(BaseModel):
+    """Everything the server needs, resolved from command line, environment and file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    server: ServerConfig = ServerConfig()
+    gateways: tuple[GatewayConfig, ...] = ()
+    demo: bool = False
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Settings:
+        ids = [gateway.id for gateway in self.gateways]
+        duplicates = sorted({gateway_id for gateway_id in ids if ids.count(gateway_id) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate gateway id(s): {', '.join(duplicates)}")
+        return self
+
+    def gateway(self, gateway_id: str) -> GatewayConfig:
+        """The gateway with this id (KeyError if none)."""
+        for gateway in self.gateways:
+            if gateway.id == gateway_id:
+                return gateway
+        raise KeyError(gateway_id)
