@@ -130,7 +130,7 @@ def run_server(settings: Settings) -> None:
     from pypowerwall_server.log_limit import install_client_noise_filter
 
     app = create_app(settings)
-    limits = ClientLimits(max_connections=fit_descriptor_limit(ClientLimits().max_connections))
+    limits = ClientLimits(max_connections=fit_descriptor_limit(settings.server.max_connections))
     install_client_noise_filter()
     uvicorn.run(app, **uvicorn_options(app, settings, limits))
 

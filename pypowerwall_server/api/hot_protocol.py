@@ -44,7 +44,7 @@ def hot_protocol(
     """The protocol class for uvicorn's `http=` option, bound to this app's hot table; every
     request first passes api/guarded_protocol.py (limits, Host, framing)."""
     server = app.runtime.settings.server
-    hosts = hosts or HostPolicy(default_allowed_hosts(server.bind_address))
+    hosts = hosts or HostPolicy(default_allowed_hosts(server.bind_address) + server.allowed_hosts)
     guarded = guarded_protocol(limits or ClientLimits(), hosts)
     missing = [name for name in USED_METHODS if not hasattr(HttpToolsProtocol, name)]
     if missing:

@@ -380,6 +380,27 @@ class ServerConfig(BaseModel):
             env=("PW_STALE_AFTER_INTERVALS",),
         ),
     ] = Field(default=3.0, ge=1, allow_inf_nan=False)
+    allowed_hosts: Annotated[
+        tuple[str, ...],
+        Row(
+            "comma-separated further host names clients may reach this server by (Host "
+            "header; others get 400, against DNS rebinding); * allows any",
+            "a list of host names, or *",
+            level="server",
+            env=("PW_ALLOWED_HOSTS",),
+            unset="only localhost, the bind address, this machine's names, IP addresses",
+        ),
+    ] = ()
+    max_connections: Annotated[
+        int,
+        Row(
+            "open connections (HTTP and WebSocket) at most; more get 503",
+            "an integer, 1 or more",
+            level="server",
+            env=("PW_MAX_CONNECTIONS",),
+            metavar="N",
+        ),
+    ] = Field(default=10_000, ge=1)
 
     @field_validator("bind_address")
     @classmethod
@@ -393,6 +414,21 @@ class ServerConfig(BaseModel):
     def _split_origins(cls, value: Any) -> Any:
         if isinstance(value, str):  # PW_CORS_ORIGINS="https://a.example,https://b.example"
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):  # PW_ALLOWED_HOSTS="powerwall.lan,nas.local"
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if name != "*" and not _HOSTNAME.match(name):
+                raise ValueError("bad host name")
         return value
 
     @field_validator("cors_origins")

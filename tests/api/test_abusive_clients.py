@@ -13,11 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from pypowerwall_server.api import client_limits
 from pypowerwall_server.api.client_limits import ClientLimits
 from pypowerwall_server.api.hot_protocol import hot_protocol
 from pypowerwall_server.api.request_rules import HostPolicy, default_allowed_hosts
+from pypowerwall_server.app import create_app
+from pypowerwall_server.settings import ServerConfig, Settings
 
-from .conftest import wait_for
+from .conftest import FakeAdapter, contract_calls, gateway, wait_for
 from .test_hot_protocol import build_app, exchange, status
 from .uvicorn_server import Server
 
@@ -238,3 +241,34 @@ def test_item4_malformed_requests_log_one_warning_per_minute(
         answers(server.port, b"NOT HTTP AT ALL\r\n\r\n")
     refused = [r for r in caplog.records if "refused" in r.getMessage()]
     assert len(refused) == 2  # one per kind of refusal, not one per request
+
+
+def test_item3_allowed_hosts_setting_reaches_the_protocol() -> None:
+    adapters = {"home": FakeAdapter(contract_calls("tedapi"), tedapi=True)}
+    server = ServerConfig(bind_address="127.0.0.1", allowed_hosts=("powerwall.lan",))
+    settings = Settings(server=server, gateways=(gateway("home", interval=3600),))
+    app = create_app(settings, adapter_factory=lambda cfg: adapters[cfg.id])
+    with Server(app, True, http=hot_protocol(app)) as running:
+        wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+        (named,) = answers(running.port, request(HOT, host="powerwall.lan:8675"))
+        (local,) = answers(running.port, request(HOT, host="localhost"))
+        (other,) = answers(running.port, request(HOT, host="nas.lan"))
+    assert status(named) == status(local) == b"HTTP/1.1 200 OK"
+    assert status(other) == b"HTTP/1.1 400 Bad Request"
+
+
+def test_item2_descriptor_limit_is_raised_to_fit_the_connection_cap(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    limits = {"soft": 1024, "hard": 4096}
+    monkeypatch.setattr(
+        client_limits.resource, "getrlimit", lambda _: (limits["soft"], limits["hard"])
+    )
+    monkeypatch.setattr(
+        client_limits.resource, "setrlimit", lambda _, pair: limits.update(soft=pair[0])
+    )
+    assert client_limits.fit_descriptor_limit(2000) == 2000
+    assert limits["soft"] == 2000 + client_limits.FD_RESERVE
+    fitted = client_limits.fit_descriptor_limit(10_000)  # the hard limit stops at 4096
+    assert fitted == 4096 - client_limits.FD_RESERVE
+    assert "serving at most" in caplog.text

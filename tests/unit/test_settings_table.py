@@ -48,6 +48,8 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "neg_solar": ("no", False),
     "site_zero_threshold": ("15", 15.0),
     "stale_after_intervals": ("4", 4.0),
+    "allowed_hosts": ("powerwall.lan", ("powerwall.lan",)),
+    "max_connections": ("500", 500),
 }
 # What else a row needs to make a valid gateway (PW_* form; the file form uses the same keys)
 COMPANIONS: dict[str, dict[str, str]] = {
