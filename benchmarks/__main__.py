@@ -87,7 +87,7 @@ def preflight(args: argparse.Namespace) -> Options | int:
     except ValueError as exc:
         print(f"python -m benchmarks: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if options.parts & HTTP_PARTS:
+    if options.parts & (HTTP_PARTS | {"abuse"}):
         try:
             wrk_path()
         except WrkMissing as exc:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import footprint, gateway_load, http_bench, peer, scale, servers, stats, ws
+from benchmarks import abuse, footprint, gateway_load, http_bench, peer, scale, servers, stats, ws
 from benchmarks.procs import Child, Children, ProcSample, free_port, sample
 from benchmarks.simproc import SimGateway, Simulator, start_simulator
 
@@ -24,7 +24,7 @@ POLL_INTERVAL_S = 5.0
 CONTROL = "control"  # our server polling its own gateway, never sent a client request
 HTTP_PARTS = {"http", "floor", "peer"}
 PEER_CONNECTIONS = (16, 64)
-ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws")
+ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws", "abuse")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,9 @@ def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
     if "ws" in options.parts:
         with Children(options.work / "logs") as children:
             _ws_phase(children, options, results, say)
+    if "abuse" in options.parts:
+        with Children(options.work / "logs") as children:
+            _abuse_phase(children, options, results, say)
     return results
 
 
@@ -127,6 +130,25 @@ def _ws_phase(
         options.work,
         say,
     )
+
+
+def _abuse_phase(
+    children: Children, options: Options, results: dict[str, Any], say: Callable[[str], None]
+) -> None:
+    """Our server alone with its gateway, wrk and the abusive clients."""
+    sim = start_simulator(children, 1, name="abuse-simulator")
+    port = free_port()
+    child = servers.start_ours(
+        children, options.work, sim.gateways, port, POLL_INTERVAL_S, "ours-abuse"
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    servers.wait_first_data(child, base_url)
+    say(
+        f"abuse: wrk at {abuse.CONNECTIONS} connections on {abuse.PATH}, quiet, then with "
+        f"{abuse.SLOW_CONNECTIONS:,} slow connections and a "
+        f"{abuse.BIG_HEADER_BYTES // abuse.MIB} MiB header"
+    )
+    results["abuse"] = abuse.run_abuse(children, base_url, child.pid, options.work, say)
 
 
 @dataclass

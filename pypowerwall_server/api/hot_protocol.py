@@ -64,6 +64,9 @@ def hot_protocol(
         _defaults: list[tuple[bytes, bytes]] | None = None
         _defaults_block = b""
 
+        def init_extra(self) -> None:
+            self._hot = None
+
         def on_message_begin(self) -> None:
             self._hot = None
             super().on_message_begin()
