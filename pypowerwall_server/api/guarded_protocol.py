@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httptools
@@ -26,6 +27,8 @@ from pypowerwall_server.log_limit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 SWEEPS_PER_TIMEOUT = 20  # a slow head is closed at most timeout/20 late
+LINGER_S = 1.0  # after refusing a client that is still sending: time to read the answer
+LINGER_BYTES = 1024 * 1024  # and what is read and dropped meanwhile, at most
 
 
 class Refused(Exception):
@@ -151,7 +154,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         watch = self.watch
         incomplete = self in watch.started  # the head is still incomplete after this chunk
         if incomplete and watch.head_bytes(self, len(data)) > self.limits.max_head_bytes:
-            self._refuse_now(431, "request header fields too large")
+            self._refuse_now(431, "request header fields too large", still_sending=True)
 
     def handle_websocket_upgrade(self) -> None:
         self.watch.end(self)  # the WebSocket protocol owns the connection from here
@@ -195,13 +198,17 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def head_timed_out(self) -> None:
         self._refuse_now(408, "request head not received in time")
 
-    def _refuse_now(self, status: int, message: str) -> None:
+    def _refuse_now(self, status: int, message: str, still_sending: bool = False) -> None:
+        """Answer `status` and close. A client `still_sending` its head would get a reset
+        (closing with unread data), which loses the answer: half-close, then discard what it
+        sends for a moment before closing (a "lingering close")."""
         self.watch.end(self)
         peer = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
         self.refusals.log(
             logging.WARNING, f"{status} {message}", "refused %s: %d %s", peer, status, message
         )
-        if self.transport.is_closing():
+        transport = self.transport
+        if transport.is_closing():
             return
         body = orjson.dumps({"error": message})
         head = [STATUS_LINE[status]]
@@ -210,8 +217,40 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             b"content-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
             % len(body)
         )
-        self.transport.write(b"".join(head) + body)
-        self.transport.close()
+        transport.write(b"".join(head) + body)
+        if still_sending and transport.can_write_eof():
+            transport.write_eof()
+            transport.set_protocol(Discard(transport, self.loop, self.connection_lost))
+        else:
+            transport.close()
+
+
+class Discard(asyncio.Protocol):
+    """Reads and drops what a refused client still sends, for at most LINGER_S or
+    LINGER_BYTES, then closes; the refused protocol's connection_lost runs at the end."""
+
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        loop: asyncio.AbstractEventLoop,
+        on_lost: Callable[[Exception | None], None],
+    ) -> None:
+        self.transport = transport
+        self.left = LINGER_BYTES
+        self.on_lost = on_lost
+        self.timer = loop.call_later(LINGER_S, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        self.left -= len(data)
+        if self.left < 0:
+            self.transport.close()
+
+    def eof_received(self) -> bool:
+        return False  # close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.timer.cancel()
+        self.on_lost(exc)
 
 
 def guarded_protocol(limits: ClientLimits, hosts: HostPolicy) -> type[GuardedHttpProtocol]:
