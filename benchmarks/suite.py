@@ -110,13 +110,7 @@ def _ws_phase(
 ) -> None:
     """The issue's setup: 3 gateways changing every second (1 s poll interval), our server
     alone on the machine with the load clients."""
-    sim = start_simulator(children, WS_GATEWAYS, name="ws-simulator")
-    port = free_port()
-    child = servers.start_ours(
-        children, options.work, sim.gateways, port, WS_POLL_INTERVAL_S, "ours-ws"
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    servers.wait_first_data(child, base_url)
+    child, base_url = _ours_alone(children, options, WS_GATEWAYS, WS_POLL_INTERVAL_S, "ws")
     say(
         f"ws: {WS_GATEWAYS} gateways every {WS_POLL_INTERVAL_S:g} s; "
         f"{', '.join(map(str, options.ws_clients))} clients, {options.ws_seconds:g} s each"
@@ -132,17 +126,23 @@ def _ws_phase(
     )
 
 
+def _ours_alone(
+    children: Children, options: Options, gateways: int, interval: float, part: str
+) -> tuple[Child, str]:
+    """A simulator and our server polling it, for one part; returns once it has data."""
+    sim = start_simulator(children, gateways, name=f"{part}-simulator")
+    port = free_port()
+    child = servers.start_ours(children, options.work, sim.gateways, port, interval, f"ours-{part}")
+    base_url = f"http://127.0.0.1:{port}"
+    servers.wait_first_data(child, base_url)
+    return child, base_url
+
+
 def _abuse_phase(
     children: Children, options: Options, results: dict[str, Any], say: Callable[[str], None]
 ) -> None:
     """Our server alone with its gateway, wrk and the abusive clients."""
-    sim = start_simulator(children, 1, name="abuse-simulator")
-    port = free_port()
-    child = servers.start_ours(
-        children, options.work, sim.gateways, port, POLL_INTERVAL_S, "ours-abuse"
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    servers.wait_first_data(child, base_url)
+    child, base_url = _ours_alone(children, options, 1, POLL_INTERVAL_S, "abuse")
     say(
         f"abuse: wrk at {abuse.CONNECTIONS} connections on {abuse.PATH}, quiet, then with "
         f"{abuse.SLOW_CONNECTIONS:,} slow connections and a "

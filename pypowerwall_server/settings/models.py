@@ -409,35 +409,31 @@ class ServerConfig(BaseModel):
             raise ValueError("bad address")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):  # PW_CORS_ORIGINS="https://a.example,https://b.example"
             return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("allowed_hosts", mode="before")
-    @classmethod
-    def _split_hosts(cls, value: Any) -> Any:
-        if isinstance(value, str):  # PW_ALLOWED_HOSTS="powerwall.lan,nas.local"
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("allowed_hosts")
-    @classmethod
-    def _check_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if name != "*" and not _HOSTNAME.match(name):
-                raise ValueError("bad host name")
         return value
 
     @field_validator("cors_origins")
     @classmethod
     def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for origin in value:
-            if origin != "*" and not _ORIGIN.match(origin):
-                raise ValueError("bad origin")
-        return value
+        return _each_matching(value, _ORIGIN, "bad origin")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _each_matching(value, _HOSTNAME, "bad host name")
+
+
+def _each_matching(
+    value: tuple[str, ...], pattern: re.Pattern[str], problem: str
+) -> tuple[str, ...]:
+    """The list unchanged if every item is "*" or matches; else ValueError(problem)."""
+    if any(item != "*" and not pattern.match(item) for item in value):
+        raise ValueError(problem)
+    return value
 
 
 class Settings(BaseModel):
