@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pypowerwall_server.api.fastpath import FastPath
 from pypowerwall_server.api.full_app import build_api
@@ -34,7 +34,7 @@ from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
 
 if TYPE_CHECKING:
-    from pypowerwall_server.api.client_limits import ClientLimits
+    from pypowerwall_server.server_tls import HttpsSetup
 
 log = logging.getLogger(__name__)
 AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
@@ -122,33 +122,8 @@ def _report_crash(task: asyncio.Task[None]) -> None:
         log.error("task %s crashed", task.get_name(), exc_info=task.exception())
 
 
-def run_server(settings: Settings) -> None:
-    """Serve until interrupted (the CLI's default action)."""
-    import uvicorn
+def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (the CLI's default action); HTTPS too with `https`."""
+    from pypowerwall_server.listeners import serve
 
-    from pypowerwall_server.api.client_limits import ClientLimits, fit_descriptor_limit
-    from pypowerwall_server.log_limit import install_client_noise_filter
-
-    app = create_app(settings)
-    limits = ClientLimits(max_connections=fit_descriptor_limit(settings.server.max_connections))
-    install_client_noise_filter()
-    uvicorn.run(app, **uvicorn_options(app, settings, limits))
-
-
-def uvicorn_options(app: FastPath, settings: Settings, limits: ClientLimits) -> dict[str, Any]:
-    """uvicorn's options for this app (tests run the same ones)."""
-    from pypowerwall_server.api.hot_protocol import hot_protocol
-
-    return {
-        "host": settings.server.bind_address,
-        "port": settings.server.port,
-        "loop": "uvloop",
-        "http": hot_protocol(app, limits),  # httptools, guarded; hot GETs answered in place
-        "log_level": "debug" if settings.server.debug else "info",
-        "access_log": settings.server.debug,
-        "log_config": None,  # uvicorn's records go through our handlers (and secret scrubber)
-        # compressing per client costs 10x the CPU at 5,000 clients
-        "ws_per_message_deflate": False,
-        "ws_max_size": limits.max_ws_message_bytes,  # the streams only push (issue 15, item 6)
-        "lifespan": "on",
-    }
+    serve(create_app(settings), settings, https)

@@ -12,12 +12,16 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 from pypowerwall_server import __version__
 from pypowerwall_server.settings import ConfigError, Settings, load_settings
 from pypowerwall_server.settings.advice import environment_warnings, settings_warnings
 from pypowerwall_server.settings.args import PROG, parse_command_line
 from pypowerwall_server.settings.report import describe
+
+if TYPE_CHECKING:
+    from pypowerwall_server.server_tls import HttpsSetup
 
 EXIT_CONFIG = 2
 Runner = Callable[[list[str]], int]
@@ -53,15 +57,29 @@ def _run(settings: Settings, check_only: bool) -> int:
     from pypowerwall_server.logs import configure_logging
 
     configure_logging(settings)
+    try:
+        https = _https_setup(settings)
+    except ConfigError as exc:
+        _print_lines("error", exc.problems)
+        return EXIT_CONFIG
     if settings.demo:
         from pypowerwall_server.demo import run_demo
 
-        run_demo(settings)
+        run_demo(settings, https)
     else:
         from pypowerwall_server.app import run_server
 
-        run_server(settings)
+        run_server(settings, https)
     return 0
+
+
+def _https_setup(settings: Settings) -> HttpsSetup | None:
+    """The certificate, checked (and made, when none is given) before anything starts."""
+    if not settings.server.https:
+        return None
+    from pypowerwall_server.server_tls import https_setup
+
+    return https_setup(settings.server)
 
 
 def _print_lines(kind: str, lines: list[str]) -> None:

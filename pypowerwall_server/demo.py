@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
@@ -16,6 +17,9 @@ from pydantic import SecretStr
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+
+if TYPE_CHECKING:
+    from pypowerwall_server.server_tls import HttpsSetup
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +94,7 @@ def demo_settings(
         )
 
 
-def run_demo(settings: Settings) -> None:
+def run_demo(settings: Settings, https: HttpsSetup | None = None) -> None:
     from pypowerwall_server.app import run_server
 
     with demo_settings(settings) as demo:
@@ -101,4 +105,4 @@ def run_demo(settings: Settings) -> None:
             shown,
             demo.server.port,
         )
-        run_server(demo)
+        run_server(demo, https)

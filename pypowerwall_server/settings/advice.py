@@ -24,7 +24,6 @@ PROXY_IGNORED = frozenset(
     }
 )  # fmt: skip
 PROXY_UNSUPPORTED = {
-    "PW_HTTPS": "the server speaks plain HTTP; put a TLS proxy in front for HTTPS",
     "PW_CONTROL_SECRET": "proxy-style control is not supported",
 }
 

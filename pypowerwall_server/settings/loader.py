@@ -47,6 +47,10 @@ SINGLE_NAMES = {  # how the single gateway's settings are named in messages: PW_
     setting.key: "/".join(name for name in (*setting.row.env[:1], setting.row.flag) if name)
     for setting in at_level("gateway")
 }
+SERVER_NAMES = {  # the same for server settings: PW_TLS_KEY/--tls-key
+    setting.key: "/".join(name for name in (*setting.row.env[:1], setting.row.flag) if name)
+    for setting in at_level("server")
+}
 
 
 def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
@@ -60,6 +64,8 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         problems.extend(layer.problems)
     server_fields = _merged(file.server, env.server, cli.server)
     server, _ = _build_model(ServerConfig, server_fields, problems)
+    if isinstance(server, ServerConfig):
+        problems.extend(_server_problems(server, server_fields))
     gateways = _build_gateways(cli, env, file, problems)
     if gateways == [] and not namespace.demo and not (env.broken or file.broken):
         problems.append(
@@ -70,6 +76,23 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
         raise ConfigError(list(dict.fromkeys(problems)))  # a bad default repeats per gateway
     valid = tuple(gateway for gateway in gateways if gateway is not None)
     return Settings(server=server, gateways=valid, demo=namespace.demo)
+
+
+def _server_problems(server: ServerConfig, fields: Fields) -> list[str]:
+    """Cross-field rules of the HTTPS listener, naming the keys as the user wrote them."""
+
+    def name(key: str) -> str:
+        return fields[key].label if key in fields else f"server.{key} (default)"
+
+    problems = []
+    if (server.tls_cert is None) != (server.tls_key is None):
+        given, missing = (
+            ("tls_cert", "tls_key") if server.tls_key is None else ("tls_key", "tls_cert")
+        )
+        problems.append(f"{name(given)}: needs {SERVER_NAMES[missing]} too")
+    if server.https and server.https_port == server.port:
+        problems.append(f"{name('https_port')}: must differ from {name('port')} ({server.port})")
+    return problems
 
 
 def _file_layer(namespace: argparse.Namespace, environ: Mapping[str, str]) -> Layer:

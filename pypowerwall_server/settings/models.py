@@ -25,6 +25,7 @@ from pypowerwall_server.settings.rules import gateway_problems
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
 TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TEDAPI basic auth uses
+DEFAULT_DATA_DIR = "~/.local/state/pypowerwall-server"
 DEFER_CHECKS = "defer_cross_checks"  # validation context key: the loader reports these itself
 
 _ID = re.compile(r"^[a-z0-9_-]+$")
@@ -401,6 +402,76 @@ class ServerConfig(BaseModel):
             metavar="N",
         ),
     ] = Field(default=10_000, ge=1)
+    https: Annotated[
+        bool,
+        Row(
+            "also serve HTTPS on the HTTPS port beside plain HTTP",
+            "yes or no",
+            level="server",
+            env=("PW_HTTPS",),
+            flag="--https",
+        ),
+    ] = False
+    https_port: Annotated[
+        int,
+        Row(
+            "HTTPS listen port",
+            "an integer from 1 to 65535",
+            level="server",
+            env=("PW_HTTPS_PORT",),
+            flag="--https-port",
+            metavar="N",
+        ),
+    ] = Field(default=8775, ge=1, le=65535)
+    tls_cert: Annotated[
+        str | None,
+        Row(
+            "PEM certificate (chain) for HTTPS",
+            "a readable PEM certificate file",
+            level="server",
+            env=("PW_TLS_CERT",),
+            flag="--tls-cert",
+            metavar="FILE",
+            unset="self-signed, generated once into the data folder",
+        ),
+    ] = None
+    tls_key: Annotated[
+        str | None,
+        Row(
+            "PEM private key of the HTTPS certificate",
+            "a readable PEM private key file",
+            level="server",
+            env=("PW_TLS_KEY",),
+            flag="--tls-key",
+            metavar="FILE",
+            unset="self-signed, generated once into the data folder",
+        ),
+    ] = None
+    data_dir: Annotated[
+        str,
+        Row(
+            "folder for files the server makes itself (the self-signed certificate)",
+            "a folder path",
+            level="server",
+            env=("PW_DATA_DIR",),
+            flag="--data-dir",
+            metavar="DIR",
+        ),
+    ] = DEFAULT_DATA_DIR
+
+    @field_validator("tls_cert", "tls_key")
+    @classmethod
+    def _check_readable(cls, value: str | None) -> str | None:
+        if value is not None and not (os.path.isfile(value) and os.access(value, os.R_OK)):
+            raise ValueError("not a readable file")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _check_folder(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("empty")
+        return value
 
     @field_validator("bind_address")
     @classmethod

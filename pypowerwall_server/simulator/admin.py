@@ -1,7 +1,8 @@
 """The simulator's admin API: JSON over plain HTTP on a loopback port, guarded by its own
-bearer token. Lists gateways, shows a gateway's state, sets and clears faults, changes grid
-and operation, and reports request counts and recent requests. Routes: see ROUTES below and
-the README's simulator section.
+bearer token. Lists gateways, shows a gateway's state and settings, sets and clears faults,
+changes grid and operation, registers v1r keys, hands out Fleet API configs, and reports
+request counts and recent requests (per gateway and for the Fleet API). Routes: see ROUTES
+below and the README's simulator section.
 """
 
 from __future__ import annotations
@@ -24,11 +25,16 @@ from pypowerwall_server.simulator.admin_views import (
     parse_mode,
     parse_reserve,
     parse_rule,
+    settings_summary,
     state_summary,
 )
+from pypowerwall_server.simulator.faults import APP_KINDS, FaultError
+from pypowerwall_server.simulator.fleet_api import SimulatedFleetApi
+from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.http11 import HttpConnection
 from pypowerwall_server.simulator.interface import SimRequest, SimResponse
-from pypowerwall_server.simulator.server import GatewayServer
+from pypowerwall_server.simulator.server import GatewayServer, SiteServer
+from pypowerwall_server.simulator.v1r_auth import BadKey
 
 if TYPE_CHECKING:
     from pypowerwall_server.simulator.runner import SimulatorCluster
@@ -37,16 +43,34 @@ if TYPE_CHECKING:
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"/gateways"), "list_gateways"),
     ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)"), "gateway_state"),
-    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)/faults"), "list_faults"),
-    ("POST", re.compile(r"/gateways/(?P<gw>[^/]+)/faults"), "add_fault"),
-    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)/faults"), "clear_faults"),
-    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)/faults/(?P<fault>\d+)"), "clear_fault"),
+    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/faults"), "list_faults"),
+    ("POST", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/faults"), "add_fault"),
+    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/faults"), "clear_faults"),
+    (
+        "DELETE",
+        re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/faults/(?P<fault>\d+)"),
+        "clear_fault",
+    ),
     ("POST", re.compile(r"/gateways/(?P<gw>[^/]+)/grid"), "set_grid"),
     ("POST", re.compile(r"/gateways/(?P<gw>[^/]+)/operation"), "set_operation"),
-    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)/requests"), "requests"),
-    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)/requests"), "reset_requests"),
+    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)/settings"), "site_settings"),
+    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)/v1r/keys"), "list_v1r_keys"),
+    ("POST", re.compile(r"/gateways/(?P<gw>[^/]+)/v1r/keys"), "add_v1r_key"),
+    (
+        "DELETE",
+        re.compile(r"/gateways/(?P<gw>[^/]+)/v1r/keys/(?P<key>[0-9a-f]{64})"),
+        "remove_v1r_key",
+    ),
+    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)/fleetapi_config"), "fleetapi_config"),
+    ("GET", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/requests"), "requests"),
+    ("DELETE", re.compile(r"/gateways/(?P<gw>[^/]+)(?P<wifi>/wifi)?/requests"), "reset_requests"),
     ("POST", re.compile(r"/faults"), "add_fault_all"),
     ("DELETE", re.compile(r"/faults"), "clear_faults_all"),
+    ("GET", re.compile(r"/fleetapi"), "fleet_api"),
+    ("POST", re.compile(r"/fleetapi/faults"), "add_fleet_api_fault"),
+    ("DELETE", re.compile(r"/fleetapi/faults"), "clear_fleet_api_faults"),
+    ("GET", re.compile(r"/fleetapi/requests"), "fleet_api_requests"),
+    ("DELETE", re.compile(r"/fleetapi/requests"), "reset_fleet_api_requests"),
     ("GET", re.compile(r"/requests"), "requests_all"),
     ("DELETE", re.compile(r"/requests"), "reset_requests_all"),
 ]
@@ -91,11 +115,15 @@ class AdminApi:
     # --- handlers ------------------------------------------------------------------------
 
     def list_gateways(self, request: SimRequest, match: re.Match[str]) -> Any:
-        return {"gateways": [gateway_info(s) for s in self.cluster.servers.values()]}
+        wifi = self.cluster.wifi_servers
+        return {
+            "gateways": [gateway_info(s, wifi.get(gid)) for gid, s in self.cluster.servers.items()]
+        }
 
     def gateway_state(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
-        return {**gateway_info(server), "state": state_summary(server)}
+        wifi = self.cluster.wifi_servers.get(server.id)
+        return {**gateway_info(server, wifi), "state": state_summary(server)}
 
     def list_faults(self, request: SimRequest, match: re.Match[str]) -> Any:
         now = time.monotonic()
@@ -104,7 +132,10 @@ class AdminApi:
     def add_fault(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
         fault = parse_fault(request)
-        return {"fault": server.add_fault(fault).to_json(time.monotonic())}
+        try:
+            return {"fault": server.add_fault(fault).to_json(time.monotonic())}
+        except FaultError as exc:  # a site fault on a Wi-Fi port
+            raise ApiError(400, str(exc)) from exc
 
     def clear_faults(self, request: SimRequest, match: re.Match[str]) -> Any:
         return {"cleared": self._server(match).clear_faults()}
@@ -140,6 +171,62 @@ class AdminApi:
             server.app.set_export_rule(rule)
         return {"state": state_summary(server)}
 
+    def site_settings(self, request: SimRequest, match: re.Match[str]) -> Any:
+        return {"settings": settings_summary(self._server(match).app)}
+
+    def list_v1r_keys(self, request: SimRequest, match: re.Match[str]) -> Any:
+        return {"keys": [k.to_json() for k in self._v1r(match).v1r_keys.registered()]}
+
+    def add_v1r_key(self, request: SimRequest, match: re.Match[str]) -> Any:
+        gateway = self._v1r(match)
+        body = json_body(request)
+        pem, verified = body.get("public_key"), body.get("verified", True)
+        if not isinstance(pem, str) or not isinstance(verified, bool):
+            raise ApiError(400, 'v1r/keys takes {"public_key": PEM, "verified": true|false}')
+        try:
+            key = gateway.register_v1r_key(pem, verified=verified)
+        except BadKey as exc:
+            raise ApiError(400, str(exc)) from exc
+        return {"key": key.to_json()}
+
+    def remove_v1r_key(self, request: SimRequest, match: re.Match[str]) -> Any:
+        if not self._v1r(match).v1r_keys.remove(match["key"]):
+            raise ApiError(404, "no such key")
+        return {"removed": 1}
+
+    def fleetapi_config(self, request: SimRequest, match: re.Match[str]) -> Any:
+        server = self._server(match)
+        self._fleet()
+        return self.cluster.fleetapi_config(server.id)
+
+    def fleet_api(self, request: SimRequest, match: re.Match[str]) -> Any:
+        fleet = self._fleet()
+        ca = self.cluster.ca_pem
+        return {
+            "url": self.cluster.fleet_api_url,
+            "site_ids": {c.gateway_id: c.energy_site_id for c in self.cluster.configs},
+            "faults": [a.fault.kind for a in fleet.faults.active()],
+            "ca_pem": None if ca is None else ca.decode(),
+        }
+
+    def add_fleet_api_fault(self, request: SimRequest, match: re.Match[str]) -> Any:
+        fault = parse_fault(request)
+        if fault.kind in APP_KINDS:
+            raise ApiError(400, f"{fault.kind} is a site fault: set it on a gateway")
+        return {"fault": self._fleet().add_fault(fault).to_json(time.monotonic())}
+
+    def clear_fleet_api_faults(self, request: SimRequest, match: re.Match[str]) -> Any:
+        return {"cleared": self._fleet().clear_faults()}
+
+    def fleet_api_requests(self, request: SimRequest, match: re.Match[str]) -> Any:
+        fleet = self._fleet()
+        recent = [r.to_json() for r in fleet.log.recent(parse_limit(request.query))]
+        return {**fleet.log.summary(), "recent": recent}
+
+    def reset_fleet_api_requests(self, request: SimRequest, match: re.Match[str]) -> Any:
+        self._fleet().log.reset()
+        return {"reset": True}
+
     def requests(self, request: SimRequest, match: re.Match[str]) -> Any:
         server = self._server(match)
         limit = parse_limit(request.query)
@@ -163,16 +250,38 @@ class AdminApi:
         return {"cleared": self.cluster.clear_faults()}
 
     def requests_all(self, request: SimRequest, match: re.Match[str]) -> Any:
-        return {"gateways": {gid: s.log.summary() for gid, s in self.cluster.servers.items()}}
+        answer: dict[str, Any] = {
+            "gateways": {gid: s.log.summary() for gid, s in self.cluster.servers.items()}
+        }
+        if self.cluster.fleet_api is not None:
+            answer["fleetapi"] = self.cluster.fleet_api.log.summary()
+        return answer
 
     def reset_requests_all(self, request: SimRequest, match: re.Match[str]) -> Any:
         self.cluster.reset_requests()
         return {"reset": True}
 
-    def _server(self, match: re.Match[str]) -> GatewayServer:
+    def _v1r(self, match: re.Match[str]) -> SimulatedGateway:
+        app = self._server(match).app
+        if not isinstance(app, SimulatedGateway):
+            raise ApiError(409, "this gateway does not speak v1r")
+        return app
+
+    def _fleet(self) -> GatewayServer[SimulatedFleetApi]:
+        if self.cluster.fleet_api is None:
+            raise ApiError(409, "the simulated Fleet API is off (simulate --fleet-api)")
+        return self.cluster.fleet_api
+
+    def _server(self, match: re.Match[str]) -> SiteServer:
+        """The gateway's port, or its Wi-Fi port for paths with /wifi."""
         server = self.cluster.servers.get(match["gw"])
         if server is None:
             raise ApiError(404, f"no gateway {match['gw']!r}")
+        if match.groupdict().get("wifi"):
+            wifi = self.cluster.wifi_servers.get(match["gw"])
+            if wifi is None:
+                raise ApiError(404, f"gateway {match['gw']!r} has no Wi-Fi port")
+            return wifi
         return server
 
 

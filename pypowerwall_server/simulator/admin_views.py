@@ -7,8 +7,10 @@ from typing import Any, get_args
 import orjson
 
 from pypowerwall_server.simulator.faults import Fault, FaultError, fault_from_json
-from pypowerwall_server.simulator.interface import SimRequest, SimResponse
-from pypowerwall_server.simulator.server import GatewayServer
+from pypowerwall_server.simulator.fleet_api_views import app_percent
+from pypowerwall_server.simulator.gateway import SimulatedGateway
+from pypowerwall_server.simulator.interface import SimRequest, SimResponse, SimulatedGatewayApp
+from pypowerwall_server.simulator.server import SiteServer
 from pypowerwall_server.simulator.state import ExportRule, OperatingMode
 
 
@@ -76,7 +78,7 @@ def parse_limit(query: str) -> int | None:
     return None
 
 
-def gateway_info(server: GatewayServer) -> dict[str, Any]:
+def gateway_info(server: SiteServer, wifi: SiteServer | None = None) -> dict[str, Any]:
     return {
         "id": server.id,
         "host": server.address,
@@ -85,10 +87,35 @@ def gateway_info(server: GatewayServer) -> dict[str, Any]:
         "faults": [a.fault.kind for a in server.faults.active()],
         "wrong_password": server.settings.wrong_password,
         "missing_powerwall": server.settings.missing_powerwall,
+        **({} if wifi is None else {"wifi_host": wifi.address, "wifi_listening": wifi.listening}),
     }
 
 
-def state_summary(server: GatewayServer) -> dict[str, Any]:
+def settings_summary(app: SimulatedGatewayApp) -> dict[str, Any]:
+    """The site's own settings as the simulator holds them (what a write changed)."""
+    state = app.state()
+    summary: dict[str, Any] = {
+        "operating_mode": state.operating_mode,
+        "backup_reserve_raw_percent": state.backup_reserve_raw_percent,
+        "backup_reserve_percent": app_percent(state.backup_reserve_raw_percent),
+        "grid_charging": state.grid_charging,
+        "export_rule": state.export_rule,
+        "off_grid": not state.grid_up,
+        "grid_status": state.grid_status,
+        "soe_raw_percent": state.soe_raw_percent,
+        "battery_power_w": state.battery.instant_power_w,
+        "manual_backup": None,
+    }
+    if isinstance(app, SimulatedGateway) and (event := app.manual_backup()) is not None:
+        summary["manual_backup"] = {
+            "start_time": event.start_time,
+            "duration_seconds": event.duration_seconds,
+            "active": app.manual_backup_active(),
+        }
+    return summary
+
+
+def state_summary(server: SiteServer) -> dict[str, Any]:
     state = server.app.state()
     return {
         "sim_time": state.sim_time,

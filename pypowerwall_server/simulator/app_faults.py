@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pypowerwall_server.simulator.faults import Fault
+from pypowerwall_server.simulator.faults import Fault, FaultError
 from pypowerwall_server.simulator.interface import SimulatedGatewayApp
 
 
@@ -13,45 +13,50 @@ class AppSettings:
     """The app-level settings the simulator has applied to one gateway. The app exposes
     setters only, so the values the state does not show (wrong password) are tracked here."""
 
-    def __init__(self, app: SimulatedGatewayApp) -> None:
-        self._app = app
+    def __init__(self, app: SimulatedGatewayApp | None) -> None:
+        self._site = app  # None: a listener with no site behind it (the Fleet API)
         self.wrong_password = False
         self.missing_powerwall: int | None = None
+
+    def _app(self) -> SimulatedGatewayApp:
+        if self._site is None:
+            raise FaultError("this listener has no site: site faults apply to gateways")
+        return self._site
 
     def current(self, fault: Fault) -> Any:
         """The value `fault` would replace."""
         if fault.kind == "wrong_password":
             return self.wrong_password
         if fault.kind == "grid_outage":
-            return self._app.state().grid_up
+            return self._app().state().grid_up
         if fault.kind == "missing_powerwall":
             return self.missing_powerwall
-        return self._app.state().firmware_version
+        return self._app().state().firmware_version
 
     def apply(self, fault: Fault) -> None:
         if fault.kind == "wrong_password":
             self.set_wrong_password(True)
         elif fault.kind == "grid_outage":
-            self._app.set_grid_up(False)
+            self._app().set_grid_up(False)
         elif fault.kind == "missing_powerwall":
             self.set_missing_powerwall(fault.index)
         elif fault.kind == "firmware":
-            self._app.set_firmware(fault.version)
+            self._app().set_firmware(fault.version)
 
     def restore(self, fault: Fault, previous: Any) -> None:
         if fault.kind == "wrong_password":
             self.set_wrong_password(bool(previous))
         elif fault.kind == "grid_outage":
-            self._app.set_grid_up(bool(previous))
+            self._app().set_grid_up(bool(previous))
         elif fault.kind == "missing_powerwall":
             self.set_missing_powerwall(previous)
         elif fault.kind == "firmware":
-            self._app.set_firmware(str(previous))
+            self._app().set_firmware(str(previous))
 
     def set_wrong_password(self, enabled: bool) -> None:
         self.wrong_password = enabled
-        self._app.set_wrong_password_mode(enabled)
+        self._app().set_wrong_password_mode(enabled)
 
     def set_missing_powerwall(self, index: int | None) -> None:
         self.missing_powerwall = index
-        self._app.set_missing_powerwall(index)
+        self._app().set_missing_powerwall(index)

@@ -18,7 +18,9 @@ import orjson
 import yaml
 
 from pypowerwall_server.simulator.config import SiteConfig
+from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningGateway, SimulatorCluster
+from pypowerwall_server.simulator.v1r_auth import BadKey, public_key_der
 
 MAX_GATEWAYS = 1000
 
@@ -49,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     add("--cert", type=Path, default=None, metavar="F", help="TLS certificate (PEM)")
     add("--key", type=Path, default=None, metavar="F", help="TLS private key (PEM)")
     add("--duration", type=float, default=None, metavar="SECONDS", help="stop after SECONDS")
+    add("--fleet-api", action="store_true", help="also serve the Tesla Fleet API for every site")
+    add("--fleet-api-port", type=int, default=0, metavar="F", help="its port (0 = free)")
+    add(
+        "--v1r-key",
+        type=Path,
+        default=None,
+        metavar="PEM",
+        help="register this RSA-4096 public key for v1r on every gateway",
+    )
     return parser
 
 
@@ -76,6 +87,17 @@ def _check(args: argparse.Namespace) -> None:
     for path in (args.cert, args.key):
         if path is not None and not path.is_file():
             raise UsageError(f"no such file: {path}")
+    if not 0 <= args.fleet_api_port <= 65535:
+        raise UsageError("--fleet-api-port must be between 0 and 65535")
+    if args.fleet_api_port and not args.fleet_api:
+        raise UsageError("--fleet-api-port needs --fleet-api")
+    if args.v1r_key is not None:
+        if not args.v1r_key.is_file():
+            raise UsageError(f"no such file: {args.v1r_key}")
+        try:
+            public_key_der(args.v1r_key.read_bytes())
+        except BadKey as exc:
+            raise UsageError(f"--v1r-key {args.v1r_key}: {exc}") from exc
     if args.admin_token is not None and not args.admin_token.strip():
         raise UsageError("--admin-token must not be empty")
 
@@ -117,6 +139,13 @@ def print_ready(cluster: SimulatorCluster, out: TextIO) -> None:
         "# YAML:",
         yaml.safe_dump({"gateways": entries}, sort_keys=False).rstrip(),
     ]
+    if cluster.fleet_api_url is not None:
+        lines += [
+            "",
+            f"Fleet API: {cluster.fleet_api_url} (the AUDIENCE of .pypowerwall.fleetapi)",
+            "Per gateway: GET <admin>/gateways/<id>/fleetapi_config gives that file's contents;",
+            "GET <admin>/fleetapi gives the CA to add to REQUESTS_CA_BUNDLE / SSL_CERT_FILE.",
+        ]
     out.write("\n".join(lines) + "\n")
     out.flush()
 
@@ -130,8 +159,15 @@ async def run(args: argparse.Namespace, out: TextIO) -> None:
         admin_token=args.admin_token,
         cert_path=args.cert,
         key_path=args.key,
+        fleet_api=args.fleet_api,
+        fleet_api_port=args.fleet_api_port,
     )
     async with cluster:
+        if args.v1r_key is not None:
+            pem = args.v1r_key.read_bytes()
+            for gateway in cluster.gateways:
+                if isinstance(gateway.app, SimulatedGateway):
+                    gateway.app.register_v1r_key(pem)
         print_ready(cluster, out)
         await _wait_for_stop(args.duration)
 

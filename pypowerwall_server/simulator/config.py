@@ -6,6 +6,7 @@ Every field has a default so `SiteConfig()` is a complete, plausible two-Powerwa
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 from dataclasses import dataclass, field, replace
@@ -87,6 +88,13 @@ class SiteConfig:
         """pypowerwall derives a local-API password from the gateway password's last 5
         characters when only gw_pwd is given."""
         return self.gw_pwd[-5:]
+
+    @property
+    def energy_site_id(self) -> int:
+        """The Tesla cloud's id for this site (Fleet API `energy_site_id`): 13 digits,
+        stable, derived from the gateway DIN so distinct gateways get distinct ids."""
+        digest = hashlib.sha256(self.gateway_din.encode()).digest()
+        return 1_000_000_000_000 + int.from_bytes(digest[:8], "big") % 9_000_000_000_000
 
     def unit_serial(self, index: int) -> str:
         return f"{self.powerwall_serial_prefix}{index:02d}"

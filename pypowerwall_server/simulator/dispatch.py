@@ -81,11 +81,16 @@ def _on_grid(
     solar: float, load: float, pack: BatteryPack, settings: Settings, horizon_s: float
 ) -> Flows:
     charge_cap = charge_limit_w(pack, horizon_s)
+    floor_wh = settings.reserve_raw_percent / 100.0 * pack.full_wh
+    # From solar only, or from the grid as well when grid charging is allowed.
+    refill_w = min(charge_cap, pack.max_power_w if settings.grid_charging else solar)
     if settings.mode == "backup":
-        wanted = pack.max_power_w if settings.grid_charging else solar
-        battery = -min(charge_cap, wanted)
+        battery = -refill_w  # never discharges on grid: held full for an outage
+    elif pack.remaining_wh < floor_wh - DEADBAND_WH:
+        # Below the reserve (it was just raised): climb back to it with all the sun
+        # (the grid serves the house meanwhile), at least what self-consumption would take.
+        battery = -max(refill_w, min(max(solar - load, 0.0), charge_cap))
     else:  # self_consumption; autonomous behaves the same in the simulator
-        floor_wh = settings.reserve_raw_percent / 100.0 * pack.full_wh
         discharge_cap = discharge_limit_w(pack, floor_wh, horizon_s)
         battery = min(max(load - solar, -charge_cap), discharge_cap)
     battery = float(math.trunc(battery))  # toward zero: never past a limit

@@ -1,9 +1,9 @@
 """One simulated Tesla Energy Gateway: the semantics behind the transport (interface.py).
 
-Routes each request to login, the local customer API (local_api.py) or TEDAPI
-(tedapi.py), enforces sessions, and exposes the admin controls. Thread-safe: one lock
-guards the physical model; the transport may call from an event loop and tests from
-other threads.
+Routes each request to login, the local customer API (local_api.py), TEDAPI (tedapi.py)
+or signed v1r (v1r_auth.py, v1r_messages.py), enforces sessions, and exposes the admin
+controls. Thread-safe: one lock guards the physical model; the transport may call from an
+event loop and tests from other threads.
 """
 
 from __future__ import annotations
@@ -30,14 +30,30 @@ from pypowerwall_server.simulator.local_api_formats import go_timestamp
 from pypowerwall_server.simulator.model import SiteModel
 from pypowerwall_server.simulator.state import ExportRule, OperatingMode, SiteState
 from pypowerwall_server.simulator.tedapi import (
+    answer_envelope,
+    din_response,
     handle_tedapi,
     is_tedapi_request,
     render_devices_vitals,
 )
+from pypowerwall_server.simulator.tedapi_proto import BadRequest
+from pypowerwall_server.simulator.v1r_auth import (
+    Fault,
+    KeyRing,
+    KeyState,
+    RegisteredKey,
+    fault_response,
+    not_verified_response,
+    verify,
+    wrap_response,
+)
+from pypowerwall_server.simulator.v1r_messages import ManualBackup, NotV1rCommand, handle_command
 
 log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/api/status"})  # answered without a session, as on real gateways
+V1R_PATH = "/tedapi/v1r"
+PROTOBUF = "application/octet-stream"
 FIRST_FIRMWARE_WITHOUT_VITALS = (23, 44, 0)
 STATE_REFRESH_S = 0.1  # real seconds a computed state is reused; controls refresh at once
 MODES: dict[object, OperatingMode] = {
@@ -69,6 +85,8 @@ class SimulatedGateway:
         self._sessions = SessionStore(clock)
         self._refuse_auth = False
         self._cached: tuple[float, SiteState] | None = None
+        self.v1r_keys = KeyRing()
+        self._manual_backup: ManualBackup | None = None
 
     # --- requests ---
     def handle(self, request: SimRequest) -> SimResponse:
@@ -79,6 +97,10 @@ class SimulatedGateway:
             return error(500, "internal error", "simulator failure")
 
     def _route(self, request: SimRequest) -> SimResponse:
+        if request.path == V1R_PATH:
+            return self._v1r(request)
+        if request.path == "/tedapi/din" and self._has_session(request):
+            return din_response(request, self.state())  # v1r clients log in, then ask
         if is_tedapi_request(request):
             return handle_tedapi(request, self.state(), self.config.gw_pwd, self._refuse_auth)
         if request.path == "/api/login/Basic":
@@ -104,9 +126,37 @@ class SimulatedGateway:
 
     def _authorized(self, request: SimRequest) -> SimResponse | None:
         """None when the request carries a live session, else the 401 to send."""
-        if self._sessions.is_valid(request_token(request.headers)):
+        if self._has_session(request):
             return None
         return UNAUTHORIZED
+
+    def _has_session(self, request: SimRequest) -> bool:
+        return self._sessions.is_valid(request_token(request.headers))
+
+    def _v1r(self, request: SimRequest) -> SimResponse:
+        """A signed request over the wired LAN: the login session (cookie) and the RSA
+        signature of a registered key are both required."""
+        if request.method != "POST":
+            return error(405, "method not allowed", f"{request.method} {request.path}")
+        if denied := self._authorized(request):
+            return denied
+        # Signatures expire by the wall clock the client signed with, whatever the
+        # site's (possibly simulated) clock says.
+        verdict = verify(request.body, self.config.gateway_din, self.v1r_keys, time.time())
+        if verdict.fault is not Fault.NONE:
+            return SimResponse(200, fault_response(verdict), PROTOBUF)
+        if verdict.pending:
+            return SimResponse(200, not_verified_response(verdict), PROTOBUF)
+        try:
+            inner = handle_command(verdict.inner, self)
+        except NotV1rCommand:
+            try:
+                inner = answer_envelope(self.state(), verdict.inner)
+            except BadRequest as exc:
+                return error(400, "bad request", str(exc))
+            except LookupError as exc:
+                return error(404, "not found", str(exc))
+        return SimResponse(200, wrap_response(verdict, inner), PROTOBUF)
 
     def _login(self, request: SimRequest) -> SimResponse:
         try:
@@ -177,6 +227,32 @@ class SimulatedGateway:
 
     def set_export_rule(self, rule: ExportRule) -> None:
         self._change(lambda model: model.set_export_rule(rule))
+
+    def set_manual_backup(self, event: ManualBackup | None) -> None:
+        """A manual backup event (max backup / storm watch): the battery is held as with
+        a 100 % reserve until start + duration (wall-clock epoch seconds, as the client
+        sends them); None cancels it."""
+        with self._lock:
+            self._manual_backup = event
+        if event is None:
+            self._change(lambda model: model.set_manual_backup(None))
+            return
+        remaining = max(0.0, event.start_time + event.duration_seconds - time.time())
+        self._change(lambda model: model.set_manual_backup(remaining))
+
+    def manual_backup(self) -> ManualBackup | None:
+        """The last scheduled event, kept after it ends until cancelled (as the gateway)."""
+        with self._lock:
+            return self._manual_backup
+
+    def manual_backup_active(self) -> bool:
+        event = self.manual_backup()
+        return event is not None and time.time() < event.start_time + event.duration_seconds
+
+    def register_v1r_key(self, pem: bytes | str, *, verified: bool = True) -> RegisteredKey:
+        """Pair an RSA-4096 public key (PEM) as `python -m pypowerwall register` would,
+        verified at once (the on/off toggle done) unless `verified` is False."""
+        return self.v1r_keys.register(pem, KeyState.VERIFIED if verified else KeyState.PENDING)
 
     def set_wrong_password_mode(self, enabled: bool) -> None:
         """Like a changed password: existing sessions end and every login is refused."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pypowerwall_server.simulator.state import ExportRule, OperatingMode, SiteState
 
@@ -31,8 +31,17 @@ class SimResponse:
     headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # e.g. Set-Cookie
 
 
-class SimulatedGatewayApp(Protocol):
-    """What the transport needs from one simulated gateway."""
+class RequestHandler(Protocol):
+    """What the transport needs from anything it serves (a gateway, the Fleet API)."""
+
+    def handle(self, request: SimRequest) -> SimResponse:
+        """Answer one request. Never raises: malformed input gets a 4xx response."""
+        ...
+
+
+@runtime_checkable
+class SimulatedGatewayApp(RequestHandler, Protocol):
+    """What the transport and the admin API need from one simulated gateway."""
 
     def handle(self, request: SimRequest) -> SimResponse:
         """Answer one request as a Tesla Energy Gateway would. Never raises: malformed

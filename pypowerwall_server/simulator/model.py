@@ -76,6 +76,7 @@ class SiteModel:
         )
         self.firmware_version = config.firmware_version
         self.missing_index: int | None = None
+        self.backup_until: float | None = None  # simulated time a manual backup event ends
         self._profile = SiteProfile(
             config.seed, config.timezone, config.solar_peak_w, config.base_load_w
         )
@@ -110,9 +111,16 @@ class SiteModel:
             self._profile.solar_available_w(t),
             self._profile.load_demand_w(t),
             self.pack(),
-            self.settings,
+            self.effective_settings(),
             horizon_s,
         )
+
+    def effective_settings(self) -> Settings:
+        """The settings the controller follows now: a manual backup event (storm watch)
+        holds the battery as a 100 % reserve would until it ends."""
+        if self.backup_until is not None and self.sim_time < self.backup_until:
+            return replace(self.settings, reserve_raw_percent=100.0)
+        return self.settings
 
     def pack(self) -> BatteryPack:
         powerwalls = self.config.powerwalls
@@ -150,6 +158,13 @@ class SiteModel:
 
     def set_export_rule(self, rule: ExportRule) -> None:
         self.settings = replace(self.settings, export_rule=rule)
+
+    def set_manual_backup(self, duration_s: float | None) -> None:
+        """Hold the battery for `duration_s` real seconds from now (None: cancel)."""
+        if duration_s is None:
+            self.backup_until = None
+        else:
+            self.backup_until = self.sim_time + duration_s * self.config.time_acceleration
 
     # --- snapshot ---
     def state(self) -> SiteState:

@@ -16,6 +16,7 @@ import ssl
 import time
 from collections.abc import Coroutine
 from dataclasses import replace
+from typing import Generic, TypeVar
 
 import orjson
 
@@ -28,7 +29,12 @@ from pypowerwall_server.simulator.faults import (
     RequestPlan,
 )
 from pypowerwall_server.simulator.http11 import HttpConnection
-from pypowerwall_server.simulator.interface import SimRequest, SimResponse, SimulatedGatewayApp
+from pypowerwall_server.simulator.interface import (
+    RequestHandler,
+    SimRequest,
+    SimResponse,
+    SimulatedGatewayApp,
+)
 from pypowerwall_server.simulator.observe import NO_RESPONSE, RequestLog, RequestRecord
 
 log = logging.getLogger(__name__)
@@ -39,18 +45,23 @@ RELISTEN_DELAY_S = 0.25
 NOT_TLS = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"  # what a TLS client chokes on
 
 
-class GatewayServer:
-    """One gateway's port: TLS, HTTP/1.1 keep-alive, faults, request log."""
+AppT = TypeVar("AppT", bound=RequestHandler)
+
+
+class GatewayServer(Generic[AppT]):
+    """One gateway's port (or the simulated Fleet API's): TLS, HTTP/1.1 keep-alive,
+    faults, request log."""
 
     def __init__(
         self,
         gateway_id: str,
-        app: SimulatedGatewayApp,
+        app: AppT,
         ssl_context: ssl.SSLContext,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
         ring_size: int = 1000,
+        site_faults: bool = True,
     ) -> None:
         self.id = gateway_id
         self.app = app
@@ -58,7 +69,9 @@ class GatewayServer:
         self.port = port
         self.log = RequestLog(ring_size)
         self.faults = FaultBook()
-        self.settings = AppSettings(app)
+        # Site faults change the site itself: only its main listener takes them.
+        site = app if site_faults and isinstance(app, SimulatedGatewayApp) else None
+        self.settings = AppSettings(site)
         self._ssl = ssl_context
         self._server: asyncio.Server | None = None
         self._writers: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
@@ -296,3 +309,6 @@ def _phrase(status: int) -> str:
     with contextlib.suppress(ValueError):
         return http.HTTPStatus(status).phrase
     return "Error"
+
+
+SiteServer = GatewayServer[SimulatedGatewayApp]

@@ -24,6 +24,9 @@ import json
 import re
 import secrets
 
+from google.protobuf.message import DecodeError
+from pypowerwall.tedapi.protobuf.V2024_06 import tedapi_pb2
+
 from pypowerwall_server.simulator.interface import SimRequest, SimResponse
 from pypowerwall_server.simulator.state import PowerwallState, SiteState
 from pypowerwall_server.simulator.tedapi_common import (
@@ -45,7 +48,13 @@ from pypowerwall_server.simulator.tedapi_proto import (
 )
 from pypowerwall_server.simulator.vitals_proto import render_devices_vitals
 
-__all__ = ["handle_tedapi", "is_tedapi_request", "render_devices_vitals"]
+__all__ = [
+    "answer_envelope",
+    "din_response",
+    "handle_tedapi",
+    "is_tedapi_request",
+    "render_devices_vitals",
+]
 
 TEDAPI_USER = "Tesla_Energy_Device"
 GZIP_FIRMWARE = (25, 42, 2)
@@ -73,7 +82,7 @@ def handle_tedapi(
     if not _authorized(request, gw_pwd) or refuse_auth:
         return _text(403, "Forbidden")
     if request.path == "/tedapi/din":
-        return _din(request, site)
+        return din_response(request, site)
     device = DEVICE_PATH.match(request.path)
     if request.path != "/tedapi/v1" and device is None:
         return _text(404, "Not Found")
@@ -110,11 +119,25 @@ def _authorized(request: SimRequest, gw_pwd: str) -> bool:
     return secrets.compare_digest(password.encode(), gw_pwd.encode())
 
 
-def _din(request: SimRequest, site: SiteState) -> SimResponse:
+def din_response(request: SimRequest, site: SiteState) -> SimResponse:
     if request.method != "GET":
         return _text(405, "Method Not Allowed")
     body = _maybe_gzip(site, site.gateway_din.encode())
     return SimResponse(200, body, "text/plain; charset=utf-8")
+
+
+def answer_envelope(site: SiteState, envelope: bytes) -> bytes:
+    """A TEDAPI query that came over v1r: a bare MessageEnvelope in (no Message/tail
+    wrapper), the bare answer envelope out. Raises BadRequest or LookupError."""
+    message = tedapi_pb2.Message()
+    try:
+        message.message.ParseFromString(envelope)
+    except DecodeError as exc:
+        raise BadRequest(f"not a TEDAPI envelope: {exc}") from exc
+    message.tail.value = 1
+    answer = tedapi_pb2.Message()
+    answer.ParseFromString(_answer(site, parse_request(message.SerializeToString()), None))
+    return bytes(answer.message.SerializeToString())
 
 
 def _answer(site: SiteState, request: TedapiRequest, device_din: str | None) -> bytes:

@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from pypowerwall_server.api.client_limits import ClientLimits
-from pypowerwall_server.app import uvicorn_options
+from pypowerwall_server.api.server_options import uvicorn_options
 from pypowerwall_server.log_limit import ClientNoiseFilter, RateLimitedLog
 
 from .conftest import wait_for

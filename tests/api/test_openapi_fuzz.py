@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pypowerwall_server.api.client_limits import ClientLimits
-from pypowerwall_server.app import uvicorn_options
+from pypowerwall_server.api.server_options import uvicorn_options
 
 from .conftest import wait_for
 from .test_hot_protocol import build_app

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,12 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from .server_process import free_port, without_pw_variables
 
 
 @pytest.fixture
@@ -26,7 +19,7 @@ def demo_url() -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pypowerwall_server", "--demo", "--port", str(port)],
-        env={k: v for k, v in os.environ.items() if not k.startswith("PW_")},
+        env=without_pw_variables(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -16,7 +16,7 @@ from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import running_simulator
 
-from .test_demo import free_port
+from .server_process import free_port
 
 GW_PWD = "ZXCVBNMASD"
 PASSWORD = "customer-secret-9137"

@@ -333,11 +333,10 @@ def test_yaml_error_does_not_quote_the_line(tmp_path: Path) -> None:
 
 
 def test_environment_warnings() -> None:
-    environ = {"PW_HSOT": "x", "PW_STYLE": "clear", "PW_HTTPS": "yes", "PW_PORT": "1"}
+    environ = {"PW_HSOT": "x", "PW_STYLE": "clear", "PW_CONTROL_SECRET": "s", "PW_PORT": "1"}
     assert environment_warnings(environ) == [
+        "PW_CONTROL_SECRET (environment): ignored; proxy-style control is not supported",
         "PW_HSOT (environment): unknown variable, ignored; did you mean PW_HOST?",
-        "PW_HTTPS (environment): ignored; the server speaks plain HTTP; put a TLS proxy in "
-        "front for HTTPS",
     ]
 
 
@@ -399,11 +398,12 @@ def test_main_runs_demo_or_server(
 ) -> None:
     for name in [key for key in os.environ if key.startswith("PW_")]:
         monkeypatch.delenv(name)
-    received: list[Settings] = []
-    monkeypatch.setattr(target, received.append)
+    received: list[tuple[Settings, object]] = []
+    monkeypatch.setattr(target, lambda settings, https: received.append((settings, https)))
     assert cli.main(argv) == 0
-    (settings,) = received
+    ((settings, https),) = received
     assert settings.demo == (argv == ["--demo"])
+    assert https is None  # PW_HTTPS is off by default
 
 
 def test_main_delegates_simulate(monkeypatch: pytest.MonkeyPatch) -> None:

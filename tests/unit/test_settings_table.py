@@ -50,6 +50,11 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "stale_after_intervals": ("4", 4.0),
     "allowed_hosts": ("powerwall.lan", ("powerwall.lan",)),
     "max_connections": ("500", 500),
+    "https": ("yes", True),
+    "https_port": ("9443", 9443),
+    "tls_cert": ("{key}", "{key}"),
+    "tls_key": ("{key}", "{key}"),
+    "data_dir": ("/srv/pps", "/srv/pps"),
 }
 # What else a row needs to make a valid gateway (PW_* form; the file form uses the same keys)
 COMPANIONS: dict[str, dict[str, str]] = {
@@ -57,6 +62,8 @@ COMPANIONS: dict[str, dict[str, str]] = {
     "fleetapi": {},
     "password": {"host": "10.0.0.7"},
     "wifi_host": {"rsa_key_path": "{key}", "gw_pwd": "GwPassword1"},
+    "tls_cert": {"tls_key": "{key}"},
+    "tls_key": {"tls_cert": "{key}"},
 }
 
 
@@ -78,19 +85,19 @@ def _value(settings: Settings, setting: Setting) -> Any:
 
 
 def _companions(setting: Setting, key_file: str) -> dict[str, str]:
-    found = COMPANIONS.get(setting.key, {"gw_pwd": "GwPassword1"})
+    fallback = {} if setting.level == "server" else {"gw_pwd": "GwPassword1"}
+    found = COMPANIONS.get(setting.key, fallback)
     return {key: _text(value, key_file) for key, value in found.items()}
 
 
 def _usable_environ(setting: Setting, key_file: str) -> dict[str, str]:
     """PW_* variables that make a valid configuration around `setting`."""
-    if setting.level == "server":
-        return dict(GATEWAY_ENV)
-    return {_env_name(key): value for key, value in _companions(setting, key_file).items()}
+    named = {_env_name(key): value for key, value in _companions(setting, key_file).items()}
+    return {**GATEWAY_ENV, **named} if setting.level == "server" else named
 
 
 def _env_name(key: str) -> str:
-    (setting,) = [s for s in TABLE if s.key == key and s.level != "server"]
+    (setting,) = [s for s in TABLE if s.key == key]
     return setting.row.env[0]
 
 
@@ -121,7 +128,10 @@ def test_every_file_key_is_read(setting: Setting, key_file: str, tmp_path: Path)
     sections: list[dict[str, Any]] = []
     if setting.level == "server":
         gateway = {"id": "a", "gw_pwd": "GwPassword1"}
-        sections = [{"server": {key: value}, "gateways": [gateway]} for key in setting.file_keys]
+        server = _companions(setting, key_file)
+        sections = [
+            {"server": {**server, key: value}, "gateways": [gateway]} for key in setting.file_keys
+        ]
     else:
         gateway = {"id": "a", **_companions(setting, key_file), setting.key: value}
         if setting.key == "id":

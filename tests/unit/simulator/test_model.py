@@ -208,6 +208,27 @@ ON_GRID = Settings("self_consumption", 24.0, True, False, "battery_ok")
         (3000, 1000, PACK, replace(ON_GRID, mode="backup"), -3000, 1000),  # backup: solar in
         (0, 1000, PACK, replace(ON_GRID, grid_up=False), 1000, 0),  # islanded
         (0, 1000, replace(PACK, remaining_wh=0.0), replace(ON_GRID, grid_up=False), 0, 0),
+        # reserve raised above the charge: refill with all the sun, the grid feeds the house
+        (3000, 1000, PACK, replace(ON_GRID, reserve_raw_percent=80.0), -3000, 1000),
+        (0, 1000, PACK, replace(ON_GRID, reserve_raw_percent=80.0), 0, 1000),  # night: hold
+        (
+            0,
+            1000,
+            PACK,
+            replace(ON_GRID, reserve_raw_percent=80.0, grid_charging=True),
+            -10000,
+            11000,
+        ),
+        (8000, 1000, PACK, replace(ON_GRID, reserve_raw_percent=80.0), -8000, 1000),
+        (0, 1000, PACK, replace(ON_GRID, mode="backup", grid_charging=True), -10000, 11000),
+        (
+            9000,
+            1000,
+            replace(PACK, remaining_wh=27000.0),
+            replace(ON_GRID, export_rule="never"),
+            0,
+            0,
+        ),
     ],
 )
 def test_dispatch_table(
@@ -239,4 +260,53 @@ def test_powerwall3_with_expansion_packs() -> None:
     assert [u.kind for u in state.powerwalls] == ["powerwall3", "expansion", "expansion"]
     assert model.pack().max_power_w == 11500.0
     assert state.nominal_full_pack_energy_wh == pytest.approx(3 * 13500, rel=0.03)
+    assert_balanced(state)
+
+
+def test_reserve_above_the_charge_makes_the_battery_charge_from_the_sun() -> None:
+    model = model_at(12.0, initial_soe_raw_percent=40.0)
+    model.set_operation(None, 81.0)
+    before = model.state()
+    assert before.battery.instant_power_w == -before.solar.instant_power_w  # all the sun
+    model.advance_sim(HOUR)
+    after = model.state()
+    assert after.soe_raw_percent > before.soe_raw_percent + 5
+    assert_balanced(after)
+
+
+def test_reserve_above_the_charge_at_night_charges_only_with_grid_charging() -> None:
+    model = model_at(1.0, initial_soe_raw_percent=40.0)
+    model.set_operation(None, 100.0)
+    assert model.state().battery.instant_power_w == 0  # holds, never discharges
+    model.set_grid_charging(True)
+    state = model.state()
+    assert state.battery.instant_power_w == -model.pack().max_power_w
+    assert state.site.instant_power_w == state.load.instant_power_w + model.pack().max_power_w
+    assert_balanced(state)
+
+
+def test_lowering_the_reserve_again_lets_the_battery_serve_the_house() -> None:
+    model = model_at(1.0, initial_soe_raw_percent=60.0)
+    model.set_operation(None, 100.0)
+    assert model.state().battery.instant_power_w == 0
+    model.set_operation(None, 24.0)
+    assert model.state().battery.instant_power_w > 0
+
+
+def test_manual_backup_holds_like_a_full_reserve_until_it_ends() -> None:
+    model = model_at(1.0, initial_soe_raw_percent=60.0, grid_charging=True)
+    model.set_manual_backup(600.0)
+    assert model.state().battery.instant_power_w < 0
+    assert model.state().backup_reserve_raw_percent == 24.0  # the setting is untouched
+    model.advance_sim(601.0)
+    assert model.state().battery.instant_power_w > 0
+
+
+def test_off_grid_islands_the_site() -> None:
+    model = model_at(12.0)
+    model.set_grid_up(False)
+    state = model.state()
+    assert state.grid_status == "SystemIslandedActive"
+    assert state.site.instant_power_w == 0
+    assert "SystemConnectedToGrid" not in state.alerts
     assert_balanced(state)

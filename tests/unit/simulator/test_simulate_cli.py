@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ import requests
 import yaml
 
 from pypowerwall_server.simulator.cli import simulate_main
+
+from .v1r_signing import public_pem, rsa_key
 
 COMMAND = [sys.executable, "-m", "pypowerwall_server.simulator.cli"]
 
@@ -114,6 +117,10 @@ def test_simulate_puts_gateway_i_on_port_p_plus_i() -> None:
         (["--cert", "/nonexistent.pem"], "--cert and --key"),
         (["--cert", "/nonexistent.pem", "--key", "/nonexistent.key"], "no such file"),
         (["--bogus"], "unrecognized arguments"),
+        (["--fleet-api", "--fleet-api-port", "70000"], "--fleet-api-port"),
+        (["--fleet-api-port", "9000"], "needs --fleet-api"),
+        (["--v1r-key", "/nonexistent.pem"], "no such file"),
+        (["--v1r-key", __file__], "--v1r-key"),  # not a key
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(
@@ -129,3 +136,33 @@ def test_bad_arguments_exit_2_with_one_line(
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert simulate_main(["--help"]) == 0
     assert "--gateways" in capsys.readouterr().out
+
+
+def test_fleet_api_and_v1r_key_from_the_command_line(tmp_path: Path) -> None:
+    key = rsa_key("cli")
+    public = tmp_path / "public.pem"
+    public.write_bytes(public_pem(key))
+    process = subprocess.Popen(
+        [*COMMAND, "--fleet-api", "--v1r-key", str(public), "--admin-token", "tok"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not any(line.startswith("Fleet API: ") for line in lines) and len(lines) < 40:
+            lines.append(process.stdout.readline())
+        admin_url = lines[1].split(": ", 1)[1].strip()
+        fleet_url = lines[-1].split(" ")[2]
+        auth = {"authorization": "Bearer tok"}
+        info = requests.get(f"{admin_url}/fleetapi", headers=auth, timeout=5).json()
+        assert info["url"] == fleet_url and fleet_url.startswith("https://127.0.0.1:")
+        keys = requests.get(f"{admin_url}/gateways/gw1/v1r/keys", headers=auth, timeout=5).json()
+        assert [k["state"] for k in keys["keys"]] == ["verified"]
+        config = requests.get(f"{admin_url}/gateways/gw1/fleetapi_config", headers=auth, timeout=5)
+        assert config.json()["AUDIENCE"] == fleet_url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0

@@ -1,0 +1,114 @@
+"""What each write transport can do (pypowerwall 0.22.2, ../shared/control-contract.md).
+
+pypowerwall writes only through v1r (RSA-signed /tedapi/v1r on the wired LAN), the Tesla
+cloud (Owner API) and FleetAPI. TEDAPI over the gateway Wi-Fi and the local customer API
+are read-only: their setters return None. Max backup and the grid contactor (off-grid,
+reconnect) exist only on v1r; the cloud and FleetAPI cap the reserve at 80 % (measured by
+pypowerwall, PR #304: the value snaps back to 80).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pypowerwall_server.control.commands import (
+    Combined,
+    Command,
+    Control,
+    SetOperation,
+    SetReserve,
+    controls_of,
+)
+
+# What a user configures for each transport; named in the 409 answer.
+HOW_TO_CONFIGURE = (
+    "v1r (rsa_key_path, wired LAN), the Tesla cloud (email and authpath) "
+    "or FleetAPI (its config file in authpath)"
+)
+
+
+class WriteTransport(StrEnum):
+    V1R = "v1r"
+    CLOUD = "cloud"
+    FLEETAPI = "fleetapi"
+
+
+_ALL = frozenset(Control)
+_V1R_ONLY = frozenset({Control.MAX_BACKUP, Control.OFF_GRID, Control.RECONNECT})
+
+
+@dataclass(frozen=True, slots=True)
+class TransportLimits:
+    label: str  # for messages
+    controls: frozenset[Control]
+    max_reserve: int  # app scale
+
+
+LIMITS: Mapping[WriteTransport, TransportLimits] = {
+    WriteTransport.V1R: TransportLimits("v1r", _ALL, 100),
+    WriteTransport.CLOUD: TransportLimits("the Tesla cloud", _ALL - _V1R_ONLY, 80),
+    WriteTransport.FLEETAPI: TransportLimits("FleetAPI", _ALL - _V1R_ONLY, 80),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NoWritePath:
+    """The gateway has no write transport at all (a 409)."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotOnTransport:
+    """This transport cannot do this control (a 409: configure another transport)."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class OverLimit:
+    """The value is beyond what this transport accepts (a 400 that says so)."""
+
+    message: str
+
+
+Refusal = NoWritePath | NotOnTransport | OverLimit
+
+
+def supported_controls(transport: WriteTransport | None) -> frozenset[Control]:
+    """Controls to offer (UI, GET answers); empty when the gateway cannot write."""
+    return frozenset() if transport is None else LIMITS[transport].controls
+
+
+def check_command(
+    gateway_id: str, read_mode: str, transport: WriteTransport | None, command: Command
+) -> Refusal | None:
+    """None when `transport` can carry `command` as given. `read_mode` is how the gateway is
+    read ("tedapi", "local", ...), named when there is no way to write."""
+    if transport is None:
+        return NoWritePath(
+            f"gateway '{gateway_id}' has no write transport: it is read over {read_mode}, "
+            f"which is read-only; configure a control transport for it: {HOW_TO_CONFIGURE}"
+        )
+    limits = LIMITS[transport]
+    missing = [c.value for c in controls_of(command) if c not in limits.controls]
+    if missing:
+        return NotOnTransport(
+            f"{', '.join(missing)} needs the v1r transport (rsa_key_path, wired LAN); "
+            f"gateway '{gateway_id}' writes through {limits.label}"
+        )
+    percent = _reserve_of(command)
+    if percent is not None and percent > limits.max_reserve:
+        return OverLimit(
+            f"{limits.label} caps the backup reserve at {limits.max_reserve} %; "
+            f"a reserve of {percent} % needs the v1r transport"
+        )
+    return None
+
+
+def _reserve_of(command: Command) -> int | None:
+    if isinstance(command, SetReserve | SetOperation | Combined):
+        return command.percent
+    return None

@@ -1,0 +1,106 @@
+"""The listening sockets: plain HTTP always, and the same app over TLS beside it when asked.
+
+uvicorn serves one listener per Server, so HTTPS is a second Server in the same event loop
+and process (one hub, one set of pollers, one stream service). The HTTP server is the
+primary: it owns the signals (SIGTERM/SIGINT) and the lifespan; the HTTPS server only
+serves, starts once the lifespan is up, and is stopped and awaited before the lifespan
+shuts down, so the pollers end after both listeners closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from pypowerwall_server.api.client_limits import ClientLimits, fit_descriptor_limit
+from pypowerwall_server.api.fastpath import FastPath
+from pypowerwall_server.api.hot_protocol import hot_protocol
+from pypowerwall_server.api.server_options import uvicorn_options
+from pypowerwall_server.log_limit import install_client_noise_filter
+from pypowerwall_server.server_tls import HttpsSetup
+from pypowerwall_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _Companion(uvicorn.Server):
+    """Serves on its own socket; the primary decides when it stops."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class _Primary(uvicorn.Server):
+    """The HTTP server; starts its companions after the lifespan, stops them before it ends."""
+
+    def __init__(
+        self, config: uvicorn.Config, companions: list[tuple[_Companion, socket.socket]]
+    ) -> None:
+        super().__init__(config)
+        self._companions = companions
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        for companion, sock in self._companions:
+            task = asyncio.create_task(companion.serve([sock]), name="listener:https")
+            task.add_done_callback(self._companion_ended)
+            self._tasks.append(task)
+
+    def _companion_ended(self, task: asyncio.Task[None]) -> None:
+        if not self.should_exit:  # a listener that ends on its own takes the process down
+            log.error("the %s listener stopped; shutting down", task.get_name())
+            self.should_exit = True
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for companion, _ in self._companions:
+            companion.should_exit = True
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await super().shutdown(sockets)
+
+
+def _config(
+    app: FastPath,
+    settings: Settings,
+    limits: ClientLimits,
+    http: type[Any],
+    port: int,
+    **options: Any,
+) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, **{**uvicorn_options(app, settings, limits, http), "port": port}, **options
+    )
+
+
+def serve(app: FastPath, settings: Settings, https: HttpsSetup | None = None) -> None:
+    """Serve until SIGTERM/SIGINT: HTTP on the port, and HTTPS on https_port when asked."""
+    limits = ClientLimits(max_connections=fit_descriptor_limit(settings.server.max_connections))
+    install_client_noise_filter()
+    # One protocol class for both listeners: one head watch, one log of refusals.
+    http = hot_protocol(app, limits)
+    companions = []
+    if https is not None:
+        files = https.files
+        config = _config(
+            app,
+            settings,
+            limits,
+            http,
+            settings.server.https_port,
+            lifespan="off",
+            ssl_certfile=str(files.cert),  # so uvicorn knows and says it serves https
+            ssl_keyfile=str(files.key),
+        )
+        config.load()
+        config.ssl = https.context  # ours: modern defaults, and the one checked at start
+        sock = config.bind_socket()  # a port in use ends the program here, before any poll
+        companions.append((_Companion(config), sock))
+    primary = _config(app, settings, limits, http, settings.server.port, lifespan="on")
+    _Primary(primary, companions).run()
