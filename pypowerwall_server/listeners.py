@@ -69,14 +69,15 @@ class _Primary(uvicorn.Server):
 def _config(
     app: FastPath,
     settings: Settings,
-    limits: ClientLimits,
-    http: type[Any],
     port: int,
+    *,
+    limits: ClientLimits | None = None,
+    http: type[Any] | None = None,
     **options: Any,
 ) -> uvicorn.Config:
-    return uvicorn.Config(
-        app, **{**uvicorn_options(app, settings, limits, http), "port": port}, **options
-    )
+    limits = limits or ClientLimits()
+    chosen = {**uvicorn_options(app, settings, limits, http), "port": port}
+    return uvicorn.Config(app, **chosen, **options)
 
 
 def serve(app: FastPath, settings: Settings, https: HttpsSetup | None = None) -> None:
@@ -91,9 +92,9 @@ def serve(app: FastPath, settings: Settings, https: HttpsSetup | None = None) ->
         config = _config(
             app,
             settings,
-            limits,
-            http,
             settings.server.https_port,
+            limits=limits,
+            http=http,
             lifespan="off",
             ssl_certfile=str(files.cert),  # so uvicorn knows and says it serves https
             ssl_keyfile=str(files.key),
@@ -102,5 +103,5 @@ def serve(app: FastPath, settings: Settings, https: HttpsSetup | None = None) ->
         config.ssl = https.context  # ours: modern defaults, and the one checked at start
         sock = config.bind_socket()  # a port in use ends the program here, before any poll
         companions.append((_Companion(config), sock))
-    primary = _config(app, settings, limits, http, settings.server.port, lifespan="on")
+    primary = _config(app, settings, settings.server.port, limits=limits, http=http, lifespan="on")
     _Primary(primary, companions).run()
