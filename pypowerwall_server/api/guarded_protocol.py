@@ -36,32 +36,36 @@ class Refused(Exception):
 
 
 class HeadWatch:
-    """When each connection's pending request head began; closes the late ones. One timer
-    per server, not one per request (the hot path must stay cheap), and the start times live
+    """Which connections are reading a request head, since when; closes the late ones.
+
+    One timer per server, not one per request, and time counted in its ticks, so a request
+    pays two dict operations, not a timer (the hot path must stay cheap). The state lives
     here, not on the connection: uvicorn's protocol already has as many attributes as Python
-    keeps in a compact (key-sharing) instance dict, and each one more costs ~1.3 KB a
-    connection."""
+    keeps in a compact (key-sharing) instance dict; one more costs ~1.3 KB a connection.
+    """
 
     def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
-        self.started: dict[GuardedHttpProtocol, float] = {}  # connections reading a head
+        self.period_s = timeout_s / SWEEPS_PER_TIMEOUT
+        self.tick = 0  # sweeps so far
+        self.started: dict[GuardedHttpProtocol, int] = {}  # connection → tick its head began
         # Bytes of a pending head received after the chunk it began in (that chunk's part
         # is measured exactly once the head is complete).
         self.later_bytes: dict[GuardedHttpProtocol, int] = {}
-        self._timer: asyncio.TimerHandle | None = None
+        self.chunk = 0  # length of the chunk being parsed
+        self.timer: asyncio.TimerHandle | None = None
 
     def begin(self, connection: GuardedHttpProtocol) -> None:
         """A head begins (or a connection opens), unless one is already pending."""
         if connection not in self.started:
-            loop = connection.loop
-            self.started[connection] = loop.time()
-            if self._timer is None:
-                self._schedule(loop)
+            self.started[connection] = self.tick
+            if self.timer is None:
+                self.schedule(connection.loop)
 
     def end(self, connection: GuardedHttpProtocol) -> None:
         """The pending head is complete, refused, or its connection gone."""
         self.started.pop(connection, None)
-        self.later_bytes.pop(connection, None)
+        if self.later_bytes:
+            self.later_bytes.pop(connection, None)
 
     def head_bytes(self, connection: GuardedHttpProtocol, chunk: int) -> int:
         """Count a chunk that left the head incomplete; the bytes counted so far."""
@@ -70,17 +74,19 @@ class HeadWatch:
         self.later_bytes[connection] = counted
         return counted
 
-    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._timer = loop.call_later(self.timeout_s / SWEEPS_PER_TIMEOUT, self._sweep, loop)
+    def schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.timer = loop.call_later(self.period_s, self._sweep, loop)
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._timer = None
-        deadline = loop.time() - self.timeout_s
-        late = [c for c, started in self.started.items() if started <= deadline]
+        # A head that began between sweeps k and k+1 is late at sweep k + SWEEPS + 1: after
+        # the timeout, and at most one period more.
+        self.timer = None
+        self.tick += 1
+        late = [c for c, began in self.started.items() if self.tick - began > SWEEPS_PER_TIMEOUT]
         for connection in late:
             connection.head_timed_out()
         if self.started:
-            self._schedule(loop)
+            self.schedule(loop)
 
 
 class ConnectionCap:
@@ -139,6 +145,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
+        self.watch.chunk = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -167,7 +174,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.url = b""
         self.expect_100_continue = False
         self.headers = []
-        self.watch.begin(self)
+        watch = self.watch  # watch.begin(self), inline: this runs for every request
+        if self not in watch.started:
+            watch.started[self] = watch.tick
+            if watch.timer is None:
+                watch.schedule(self.loop)
 
     def on_headers_complete(self) -> None:
         self.admit_head()
@@ -182,14 +193,19 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def admit_head(self) -> None:
         """Check the complete head; raises Refused (parsing stops) if it must be refused."""
-        self.watch.end(self)
+        watch, limit = self.watch, self.limits.max_head_bytes
+        watch.started.pop(self, None)  # watch.end(self), inline: this runs for every request
+        # A head that arrived within one chunk no larger than the limit needs no measuring.
+        spanned = watch.chunk > limit
+        if watch.later_bytes and watch.later_bytes.pop(self, None) is not None:
+            spanned = True
         parser: Any = self.parser
         refusal = head_refusal(
             parser.get_http_version(),
             self.headers,
             self.hosts,
             len(self.url),
-            self.limits.max_head_bytes,
+            limit if spanned else None,
         )
         if refusal is not None:
             self._refusal = refusal

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 
 Refusal = tuple[int, str]  # status, message for the client
 ANY_HOST = "*"
+_HOST_OR_FRAMING = frozenset((b"host", b"transfer-encoding", b"content-length"))
 _VERDICT_CACHE_MAX = 256  # distinct Host values remembered (a client may invent many)
 
 
@@ -68,29 +69,51 @@ def head_refusal(
     headers: Sequence[tuple[bytes, bytes]],
     hosts: HostPolicy,
     target_bytes: int,
-    max_head_bytes: int,
+    max_head_bytes: int | None,
 ) -> Refusal | None:
-    """Why this request head must be refused, or None if it may go on."""
-    if target_bytes > max_head_bytes:
-        return 414, "request target too long"
-    if http_version not in ("1.1", "1.0"):
+    """Why this request head must be refused, or None if it may go on. max_head_bytes: None
+    when the head is known to be within the limit (no need to measure it)."""
+    if http_version != "1.1" and http_version != "1.0":
         return 400, f"HTTP/{http_version} is not supported"
+    if max_head_bytes is None:  # the usual head, checked in one pass: one allowed Host, no
+        host: bytes | None = None  # framing headers, nothing to measure
+        for name, value in headers:
+            if name in _HOST_OR_FRAMING:
+                if host is not None or name != b"host":
+                    break
+                host = value
+        else:
+            if host is not None and hosts.allows(host):
+                return None
+    return _full_check(http_version, headers, hosts, target_bytes, max_head_bytes)
+
+
+def _full_check(
+    http_version: str,
+    headers: Sequence[tuple[bytes, bytes]],
+    hosts: HostPolicy,
+    target_bytes: int,
+    max_head_bytes: int | None,
+) -> Refusal | None:
+    if max_head_bytes is not None and target_bytes > max_head_bytes:
+        return 414, "request target too long"
+    if max_head_bytes is not None:
+        size = target_bytes + sum(len(name) + len(value) + 4 for name, value in headers)
+        if size > max_head_bytes:  # 4: ": " and CRLF
+            return 431, "request header fields too large"
     host: bytes | None = None
     host_count = 0
     transfer_encoding: bytes | None = None
     has_length = False
-    size = target_bytes
     for name, value in headers:
-        size += len(name) + len(value) + 4  # ": " and CRLF
         if name == b"host":
             host_count += 1
             host = value
         elif name == b"transfer-encoding":
-            transfer_encoding = value if transfer_encoding is None else transfer_encoding + b","
+            joined = value if transfer_encoding is None else transfer_encoding + b"," + value
+            transfer_encoding = joined
         elif name == b"content-length":
             has_length = True
-    if size > max_head_bytes:
-        return 431, "request header fields too large"
     if host_count > 1:
         return 400, "more than one Host header"
     if host is None:
