@@ -17,7 +17,7 @@ import pytest
 from pypowerwall_server.api import client_limits
 from pypowerwall_server.api.client_limits import ClientLimits
 from pypowerwall_server.api.hot_protocol import hot_protocol
-from pypowerwall_server.api.request_rules import HostPolicy, default_allowed_hosts
+from pypowerwall_server.api.request_rules import HostPolicy, default_allowed_hosts, head_refusal
 from pypowerwall_server.app import create_app
 from pypowerwall_server.settings import ServerConfig, Settings
 
@@ -276,3 +276,39 @@ def test_item2_descriptor_limit_is_raised_to_fit_the_connection_cap(
     fitted = client_limits.fit_descriptor_limit(10_000)  # the hard limit stops at 4096
     assert fitted == 4096 - client_limits.FD_RESERVE
     assert "serving at most" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([(b"host", b"localhost:8675"), (b"accept", b"*/*")], None),
+        ([(b"host", b"localhost"), (b"transfer-encoding", b"chunked")], None),
+        (
+            [
+                (b"host", b"localhost"),
+                (b"transfer-encoding", b"gzip"),
+                (b"transfer-encoding", b"chunked"),
+            ],
+            None,
+        ),
+        (
+            [
+                (b"host", b"localhost"),
+                (b"transfer-encoding", b"chunked"),
+                (b"transfer-encoding", b"gzip"),
+            ],
+            400,
+        ),
+        ([(b"host", b"localhost"), (b"content-length", b"3")], None),
+        ([(b"host", b"localhost"), (b"host", b"localhost")], 400),
+        ([(b"accept", b"*/*")], 400),
+        ([(b"host", b"evil.example")], 400),
+    ],
+)
+def test_item4_head_rules_one_pass_and_full_check_agree(
+    headers: list[tuple[bytes, bytes]], expected: int | None
+) -> None:
+    hosts = HostPolicy(("localhost",))
+    quick = head_refusal("1.1", headers, hosts, 11, None)  # the usual, unmeasured path
+    measured = head_refusal("1.1", headers, hosts, 11, 16384)
+    assert (quick and quick[0]) == (measured and measured[0]) == expected
