@@ -1,7 +1,9 @@
 """The newest state per gateway, and fan-out of changes to subscribers (DESIGN.md).
 
-Pollers publish; API routes read; each subscriber (WebSocket, MQTT) gets its own bounded
-queue and is dropped when it falls behind, never waited for.
+Pollers publish; API routes read; each subscriber (WebSocket streams, later MQTT, metrics)
+iterates `hub.updates()`: the current state first, then each change, from its own bounded
+queue. A subscriber that falls behind is never waited for: its queue is dropped and it is
+welcomed again with the current state (the newest state is what counts).
 """
 
 from __future__ import annotations
@@ -9,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from pypowerwall_server.errors import UnknownGateway
+from pypowerwall_server.freshness import FreshnessRule
 from pypowerwall_server.gateway.poller import GatewayState
 
 log = logging.getLogger(__name__)
 
 
-class Subscription:
+class _Subscription:
     def __init__(self, maxsize: int) -> None:
         self.queue: asyncio.Queue[GatewayState] = asyncio.Queue(maxsize)
         self.dropped = False
@@ -33,10 +36,10 @@ class Hub:
         self._states = {state.gateway_id: state for state in states}
         self.gateway_ids: tuple[str, ...] = tuple(self._states)
         self.default_id = "default" if "default" in self._states else self.gateway_ids[0]
-        self.stale_after_intervals = stale_after_intervals
+        self.freshness = FreshnessRule(stale_after_intervals)
         self.clock = clock
         self.generation = 0  # bumps on every published change; keys memoized aggregates
-        self._subscribers: set[Subscription] = set()
+        self._subscribers: set[_Subscription] = set()
         self._polling: set[str] = set()  # gateways with a poll under way
 
     def poll_started(self, gateway_id: str) -> None:
@@ -66,25 +69,35 @@ class Hub:
             raise UnknownGateway(gateway_id) from None
 
     def peek(self, gateway_id: str) -> GatewayState | None:
-        """Like get() without the exception, for the fast path."""
+        """Like get() without the exception, for the hot path."""
         return self._states.get(gateway_id)
 
     def states(self) -> tuple[GatewayState, ...]:
         return tuple(self._states[gid] for gid in self.gateway_ids)
 
     def is_fresh(self, state: GatewayState, now: float | None = None) -> bool:
-        return (self.clock() if now is None else now) <= self.fresh_until(state)
+        """The freshness rule (freshness.py), now or at `now`."""
+        return self.freshness.is_fresh(state, self.clock() if now is None else now)
 
-    def fresh_until(self, state: GatewayState) -> float:
-        """The moment this state's data turns stale (-inf without data)."""
-        if state.snapshot is None:
-            return float("-inf")
-        return state.snapshot.taken_at + self.stale_after_intervals * state.interval
+    async def updates(self, maxsize: int = 16) -> AsyncIterator[GatewayState]:
+        """Every gateway's current state, then each published state as it comes. When more
+        than `maxsize` changes wait unread, the backlog is dropped and every gateway's
+        current state is yielded again, so a slow subscriber skips states, never the newest."""
+        sub = self._subscribe(maxsize)
+        try:
+            for state in self.states():
+                yield state
+            while True:
+                if sub.dropped:
+                    sub = self._subscribe(maxsize)
+                    log.debug("hub: a subscriber fell behind; welcomed again")
+                    for state in self.states():
+                        yield state
+                yield await sub.queue.get()
+        finally:
+            self._subscribers.discard(sub)
 
-    def subscribe(self, maxsize: int = 16) -> Subscription:
-        sub = Subscription(maxsize)
+    def _subscribe(self, maxsize: int) -> _Subscription:
+        sub = _Subscription(maxsize)
         self._subscribers.add(sub)
         return sub
-
-    def unsubscribe(self, sub: Subscription) -> None:
-        self._subscribers.discard(sub)

@@ -14,17 +14,19 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from pypowerwall_server.api.client_limits import ClientLimits, fit_descriptor_limit
-from pypowerwall_server.api.fastpath import FastPath
-from pypowerwall_server.api.hot_protocol import hot_protocol
 from pypowerwall_server.api.server_options import uvicorn_options
+from pypowerwall_server.http.hot_asgi import HotApp
+from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.log_limit import install_client_noise_filter
-from pypowerwall_server.server_tls import HttpsSetup
 from pypowerwall_server.settings import Settings
+
+if TYPE_CHECKING:  # cryptography (~8 MiB) is loaded only when HTTPS is on (cli.py)
+    from pypowerwall_server.server_tls import HttpsSetup
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ class _Primary(uvicorn.Server):
 
 
 def _config(
-    app: FastPath,
+    app: HotApp,
     settings: Settings,
     port: int,
     *,
@@ -80,7 +82,7 @@ def _config(
     return uvicorn.Config(app, **chosen, **options)
 
 
-def serve(app: FastPath, settings: Settings, https: HttpsSetup | None = None) -> None:
+def serve(app: HotApp, settings: Settings, https: HttpsSetup | None = None) -> None:
     """Serve until SIGTERM/SIGINT: HTTP on the port, and HTTPS on https_port when asked."""
     limits = ClientLimits(max_connections=fit_descriptor_limit(settings.server.max_connections))
     install_client_noise_filter()

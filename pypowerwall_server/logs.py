@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from pypowerwall_server.gateway.adapter import configure_library_logging
+from pypowerwall_server.gateway.library_log import configure_library_logging
 from pypowerwall_server.settings import Settings
+from pypowerwall_server.untrusted import EscapedLog
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -42,6 +43,8 @@ def configure_logging(settings: Settings) -> None:
     level = logging.DEBUG if settings.server.debug else logging.INFO
     logging.basicConfig(level=level, format=FORMAT)
     scrubber = SecretScrubber(configured_secrets(settings))
+    escaper = EscapedLog()  # after the scrubber: secrets are matched in the raw text
     for handler in logging.getLogger().handlers:
         handler.addFilter(scrubber)
+        handler.addFilter(escaper)
     configure_library_logging(settings.server.debug)

@@ -6,6 +6,8 @@ what the browser shows. Problems raise ConfigError (exit 2, one line naming the 
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import logging
 import os
 import socket
@@ -14,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from pypowerwall_server.settings import ConfigError, ServerConfig
-from pypowerwall_server.simulator.tls import self_signed_pem
 
 log = logging.getLogger(__name__)
 CERT_KEYS = "tls_cert (PW_TLS_CERT/--tls-cert)"
@@ -39,6 +42,36 @@ def certificate_files(server: ServerConfig) -> CertificateFiles:
     if not (files.cert.is_file() and files.key.is_file()):
         _generate(files, folder)
     return files
+
+
+def self_signed_pem(common_name: str) -> tuple[bytes, bytes]:
+    """A fresh (certificate PEM, private key PEM) pair valid for ten years, for the names a
+    household uses: the machine's name, localhost and 127.0.0.1. EC P-256: made in ms."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    names: list[x509.GeneralName] = [
+        x509.DNSName(common_name),
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
+    ]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 def _generate(files: CertificateFiles, folder: Path) -> None:

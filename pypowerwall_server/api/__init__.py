@@ -1,1 +1,2 @@
-"""HTTP API: thin routers over the hub, and the fast path for hot GETs."""
+"""The FastAPI routers, schemas and typed dependencies over the read model (answers.py);
+the serving machinery in front of them is in http/."""

@@ -1,6 +1,6 @@
 """The FastAPI app: every route (hot ones too, for /docs), error handlers and CORS.
 
-Built by api/lazy.py on first use; imports FastAPI only when called.
+Built by http/lazy_api.py on first use; imports FastAPI only when called.
 """
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pypowerwall_server import __version__
-from pypowerwall_server.api.answer import error_answer
-from pypowerwall_server.api.runtime import Runtime
 from pypowerwall_server.errors import ServerError
+from pypowerwall_server.http.answer import error_answer
+from pypowerwall_server.services import AppServices
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
 
-def build_api(runtime: Runtime) -> FastAPI:
+def build_api(services: AppServices) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
 
@@ -34,9 +34,9 @@ def build_api(runtime: Runtime) -> FastAPI:
         description="Tesla Powerwall gateways, polled gently and served from memory.",
         responses=openapi_responses.EVERY_ROUTE,
     )
-    api.state.runtime = runtime
+    api.state.services = services  # read by the typed dependencies (api/deps.py)
     _install_error_handlers(api)
-    origins = runtime.settings.server.cors_origins
+    origins = services.settings.server.cors_origins
     if origins:
         api.add_middleware(
             CORSMiddleware,

@@ -24,6 +24,11 @@ EVERY_ROUTE: Responses = {
     503: error("too many open connections; or, where the route says so, no data yet"),
 }
 
+# An HTML route's JSON error (with `model`, FastAPI would document it as the route's HTML).
+JSON_404_ON_HTML: Responses = {
+    404: {"description": "unknown gateway id", "content": {"application/json": _ERROR_SCHEMA}}
+}
+
 # Legacy routes: JSON, or plain text for the CSV routes (their errors too).
 LEGACY: Responses = {
     200: {"content": {"text/plain": {}}, "description": "the proxy's JSON, or its CSV text"},

@@ -1,26 +1,31 @@
-"""Per-gateway and aggregate routes: thin wrappers over views (same bytes as the fast path)."""
+"""Per-gateway and aggregate routes: thin wrappers over the read model (answers.py), so
+they give the same bytes as the hot path."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from starlette.responses import Response
 
-from pypowerwall_server.api import schemas, views
-from pypowerwall_server.api.deps import RuntimeDep
+from pypowerwall_server.api import schemas
+from pypowerwall_server.api.deps import AnswersDep
+from pypowerwall_server.models import VERBATIM_NAMES
 
 router = APIRouter()
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": schemas.ErrorBody, "description": "unknown gateway id"},
+    404: {"model": schemas.ErrorBody, "description": "unknown gateway id (or data name)"},
     503: {"model": schemas.ErrorBody, "description": "no data yet, or data too old"},
 }
-DataName = Literal["vitals", "aggregates", "strings", "alerts", "status"]
+# A str, not a Literal: an unknown name is a missing resource (404), not a malformed request.
+DataName = Annotated[
+    str, Path(description="one of the names", json_schema_extra={"enum": list(VERBATIM_NAMES)})
+]
 
 
 @router.get("/api/gateways", response_model=schemas.GatewayList, tags=["gateways"])
-def list_gateways(rt: RuntimeDep) -> Response:
-    return views.gateways_list(rt.hub).to_response()
+def list_gateways(answers: AnswersDep) -> Response:
+    return answers.gateways_list().to_response()
 
 
 @router.get(
@@ -29,15 +34,15 @@ def list_gateways(rt: RuntimeDep) -> Response:
     responses=_ERRORS,
     tags=["gateways"],
 )
-def gateway_detail(gateway_id: str, rt: RuntimeDep) -> Response:
-    return views.gateway_detail(rt.hub, gateway_id).to_response()
+def gateway_detail(gateway_id: str, answers: AnswersDep) -> Response:
+    return answers.gateway_detail(gateway_id).to_response()
 
 
 @router.get("/api/gateways/{gateway_id}/{name}", responses=_ERRORS, tags=["gateways"])
-def gateway_data(gateway_id: str, name: DataName, rt: RuntimeDep) -> Response:
+def gateway_data(gateway_id: str, name: DataName, answers: AnswersDep) -> Response:
     """The library's own value for this gateway: vitals, meter aggregates, strings, alerts
     or status, as of the newest poll."""
-    return views.gateway_call(rt.hub, gateway_id, name).to_response()
+    return answers.gateway_data(gateway_id, name).to_response()
 
 
 @router.get(
@@ -46,9 +51,9 @@ def gateway_data(gateway_id: str, name: DataName, rt: RuntimeDep) -> Response:
     responses=_ERRORS,
     tags=["aggregate"],
 )
-def aggregate_power(rt: RuntimeDep) -> Response:
+def aggregate_power(answers: AnswersDep) -> Response:
     """Sums over the fresh gateways, in W (grid = site). Stale gateways are listed, not counted."""
-    return rt.aggregates.power().to_response()
+    return answers.aggregate_power().to_response()
 
 
 @router.get(
@@ -57,11 +62,11 @@ def aggregate_power(rt: RuntimeDep) -> Response:
     responses=_ERRORS,
     tags=["aggregate"],
 )
-def aggregate_soe(rt: RuntimeDep) -> Response:
+def aggregate_soe(answers: AnswersDep) -> Response:
     """Capacity-weighted state of energy over the fresh gateways with a battery."""
-    return rt.aggregates.soe().to_response()
+    return answers.aggregate_soe().to_response()
 
 
 @router.get("/api/aggregate/status", response_model=schemas.AggregateStatus, tags=["aggregate"])
-def aggregate_status(rt: RuntimeDep) -> Response:
-    return rt.aggregates.status().to_response()
+def aggregate_status(answers: AnswersDep) -> Response:
+    return answers.aggregate_status().to_response()

@@ -10,14 +10,20 @@ from fastapi import APIRouter
 from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
-from pypowerwall_server.api import schemas
-from pypowerwall_server.api.answer import json_answer
-from pypowerwall_server.api.deps import RuntimeDep
+from pypowerwall_server.answers import ReadModel
+from pypowerwall_server.api import schemas, stats_legacy
+from pypowerwall_server.api.deps import AnswersDep, HubDep, SettingsDep, StatsDep
 from pypowerwall_server.api.help_page import render_help
-from pypowerwall_server.api.runtime import Runtime
+from pypowerwall_server.api.openapi_responses import JSON_404_ON_HTML
+from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.gateway.adapter import library_version
+from pypowerwall_server.http.answer import json_answer
+from pypowerwall_server.settings import Settings
 
 router = APIRouter()
+_UNKNOWN_GATEWAY: dict[int | str, dict[str, Any]] = {
+    404: {"model": schemas.ErrorBody, "description": "unknown gateway id"}
+}
 
 
 @router.get(
@@ -26,9 +32,9 @@ router = APIRouter()
     responses={503: {"model": schemas.Health, "description": "no gateway has fresh data"}},
     tags=["server"],
 )
-def health(rt: RuntimeDep) -> Response:
+def health(hub: HubDep) -> Response:
     """healthy: every gateway fresh; degraded: some; unhealthy (503): none, or none configured."""
-    hub, now = rt.hub, rt.hub.clock()
+    now = hub.clock()
     entries = [
         {
             "id": s.gateway_id,
@@ -36,6 +42,8 @@ def health(rt: RuntimeDep) -> Response:
             "online": s.online,
             "age_seconds": s.age(now),
             "last_error": s.last_error,
+            "problem": s.problem,
+            "hint": s.hint,
         }
         for s in hub.states()
     ]
@@ -56,26 +64,52 @@ def version() -> Response:
 
 
 @router.get("/stats", tags=["legacy"])
-def stats(rt: RuntimeDep) -> Response:
+def stats(answers: AnswersDep, settings: SettingsDep, counts: StatsDep) -> Response:
     """The legacy proxy's /stats keys, then ours (per-route and per-gateway counts). No
     secrets: the config section says only whether each secret is set."""
-    return json_answer(stats_body(rt)).to_response()
+    return json_answer(stats_body(answers, settings, counts)).to_response()
+
+
+@router.get("/gw/{gateway_id}/stats", tags=["legacy"], responses=_UNKNOWN_GATEWAY)
+def gateway_stats(
+    gateway_id: str, answers: AnswersDep, settings: SettingsDep, counts: StatsDep
+) -> Response:
+    """/stats with the proxy's gateway keys (mode, site name, connection health...) about
+    this gateway; the request counts are the server's."""
+    return json_answer(stats_body(answers, settings, counts, gateway_id)).to_response()
 
 
 @router.get("/help", response_class=HTMLResponse, tags=["legacy"])
-def help_page(rt: RuntimeDep) -> HTMLResponse:
+def help_page(answers: AnswersDep, settings: SettingsDep, counts: StatsDep) -> HTMLResponse:
     """The legacy proxy's status page: /stats as an HTML table, refreshed every 5 s."""
-    return HTMLResponse(render_help(stats_body(rt)))
+    return HTMLResponse(render_help(stats_body(answers, settings, counts)))
 
 
-def stats_body(rt: Runtime) -> dict[str, Any]:
-    hub, now = rt.hub, rt.hub.clock()
-    default = hub.get(hub.default_id)
+@router.get(
+    "/gw/{gateway_id}/help",
+    response_class=HTMLResponse,
+    tags=["legacy"],
+    responses=JSON_404_ON_HTML,
+)
+def gateway_help_page(
+    gateway_id: str, answers: AnswersDep, settings: SettingsDep, counts: StatsDep
+) -> HTMLResponse:
+    """/help for one gateway: /gw/{id}/stats as an HTML table."""
+    return HTMLResponse(render_help(stats_body(answers, settings, counts, gateway_id)))
+
+
+def stats_body(
+    answers: ReadModel, settings: Settings, counts: RequestStats, gateway_id: str | None = None
+) -> dict[str, Any]:
+    """Raises UnknownGateway (404) for an id that is not configured."""
+    hub = answers.hub
+    now = hub.clock()
+    default = hub.get(gateway_id if gateway_id is not None else hub.default_id)
     attrs = default.snapshot.attributes if default.snapshot else None
-    routes = rt.stats.as_dict()
+    routes = counts.as_dict()
     requests = sum(r["requests"] for r in routes.values())
     errors = sum(r["errors"] for r in routes.values())
-    site_name = default.snapshot.calls.get("site_name()") if default.snapshot else None
+    site_name = default.snapshot.readings.site_name if default.snapshot else None
     return {
         "pypowerwall": f"{library_version()} Server {__version__}",
         "mode": _legacy_mode(attrs.tedapi if attrs else False),
@@ -85,9 +119,9 @@ def stats_body(rt: Runtime) -> dict[str, Any]:
         "timeout": sum(s.failures for s in hub.states()),
         "uri": {k: v["requests"] for k, v in routes.items()},
         "ts": int(now),
-        "start": int(rt.stats.started),
-        "clear": int(rt.stats.started),
-        "uptime": str(datetime.timedelta(seconds=int(now - rt.stats.started))),
+        "start": int(counts.started),
+        "clear": int(counts.started),
+        "uptime": str(datetime.timedelta(seconds=int(now - counts.started))),
         "mem": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "site_name": site_name,
         "cloudmode": attrs.cloudmode if attrs else False,
@@ -99,8 +133,11 @@ def stats_body(rt: Runtime) -> dict[str, Any]:
         "siteid": None,
         "counter": 0,
         "cf": None,
-        "config": _masked_config(rt),
-        "server": {"version": __version__, "uptime_seconds": now - rt.stats.started},
+        "config": _masked_config(settings),
+        "connection_health": stats_legacy.connection_health(default),
+        "fallback_mode": stats_legacy.fallback_mode(default),
+        "mem_cache": stats_legacy.mem_cache(hub, answers),
+        "server": {"version": __version__, "uptime_seconds": now - counts.started},
         "routes": routes,
         "gateways": {
             s.gateway_id: {
@@ -121,8 +158,8 @@ def _legacy_mode(tedapi: bool) -> str:
     return "Local (full)" if tedapi else "Local"
 
 
-def _masked_config(rt: Runtime) -> dict[str, Any]:
-    server = rt.settings.server
+def _masked_config(settings: Settings) -> dict[str, Any]:
+    server = settings.server
     return {
         "PW_BIND_ADDRESS": server.bind_address,
         "PW_PORT": server.port,
@@ -137,6 +174,6 @@ def _masked_config(rt: Runtime) -> dict[str, Any]:
                 "gw_pwd": "***" if g.gw_pwd is not None else None,
                 "password": "***" if g.password is not None else None,
             }
-            for g in rt.settings.gateways
+            for g in settings.gateways
         ],
     }

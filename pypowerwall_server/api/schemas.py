@@ -20,6 +20,10 @@ class GatewaySummary(BaseModel):
     stale: bool = Field(description="newest data older than the stale limit (or none yet)")
     poll_interval: float
     last_error: str | None
+    problem: str | None = Field(
+        description="kind of the current outage: unreachable, busy, auth_failed (or null)"
+    )
+    hint: str | None = Field(description="what to do about the problem, when anything helps")
 
 
 class GatewayList(BaseModel):
@@ -105,6 +109,10 @@ class HealthGateway(BaseModel):
     online: bool
     age_seconds: float | None
     last_error: str | None
+    problem: str | None = Field(
+        description="kind of the current outage: unreachable, busy, auth_failed (or null)"
+    )
+    hint: str | None = Field(description="what to do about the problem, when anything helps")
 
 
 class Health(BaseModel):

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from pypowerwall_server.api.client_limits import ClientLimits
-from pypowerwall_server.api.fastpath import FastPath
-from pypowerwall_server.api.hot_protocol import hot_protocol
+from pypowerwall_server.http.hot_asgi import HotApp
+from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import Settings
 
 
 def uvicorn_options(
-    app: FastPath, settings: Settings, limits: ClientLimits, http: type[Any] | None = None
+    app: HotApp, settings: Settings, limits: ClientLimits, http: type[Any] | None = None
 ) -> dict[str, Any]:
     """uvicorn's options for this app and its plain HTTP port (tests run the same ones)."""
     server = settings.server

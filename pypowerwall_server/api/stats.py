@@ -1,5 +1,5 @@
 """Request and error counts per route, for /stats. Counting is one dict update per request,
-so it runs on the fast path too."""
+so it runs on the hot path too."""
 
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
 """WebSocket streams by path: /ws/aggregate and /ws/gateway/{id} (format: docs/websocket.md).
 
-Dispatched by the fast path, not FastAPI: a stream client never waits for the full API to be
-built, and 5,000 handshakes skip FastAPI's route matching.
+Dispatched by the hot ASGI app (http/hot_asgi.py), not FastAPI: a stream client never waits
+for the full API to be built, and 5,000 handshakes skip FastAPI's route matching.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from pypowerwall_server.api.asgi import ASGIApp, Receive, Scope, Send
-from pypowerwall_server.api.runtime import Runtime
+from pypowerwall_server.http.asgi import ASGIApp, Receive, Scope, Send
+from pypowerwall_server.services import AppServices
 from pypowerwall_server.streams.broadcaster import Stream
 from pypowerwall_server.streams.messages import CloseCode
 from pypowerwall_server.streams.service import Streams
@@ -19,28 +19,28 @@ GATEWAY_PREFIX = "/ws/gateway/"
 Pick = Callable[[Streams], Stream]
 
 
-def stream_endpoints(runtime: Runtime) -> Callable[[str], ASGIApp | None]:
+def stream_endpoints(services: AppServices) -> Callable[[str], ASGIApp | None]:
     """path → the endpoint serving it, or None (FastAPI then refuses the handshake)."""
 
     def endpoint_for(path: str) -> ASGIApp | None:
         if path == AGGREGATE_PATH:
-            return _endpoint(runtime, lambda streams: streams.aggregate)
+            return _endpoint(services, lambda streams: streams.aggregate)
         gateway_id = path.removeprefix(GATEWAY_PREFIX)
         if gateway_id != path and gateway_id and "/" not in gateway_id:
             # An unknown id is accepted, then closed with 4404 and a reason (streams.gateway).
-            return _endpoint(runtime, lambda streams: streams.gateway(gateway_id))
+            return _endpoint(services, lambda streams: streams.gateway(gateway_id))
         return None
 
     return endpoint_for
 
 
-def _endpoint(runtime: Runtime, pick: Pick) -> ASGIApp:
+def _endpoint(services: AppServices, pick: Pick) -> ASGIApp:
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         from starlette.websockets import WebSocket
 
         from pypowerwall_server.streams.connection import serve
 
-        streams = runtime.live.streams
+        streams = services.live.streams
         websocket = WebSocket(scope, receive, send)
         if streams is None:  # only after the lifespan has ended
             await websocket.close(CloseCode.GOING_AWAY, "server shutting down")

@@ -6,5 +6,5 @@ A request goes: values.parse_control / parse_combined (typed command or legacy e
 per transport), writes.execute_write (operations.library_calls as one operation on the
 gateway's worker, slow-tier refresh, readback), audit.AuditTrail entry
 -> answers.* gives the status code and JSON body. current.control_state fills ControlState
-from a Snapshot's calls.
+from a Snapshot's typed Readings.
 """

@@ -2,94 +2,35 @@
 
 One `PypowerwallAdapter` owns one library connection for one gateway. Its methods block
 (network I/O); the poller runs them in a worker thread, one call at a time per gateway.
-Library results are returned as plain values keyed by call name; library failures become
-our error classes. pypowerwall swallows most errors (returning None and logging), so the
-adapter reads the outcome from the results and from the library's log records.
+Library results are returned as plain values keyed by call name (gateway/readings.py types
+them into Readings); library failures become our error classes. pypowerwall swallows most
+errors (returning None and logging), so the adapter reads the outcome from the results and
+from the library's log records.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import re
 import shutil
 import tempfile
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
-from pypowerwall_server.gateway import tedapi_economy
-from pypowerwall_server.gateway.calls import ParsedCall, invoke, parse_call
+from pypowerwall_server.errors import AuthFailed, GatewayError
+from pypowerwall_server.gateway import library_log, tedapi_economy
+from pypowerwall_server.gateway.call_names import ParsedCall, invoke, parse_call
+from pypowerwall_server.gateway.failures import error_class, gateway_failure, refusal
+from pypowerwall_server.gateway.library_log import HttpResponse, PollLog
 from pypowerwall_server.gateway.tls import honor_session_verify
 from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig
+from pypowerwall_server.untrusted import printable
 
 log = logging.getLogger(__name__)
-LIBRARY_LOGGER = "pypowerwall"
-
-
-def _hints(alternatives: str) -> re.Pattern[str]:
-    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
-
-
-# Whole words only, matched after addresses are removed: a port (127.0.0.1:42905), a URL or
-# a firmware number (244401) must not read as a 429 or a 401.
-_AUTH_HINTS = _hints(r"invalid powerwall login|check password|401|unauthorized")
-_BUSY_HINTS = _hints(r"429|503|rate limit(?:ed)?|service unavailable|cooldown")
-_NETWORK_HINTS = _hints(r"timeout|timed out|unable to connect|connection|max retries")
-_ADDRESSES = re.compile(r"\w+://\S+|\S+:\d+|\b[\d.]+\.\d+\b")
-
-
-def _says(hints: re.Pattern[str], message: str) -> bool:
-    return hints.search(_ADDRESSES.sub(" ", message)) is not None
-
-
-def _gateway_failure(messages: Sequence[str]) -> bool:
-    """The library's messages say the gateway itself failed (not just one missing value)."""
-    return any(_says(_NETWORK_HINTS, m) or _says(_BUSY_HINTS, m) for m in messages)
-
-
-class _LibraryMessages(logging.Handler):
-    """One handler on the library's logger for the whole process. Records go to the sink of
-    the thread that logged them: each gateway's calls run on one worker thread at a time, so
-    a sink holds exactly the messages of one poll. (Adding and removing a handler per poll
-    serialized 64 worker threads on logging's module lock.)"""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self._local = threading.local()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        sink: list[str] | None = getattr(self._local, "sink", None)
-        if sink is not None:
-            sink.append(record.getMessage())
-
-    @contextmanager
-    def collect(self) -> Iterator[list[str]]:
-        previous = getattr(self._local, "sink", None)
-        sink: list[str] = []
-        self._local.sink = sink
-        try:
-            yield sink
-        finally:
-            self._local.sink = previous
-
-
-_install_lock = threading.Lock()
-_messages: _LibraryMessages | None = None
-
-
-def _collect_library_messages() -> contextlib.AbstractContextManager[list[str]]:
-    global _messages
-    with _install_lock:
-        if _messages is None:
-            _messages = _LibraryMessages()
-            logging.getLogger(LIBRARY_LOGGER).addHandler(_messages)
-    return _messages.collect()
+T = TypeVar("T")
+MAX_ERROR_TEXT = 500  # characters of the library's messages kept in an error
 
 
 class PypowerwallAdapter:
@@ -110,16 +51,20 @@ class PypowerwallAdapter:
     def connect(self) -> GatewayAttributes:
         """Create (or re-create) the library connection. Raises GatewayError."""
         honor_session_verify()
-        with _collect_library_messages() as collector:
+        with library_log.collect() as poll_log:
             try:
                 if self._pw is None:
                     self._pw = self._construct()
                 elif self._pw.client is None:
                     self._pw.connect()
             except Exception as exc:  # the library raises bare Exceptions on bad setups
-                raise self._classify([*collector, str(exc)]) from None
+                raise self._failure(poll_log, "connection failed", str(exc)) from None
+            if refusal(poll_log.responses) is not None:
+                # The library keeps a client whose login was refused; its next request would
+                # log in again at once. Drop it: the next connect() is the next attempt.
+                self._pw.client = None
             if self._pw.client is None:
-                raise self._classify(collector or ["connection failed"])
+                raise self._failure(poll_log, "connection failed")
         return self.attributes()
 
     def attributes(self) -> GatewayAttributes:
@@ -143,7 +88,8 @@ class PypowerwallAdapter:
         if self._pw is None or self._pw.client is None:
             self.connect()
         results: dict[str, Any] = {}
-        with _collect_library_messages() as collector:
+        with library_log.collect() as poll_log:
+            collector = poll_log.messages
             tedapi_economy.before_poll(self._pw)
             for name in calls:
                 seen = len(collector)
@@ -153,25 +99,33 @@ class PypowerwallAdapter:
                     log.debug("call %s raised %s", name, type(exc).__name__)
                     results[name] = None
                 probe_failed = name == calls[0] and results[name] is None
-                if probe_failed or (results[name] is None and _gateway_failure(collector[seen:])):
+                if probe_failed or (results[name] is None and gateway_failure(collector[seen:])):
                     # The first call (meter aggregates) is the poll's probe: without it the
                     # snapshot is useless, and after a gateway failure the remaining calls
                     # would each wait out their own timeout, holding this gateway's worker.
                     self._reset_library_backoff()
-                    raise self._classify(collector or ["no meter data from gateway"])
+                    raise self._failure(poll_log, "no meter data from gateway")
         if calls and all(value is None for value in results.values()):
             self._reset_library_backoff()
-            raise self._classify(collector or ["no data from gateway"])
+            raise self._failure(poll_log, "no data from gateway")
         tedapi_economy.after_poll(self._pw)
         return results
 
-    def invoke(self, call: str) -> Any:
-        """One call by name (control writes, on-demand reads)."""
+    def run(self, operation: Callable[[Any], T]) -> T:
+        """`operation(powerwall)` with the connected pypowerwall.Powerwall (control writes,
+        on-demand reads; GatewaySupervisor.submit runs it on this gateway's worker). A
+        library exception becomes our error class, its message scrubbed of secrets."""
         if self._pw is None or self._pw.client is None:
             self.connect()
-        return invoke(self._pw, parse_call(call))
+        with library_log.collect() as poll_log:
+            try:
+                return operation(self._pw)
+            except Exception as exc:
+                raise self._failure(poll_log, "operation failed", str(exc)) from None
 
     def close(self) -> None:
+        """Log out (a request that may hang on a dead gateway: app.py bounds the wait)."""
+        shutil.rmtree(self._scratch, ignore_errors=True)  # first: the logout may never end
         client = getattr(self._pw, "client", None)
         close_session = getattr(client, "close_session", None)
         if callable(close_session):
@@ -180,7 +134,6 @@ class PypowerwallAdapter:
             except Exception:  # closing a dead session may fail; nothing to recover
                 log.debug("close_session failed", exc_info=True)
         self._pw = None
-        shutil.rmtree(self._scratch, ignore_errors=True)
 
     # --- internals ----------------------------------------------------------------------
     def _construct(self) -> Any:
@@ -210,13 +163,35 @@ class PypowerwallAdapter:
             failover=False,
         )
 
-    def _classify(self, messages: Sequence[str]) -> GatewayError:
-        text = self._scrub("; ".join(dict.fromkeys(messages)))[:500]
-        if _says(_AUTH_HINTS, text):
-            return AuthFailed(text)
-        if _says(_BUSY_HINTS, text):
-            return GatewayBusy(text)
-        return GatewayUnreachable(text)
+    def _failure(self, poll_log: PollLog, default: str, raised: str | None = None) -> GatewayError:
+        messages = [*poll_log.messages, raised] if raised else poll_log.messages
+        return self._classify(messages or [default], poll_log.responses)
+
+    def _classify(
+        self, messages: Sequence[str], responses: Sequence[HttpResponse] = ()
+    ) -> GatewayError:
+        text = printable(self._scrub("; ".join(dict.fromkeys(messages))), MAX_ERROR_TEXT)
+        kind = error_class(text, responses)
+        if kind is AuthFailed:
+            refused = refusal(responses)
+            if refused is not None:
+                refusal_text = f"HTTP {refused.status} on {refused.method} {refused.path}"
+                text = f"password refused ({refusal_text}): {text}"
+            return AuthFailed(text, self._auth_hint(refused))
+        return kind(text)
+
+    def _auth_hint(self, refused: HttpResponse | None) -> str:
+        cfg = self._config
+        if cfg.mode in ("cloud", "fleetapi"):
+            return "the Tesla account refused the login: run --setup again"
+        if (refused is not None and refused.path.startswith("/tedapi")) or not cfg.password:
+            which = "gateway password (PW_GW_PWD, printed on the gateway's QR sticker)"
+        else:
+            which = "customer password (PW_PASSWORD)"
+        return (
+            f"the gateway refused the {which}: fix it and restart; until then the server "
+            "tries only every few minutes, so the gateway does not lock the account"
+        )
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -266,12 +241,3 @@ def library_version() -> str:
     import pypowerwall
 
     return str(pypowerwall.__version__)
-
-
-def configure_library_logging(debug: bool) -> None:
-    """pypowerwall logs every failed request at ERROR; the poller logs an outage once when
-    it starts and once when it ends. So the library's records stop at its own logger (where
-    the adapter's collector reads them) unless --debug."""
-    library_logger = logging.getLogger(LIBRARY_LOGGER)
-    library_logger.setLevel(logging.DEBUG if debug else logging.WARNING)
-    library_logger.propagate = debug

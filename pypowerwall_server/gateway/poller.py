@@ -1,8 +1,10 @@
 """One Poller per gateway: the gateway sets the pace, not the clients (DESIGN.md 2, 3).
 
-Each tick makes the fast calls (and the slow ones when due) in a worker thread, at most one
-poll in flight per gateway. A poll that outlives its timeout keeps its thread busy until
-the library's own timeout ends it; the poller skips ticks rather than stacking calls.
+Each tick makes the fast calls (and the slow ones when due, or at once when asked with
+`refresh_slow_tier`) on the gateway's serial worker (gateway/worker.py), at most one poll in
+flight per gateway; the supervisor (gateway/supervisor.py) builds and runs the pollers. A
+poll that outlives its timeout keeps its thread busy until the library's own timeout ends
+it; the poller skips ticks rather than stacking calls.
 Success yields a new immutable Snapshot; failure keeps the last one (it grows stale), backs
 off with jitter, and logs an outage once when it starts and once when it ends.
 """
@@ -22,12 +24,14 @@ from typing import Any
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway.protocol import GatewayAdapter
+from pypowerwall_server.gateway.readings import readings_from_calls
 from pypowerwall_server.models import GatewayAttributes, Snapshot
 
 log = logging.getLogger(__name__)
 
 MAX_BUSY_BACKOFF_S = 60.0  # after 429/503: the gateway asked us to slow down
-MAX_AUTH_BACKOFF_S = 300.0  # repeated wrong-password logins can lock the account out
+AUTH_BACKOFF_S = 60.0  # first retry after a refused password: minutes, not intervals,
+MAX_AUTH_BACKOFF_S = 300.0  # since repeated wrong-password logins can lock the account out
 SLOW_TIER_INTERVAL_S = 300.0
 EARLY_WAKE_S = 0.005  # timers fire up to ~1 ms early (uvloop: ms resolution)
 
@@ -47,6 +51,8 @@ class GatewayState:
     consecutive_failures: int = 0
     polls: int = 0
     failures: int = 0
+    problem: str | None = None  # GatewayError.code of the current outage ("auth_failed")
+    hint: str | None = None  # what the user can do about it
 
     def age(self, now: float) -> float | None:
         return None if self.snapshot is None else max(0.0, now - self.snapshot.taken_at)
@@ -85,11 +91,17 @@ class Poller:
         self._slow_due_at = 0.0
         self._in_flight: Future[Any] | None = None
         self._wakeup = asyncio.Event()
+        # Callers waiting for a slow-tier poll that starts after their request.
+        self._slow_waiters: list[asyncio.Future[GatewayState]] = []
 
-    def refresh_slow_tier(self) -> None:
-        """Fetch the slow tier on the next tick and tick now (e.g. after a control write)."""
-        self._slow_due_at = 0.0
+    def refresh_slow_tier(self) -> asyncio.Future[GatewayState]:
+        """Poll the slow tier too, as soon as the gateway's worker is free (e.g. after a
+        control write). The future resolves with the state published by that poll (online
+        or not), which started after this request."""
+        waiter: asyncio.Future[GatewayState] = asyncio.get_running_loop().create_future()
+        self._slow_waiters.append(waiter)
         self._wakeup.set()
+        return waiter
 
     async def run(self) -> None:
         while True:
@@ -101,6 +113,9 @@ class Poller:
             await self._sleep(max(0.0, started + delay - self._clock()))
 
     async def _sleep(self, seconds: float) -> None:
+        busy = self._in_flight is not None and not self._in_flight.done()
+        if self._slow_waiters and not busy:
+            return  # a slow-tier refresh is waiting
         self._wakeup.clear()
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
         # races with completion, and the poller would then never stop.
@@ -109,8 +124,19 @@ class Poller:
                 await self._wakeup.wait()
 
     async def _poll_once(self, started: float) -> float:
-        include_slow = started >= self._slow_due_at
+        waiters, self._slow_waiters = self._slow_waiters, []
+        include_slow = started >= self._slow_due_at or bool(waiters)
         calls = self._plan.fast_calls + (self._plan.slow_calls if include_slow else ())
+        try:
+            return await self._poll_calls(started, calls, include_slow)
+        finally:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(self.state)
+
+    async def _poll_calls(
+        self, started: float, calls: tuple[str, ...], include_slow: bool
+    ) -> float:
         if self._on_start is not None:
             self._on_start(self.state.gateway_id)
         future = self._executor.submit(self._fetch, calls)
@@ -147,7 +173,14 @@ class Poller:
         calls.update(results)
         call_times.update(dict.fromkeys(results, now))
         assert self._attributes is not None
-        snapshot = Snapshot(self.state.gateway_id, now, calls, call_times, self._attributes)
+        snapshot = Snapshot(
+            self.state.gateway_id,
+            now,
+            calls,
+            call_times,
+            self._attributes,
+            readings_from_calls(calls),
+        )
         if not self.state.online and self.state.consecutive_failures:
             log.info("gateway %s: recovered", self.state.gateway_id)
         self._set(
@@ -156,6 +189,8 @@ class Poller:
                 snapshot=snapshot,
                 online=True,
                 last_error=None,
+                problem=None,
+                hint=None,
                 last_attempt=started,
                 consecutive_failures=0,
                 polls=self.state.polls + 1,
@@ -163,13 +198,19 @@ class Poller:
         )
 
     def _on_failure(self, started: float, error: GatewayError) -> None:
-        if self.state.consecutive_failures == 0:
-            log.warning("gateway %s: down (%s)", self.state.gateway_id, error.message)
+        gid = self.state.gateway_id
+        if isinstance(error, AuthFailed):
+            if self.state.problem != error.code:  # once per outage, even after another kind
+                log.error("gateway %s: %s (%s); %s", gid, error.code, error.message, error.hint)
+        elif self.state.consecutive_failures == 0:
+            log.warning("gateway %s: down (%s)", gid, error.message)
         self._set(
             replace(
                 self.state,
                 online=False,
                 last_error=error.message,
+                problem=error.code,
+                hint=error.hint,
                 last_attempt=started,
                 consecutive_failures=self.state.consecutive_failures + 1,
                 polls=self.state.polls + 1,
@@ -190,19 +231,20 @@ class Poller:
         return (tick + 1) * interval + phase - started
 
     def _retry_delay(self, error: GatewayError) -> float:
-        """Busy (429/503) and auth failures back off exponentially with ±20 % jitter. An
+        """Busy (429/503) and auth failures back off exponentially with ±20 % jitter (auth
+        failures from AUTH_BACKOFF_S: a retry cannot succeed until the user fixes it). An
         unreachable gateway is retried every interval: the adapter stops a poll at the first
         network failure, so a retry costs one request (no more than a healthy poll), and
         recovery shows within one interval of the gateway coming back."""
         interval = self.state.interval
+        exponent = max(0, self.state.consecutive_failures - 1)
         if isinstance(error, GatewayBusy):
-            cap = MAX_BUSY_BACKOFF_S
+            first, cap = interval, MAX_BUSY_BACKOFF_S
         elif isinstance(error, AuthFailed):
-            cap = MAX_AUTH_BACKOFF_S
+            first, cap = max(AUTH_BACKOFF_S, interval), MAX_AUTH_BACKOFF_S
         else:
             return interval * random.uniform(0.9, 1.1)
-        exponent = max(0, self.state.consecutive_failures - 1)
-        base: float = min(interval * 2.0**exponent, max(cap, interval))
+        base: float = min(first * 2.0**exponent, max(cap, first))
         return base * random.uniform(0.8, 1.2)
 
     def _set(self, state: GatewayState) -> None:

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pypowerwall_server.gateway import readings
 from pypowerwall_server.gateway.poller import PollPlan
 from pypowerwall_server.legacy import FAST_CALLS, SLOW_CALLS
 from pypowerwall_server.settings import GatewayConfig
 
-# Calls our own API reads besides the legacy routes' (see api/views.py, aggregate.py).
-OWN_FAST_CALLS = (
-    "poll('/api/meters/aggregates')",
-    "level()",
-    "system_status()",
-    "grid_status('string')",
-    "vitals()",
-    "strings()",
-    "alerts()",
-)
-OWN_SLOW_CALLS = (
-    "status()",
-    "get_reserve()",
-    "get_mode()",
-    "get_time_remaining()",
-    "version()",
-    "site_name()",
-)
 MAX_WORKER_THREADS = 64
 
 
 def poll_plan() -> PollPlan:
-    fast = tuple(dict.fromkeys((*OWN_FAST_CALLS, *FAST_CALLS)))
-    slow = tuple(c for c in dict.fromkeys((*OWN_SLOW_CALLS, *SLOW_CALLS)) if c not in fast)
+    """Our own calls (gateway/readings.py) first, then the legacy routes'."""
+    fast = tuple(dict.fromkeys((*readings.FAST_CALLS, *FAST_CALLS)))
+    slow = tuple(c for c in dict.fromkeys((*readings.SLOW_CALLS, *SLOW_CALLS)) if c not in fast)
     return PollPlan(fast, slow)
 
 

@@ -5,8 +5,15 @@ under which key that answer can be encoded once per Snapshot; FAST_CALLS and SLO
 the library calls the poller must make for these routes.  See routing.py for the route table.
 """
 
-from pypowerwall_server.legacy.calls import FAST_CALLS, SLOW_CALLS
-from pypowerwall_server.legacy.responses import LegacyResponse, NoData
+from pypowerwall_server.legacy.responses import LegacyResponse, Unavailable
 from pypowerwall_server.legacy.routing import cache_key, render_legacy
+from pypowerwall_server.legacy.tiers import FAST_CALLS, SLOW_CALLS
 
-__all__ = ["FAST_CALLS", "SLOW_CALLS", "LegacyResponse", "NoData", "cache_key", "render_legacy"]
+__all__ = [
+    "FAST_CALLS",
+    "SLOW_CALLS",
+    "LegacyResponse",
+    "Unavailable",
+    "cache_key",
+    "render_legacy",
+]

@@ -12,7 +12,7 @@ from typing import Any
 
 from pypowerwall_server.legacy import env_rules
 from pypowerwall_server.legacy.derived import AGGREGATES, is_number
-from pypowerwall_server.legacy.responses import Answer, NoData, json_body, json_text
+from pypowerwall_server.legacy.responses import RouteResult, Unavailable, json_body, json_text
 from pypowerwall_server.legacy.view import CallView
 from pypowerwall_server.models import LegacyOptions
 
@@ -21,11 +21,11 @@ SOE_JSON = "poll('/api/system_status/soe', jsonformat=True)"
 NO_AGGREGATES = "no meter aggregates yet"
 
 
-def aggregates_route(view: CallView, options: LegacyOptions) -> Answer:
+def aggregates_route(view: CallView, options: LegacyOptions) -> RouteResult:
     """The library string, parsed (a fresh copy), env rules applied, re-serialized."""
     parsed = _parse(view.text(AGGREGATES_JSON))
     if not parsed:
-        return NoData(NO_AGGREGATES)
+        return Unavailable(NO_AGGREGATES)
     if isinstance(parsed, dict):
         env_rules.apply_to_aggregates(parsed, options)
     return json_body(parsed)
@@ -38,17 +38,17 @@ def _parse(text: str | None) -> Any:
         return None
 
 
-def soe_route(view: CallView) -> Answer:
+def soe_route(view: CallView) -> RouteResult:
     """Raw gateway percentage, verbatim."""
     text = view.text(SOE_JSON)
-    return NoData("no state of energy yet") if text is None else json_text(text)
+    return Unavailable("no state of energy yet") if text is None else json_text(text)
 
 
-def scaled_soe_route(view: CallView) -> Answer:
+def scaled_soe_route(view: CallView) -> RouteResult:
     """App-scaled percentage (can be negative below 5 % raw)."""
     level = view.get("level(scale=True)")
     if level is None:
-        return NoData("no state of energy yet")
+        return Unavailable("no state of energy yet")
     return json_body({"percentage": level})
 
 
@@ -66,10 +66,10 @@ def instant_power(aggregates: dict[str, Any], section: str) -> Any:
     return value if is_number(value) else None
 
 
-def json_route(view: CallView, options: LegacyOptions) -> Answer:
+def json_route(view: CallView, options: LegacyOptions) -> RouteResult:
     aggregates = meter_aggregates(view)
     if aggregates is None:
-        return NoData(NO_AGGREGATES)
+        return Unavailable(NO_AGGREGATES)
     grid, home, solar, battery = (
         instant_power(aggregates, name) for name in ("site", "load", "solar", "battery")
     )

@@ -2,7 +2,7 @@
 
 Any path starting with /csv is CSV; /csv/v2… adds GridStatus and Reserve; "headers"
 anywhere in the path adds the header line.  Missing values print as 0 (as the proxy), except
-that missing meter aggregates give NoData.  Non-numeric values (the proxy crashed on them)
+that missing meter aggregates give Unavailable.  Non-numeric values (the proxy crashed on them)
 and non-finite values under %d print as 0.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from pypowerwall_server.legacy import env_rules
 from pypowerwall_server.legacy.aggregates import NO_AGGREGATES, instant_power, meter_aggregates
 from pypowerwall_server.legacy.derived import is_number
-from pypowerwall_server.legacy.responses import Answer, NoData, csv_text
+from pypowerwall_server.legacy.responses import RouteResult, Unavailable, csv_text
 from pypowerwall_server.legacy.view import CallView
 from pypowerwall_server.models import LegacyOptions
 
@@ -46,10 +46,10 @@ def format_int(value: Any) -> str:
     return "%d" % number  # noqa: UP031 - %d truncates floats, str.format rejects them
 
 
-def csv_route(key: str, view: CallView, options: LegacyOptions) -> Answer:
+def csv_route(key: str, view: CallView, options: LegacyOptions) -> RouteResult:
     aggregates = meter_aggregates(view)
     if aggregates is None:
-        return NoData(NO_AGGREGATES, plain_text=True)
+        return Unavailable(NO_AGGREGATES, plain_text=True)
     grid, home, solar, battery = (
         number_or_zero(instant_power(aggregates, name))
         for name in ("site", "load", "solar", "battery")

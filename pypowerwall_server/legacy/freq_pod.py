@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pypowerwall_server.legacy.responses import Answer, NoData, json_body
+from pypowerwall_server.legacy.responses import RouteResult, Unavailable, json_body
 from pypowerwall_server.legacy.view import CallView
 
 _FREQ_BLOCK_FIELDS = ("p_out", "q_out", "v_out", "f_out", "i_out")
@@ -98,10 +98,10 @@ def _island_and_meter(device: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in device.items() if key.startswith(("ISLAND", "METER"))}
 
 
-def freq_route(view: CallView) -> Answer:
+def freq_route(view: CallView) -> RouteResult:
     sources = _sources(view)
     if sources is None:
-        return NoData("no system status or vitals yet")
+        return Unavailable("no system status or vitals yet")
     _, blocks, vitals = sources
     result: dict[str, Any] = {}
     for n, block in enumerate(map(_as_dict, blocks), start=1):
@@ -136,10 +136,10 @@ def _pod_device(pw: str, name: str, device: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def pod_route(view: CallView) -> Answer:
+def pod_route(view: CallView) -> RouteResult:
     sources = _sources(view)
     if sources is None:
-        return NoData("no system status or vitals yet")
+        return Unavailable("no system status or vitals yet")
     status, blocks, vitals = sources
     result: dict[str, Any] = {}
     for n, block in enumerate(map(_as_dict, blocks), start=1):

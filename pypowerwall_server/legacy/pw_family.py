@@ -1,9 +1,9 @@
 """/pw/<fn> (compact JSON of one library call, some wrapped in a one-key object) and
 /version.
 
-NoData rule: a wrapped value answers NoData only when the gateway answer it comes from is
+Unavailable rule: a wrapped value answers Unavailable only when the gateway answer it comes from is
 missing (e.g. /api/status for /pw/uptime); a null inside a present answer stays null (TEDAPI
-has no uptime).  A direct value answers NoData when it is None.
+has no uptime).  A direct value answers Unavailable when it is None.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pypowerwall_server.legacy import derived as d
 from pypowerwall_server.legacy.aggregates import meter_aggregates
-from pypowerwall_server.legacy.responses import Answer, NoData, json_body
+from pypowerwall_server.legacy.responses import RouteResult, Unavailable, json_body
 from pypowerwall_server.legacy.view import CallView
 
 
@@ -21,8 +21,8 @@ from pypowerwall_server.legacy.view import CallView
 class PwFunction:
     call: str  # the library call whose value is answered
     wrapper: str | None = None  # one-key object {"<wrapper>": value}, or the value itself
-    source: str | None = None  # wrapped: the gateway answer whose absence means NoData
-    needs_aggregates: bool = False  # missing/empty aggregates = NoData (power() gives zeros)
+    source: str | None = None  # wrapped: the gateway answer whose absence means Unavailable
+    needs_aggregates: bool = False  # missing/empty aggregates = Unavailable (power() gives zeros)
 
 
 _SECTIONS = {
@@ -55,29 +55,29 @@ PW_FUNCTIONS: dict[str, PwFunction] = {
 INVALID = '{"error": "Invalid Request"}'
 
 
-def pw_route(fn: str, view: CallView) -> Answer:
+def pw_route(fn: str, view: CallView) -> RouteResult:
     spec = PW_FUNCTIONS[fn]
     if spec.needs_aggregates and meter_aggregates(view) is None:
-        return NoData("no meter aggregates yet")
+        return Unavailable("no meter aggregates yet")
     if spec.wrapper is not None and spec.source is not None:
         if view.get(spec.source) is None:
-            return NoData(f"no data for /pw/{fn} yet")
+            return Unavailable(f"no data for /pw/{fn} yet")
         return json_body({spec.wrapper: view.get(spec.call)})
     value = view.get(spec.call)
     if value is None:
-        return NoData(f"no data for /pw/{fn} yet")
+        return Unavailable(f"no data for /pw/{fn} yet")
     if fn == "grid_status":  # the library's indent-4 string, re-serialized compact
         try:
             value = json.loads(value)
         except ValueError:
-            return NoData("unreadable grid status")
+            return Unavailable("unreadable grid status")
     return json_body(value)
 
 
-def version_route(view: CallView) -> Answer:
-    """{"version": v, "vint": parse_version(v)}; NoData when there is no version (the proxy
+def version_route(view: CallView) -> RouteResult:
+    """{"version": v, "vint": parse_version(v)}; Unavailable when there is no version (the proxy
     invented {"version": "SolarOnly", "vint": 0})."""
     version = view.get("version()")
     if version is None:
-        return NoData("no firmware version yet")
+        return Unavailable("no firmware version yet")
     return json_body({"version": version, "vint": view.get("parse_version(version())")})

@@ -21,14 +21,14 @@ class LegacyResponse:
 
 
 @dataclass(frozen=True, slots=True)
-class NoData:
+class Unavailable:
     """The route's primary data is missing: the server answers 503 + Retry-After."""
 
     reason: str
     plain_text: bool = False  # True for /csv (the 503 body is plain text), else JSON
 
 
-Answer = LegacyResponse | NoData
+RouteResult = LegacyResponse | Unavailable
 
 
 def json_text(text: str) -> LegacyResponse:
@@ -36,10 +36,10 @@ def json_text(text: str) -> LegacyResponse:
     return LegacyResponse(200, JSON, text.encode("utf-8"))
 
 
-def json_body(value: Any, reason_if_unencodable: str = "data cannot be encoded") -> Answer:
-    """Compact JSON as the proxy's json.dumps; a value JSON cannot hold gives NoData."""
+def json_body(value: Any, reason_if_unencodable: str = "data cannot be encoded") -> RouteResult:
+    """Compact JSON as the proxy's json.dumps; a value JSON cannot hold gives Unavailable."""
     text = dumps_compact(value)
-    return NoData(reason_if_unencodable) if text is None else json_text(text)
+    return Unavailable(reason_if_unencodable) if text is None else json_text(text)
 
 
 def csv_text(text: str) -> LegacyResponse:

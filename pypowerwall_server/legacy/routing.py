@@ -6,11 +6,11 @@ allowlist and disabled list (matched on the path without query), and /pw/<fn> (a
 makes <fn> invalid).  /stats, /health, /help, /control/* and the web branch are not ours:
 they resolve to None.
 
-Each route has one primary source.  When it is missing the route answers NoData (the
+Each route has one primary source.  When it is missing the route answers Unavailable (the
 server's 503 + Retry-After) where the proxy answered 200 with null/"TIMEOUT!"/{}/[]/zeros;
 secondary values that are missing inside a present answer keep the proxy's null/0.
 
-| route                               | primary source (NoData when ...)                      |
+| route                               | primary source (Unavailable when ...)                      |
 |-------------------------------------|-------------------------------------------------------|
 | /aggregates, /api/meters/aggregates | poll('/api/meters/aggregates') None or empty          |
 | /csv…, /json                        | poll('/api/meters/aggregates') None, empty, not dict  |
@@ -62,22 +62,22 @@ from pypowerwall_server.legacy import passthrough, pw_family, tedapi_routes, vit
 from pypowerwall_server.legacy.csv_route import csv_route, variant_key
 from pypowerwall_server.legacy.derivations import make_view
 from pypowerwall_server.legacy.freq_pod import freq_route, pod_route
-from pypowerwall_server.legacy.responses import NOT_FOUND, Answer, json_text
+from pypowerwall_server.legacy.responses import NOT_FOUND, RouteResult, json_text
 from pypowerwall_server.legacy.view import CallView
 from pypowerwall_server.models import GatewayAttributes, LegacyOptions
 
-Handler = Callable[[str, CallView, GatewayAttributes, LegacyOptions], Answer]
+Handler = Callable[[str, CallView, GatewayAttributes, LegacyOptions], RouteResult]
 
 
-def _data(fn: Callable[[CallView], Answer]) -> Handler:
+def _data(fn: Callable[[CallView], RouteResult]) -> Handler:
     return lambda key, view, attributes, options: fn(view)
 
 
-def _with_options(fn: Callable[[CallView, LegacyOptions], Answer]) -> Handler:
+def _with_options(fn: Callable[[CallView, LegacyOptions], RouteResult]) -> Handler:
     return lambda key, view, attributes, options: fn(view, options)
 
 
-def _with_attributes(fn: Callable[[str, CallView, GatewayAttributes], Answer]) -> Handler:
+def _with_attributes(fn: Callable[[str, CallView, GatewayAttributes], RouteResult]) -> Handler:
     return lambda key, view, attributes, options: fn(key, view, attributes)
 
 
@@ -130,6 +130,11 @@ def _prefix_route(path: str) -> Route | None:
     api_path = urlparse(path).path
     if api_path in passthrough.CONSTANTS:
         return Route(api_path, lambda *_: passthrough.constant_route(api_path))
+    if api_path in passthrough.PERSONAL:
+        return Route(
+            api_path,
+            lambda _, view, __, options: passthrough.personal_route(api_path, view, options),
+        )
     if api_path in passthrough.ALLOWLIST:
         return Route(api_path, lambda _, view, *__: passthrough.poll_route(api_path, view))
     if path.startswith("/fans/pw"):
@@ -169,7 +174,7 @@ def render_legacy(
     calls: Mapping[str, Any],
     attributes: GatewayAttributes,
     options: LegacyOptions,
-) -> Answer | None:
+) -> RouteResult | None:
     """The proxy's answer for a GET; None = not a legacy read route (the server answers
     404 JSON)."""
     route = resolve(path_and_query)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pypowerwall_server.legacy.responses import Answer, NoData, json_body, json_text
+from pypowerwall_server.legacy.responses import RouteResult, Unavailable, json_body, json_text
 from pypowerwall_server.legacy.view import CallView
 from pypowerwall_server.models import GatewayAttributes
 
@@ -16,7 +16,7 @@ TEDAPI_CALLS = {
     "/tedapi/battery": "tedapi.get_battery_blocks()",
     "/tedapi/controller": "tedapi.get_device_controller()",
 }
-# Only in cloud / FleetAPI mode; the poller does not fetch these (yet), so they answer NoData.
+# Only in cloud / FleetAPI mode; the poller does not fetch these (yet), so they answer Unavailable.
 CLOUD_CALLS = {
     "/cloud/battery": "client.get_battery()",
     "/cloud/power": "client.get_site_power()",
@@ -29,16 +29,16 @@ FLEETAPI_CALLS = {
 FAN_SPEEDS = "tedapi.get_fan_speeds()"
 
 
-def _error(message: str) -> Answer:
+def _error(message: str) -> RouteResult:
     return json_body({"error": message})
 
 
-def _call_route(view: CallView, name: str) -> Answer:
+def _call_route(view: CallView, name: str) -> RouteResult:
     value = view.get(name)
-    return NoData(f"no answer from {name} yet") if value is None else json_body(value)
+    return Unavailable(f"no answer from {name} yet") if value is None else json_body(value)
 
 
-def tedapi_route(key: str, view: CallView, attributes: GatewayAttributes) -> Answer:
+def tedapi_route(key: str, view: CallView, attributes: GatewayAttributes) -> RouteResult:
     if not attributes.tedapi:
         return _error("TEDAPI not enabled")
     if key in TEDAPI_CALLS:
@@ -46,7 +46,7 @@ def tedapi_route(key: str, view: CallView, attributes: GatewayAttributes) -> Ans
     return _error("Use " + ", ".join(TEDAPI_CALLS))
 
 
-def cloud_route(key: str, view: CallView, attributes: GatewayAttributes) -> Answer:
+def cloud_route(key: str, view: CallView, attributes: GatewayAttributes) -> RouteResult:
     if not attributes.cloudmode or attributes.fleetapi:
         return _error("Cloud API not enabled")
     if key in CLOUD_CALLS:
@@ -54,7 +54,7 @@ def cloud_route(key: str, view: CallView, attributes: GatewayAttributes) -> Answ
     return _error("Use " + ", ".join(CLOUD_CALLS))
 
 
-def fleetapi_route(key: str, view: CallView, attributes: GatewayAttributes) -> Answer:
+def fleetapi_route(key: str, view: CallView, attributes: GatewayAttributes) -> RouteResult:
     if not attributes.fleetapi:
         return _error("FleetAPI not enabled")
     if key in FLEETAPI_CALLS:
@@ -62,21 +62,21 @@ def fleetapi_route(key: str, view: CallView, attributes: GatewayAttributes) -> A
     return _error("Use " + ", ".join(FLEETAPI_CALLS))
 
 
-def fans_route(view: CallView, attributes: GatewayAttributes) -> Answer:
+def fans_route(view: CallView, attributes: GatewayAttributes) -> RouteResult:
     """The raw fan speed dict; `{}` without TEDAPI."""
     if not attributes.tedapi:
         return json_text("{}")
     return _call_route(view, FAN_SPEEDS)
 
 
-def fans_pw_route(view: CallView, attributes: GatewayAttributes) -> Answer:
+def fans_pw_route(view: CallView, attributes: GatewayAttributes) -> RouteResult:
     """FANn_actual / FANn_target, numbered in device-key order; PW3-style entries (no
     PVAC_* signals) give nulls."""
     if not attributes.tedapi:
         return json_text("{}")
     speeds = view.get(FAN_SPEEDS)
     if speeds is None:
-        return NoData("no fan speeds yet")
+        return Unavailable("no fan speeds yet")
     result: dict[str, Any] = {}
     items = (
         sorted(speeds.items(), key=lambda item: str(item[0])) if isinstance(speeds, dict) else []

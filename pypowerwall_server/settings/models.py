@@ -458,6 +458,15 @@ class ServerConfig(BaseModel):
             metavar="DIR",
         ),
     ] = DEFAULT_DATA_DIR
+    personal_data: Annotated[
+        bool,
+        Row(
+            "serve /api/installer and /api/networks (installer contact, network names) to anyone",
+            "yes or no",
+            level="server",
+            env=("PW_PERSONAL_DATA",),
+        ),
+    ] = False
 
     @field_validator("tls_cert", "tls_key")
     @classmethod

@@ -113,6 +113,12 @@ class HttpConnection:
         self._writer.transport.abort()
 
     async def _write(self, data: bytes) -> None:
+        # Pipelined requests are answered without any other pause, so yield once: a client's
+        # hang-up (connection_lost) is then seen by drain() below instead of every further
+        # answer going to a dead socket with an asyncio warning each.
+        await asyncio.sleep(0)
+        if self._writer.transport.is_closing():
+            raise ConnectionResetError("the client closed the connection")
         self._writer.write(data)
         await self._writer.drain()
 

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 TLS_HANDSHAKE_TIMEOUT_S = 10.0
 RELISTEN_ATTEMPTS = 20
 RELISTEN_DELAY_S = 0.25
+NO_BODY = frozenset({204, 304})  # statuses that cannot carry garbage (h11 refuses a body)
 NOT_TLS = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"  # what a TLS client chokes on
 
 
@@ -200,6 +201,9 @@ class GatewayServer(Generic[AppT]):
             await self._serve_connection(reader, writer)
         except asyncio.CancelledError:
             writer.transport.abort()
+        except (ConnectionError, ssl.SSLError) as exc:  # the client hung up mid-answer: normal
+            log.debug("gateway %s: client went away (%s)", self.id, type(exc).__name__)
+            writer.transport.abort()
         except Exception:
             log.exception("gateway %s: connection failed", self.id)
             writer.transport.abort()
@@ -289,7 +293,7 @@ class GatewayServer(Generic[AppT]):
         except Exception:
             log.exception("gateway %s: app failed on %s %s", self.id, request.method, request.path)
             return error_response(500)
-        if action is not None and action.fault.kind == "garbage":
+        if action is not None and action.fault.kind == "garbage" and response.status not in NO_BODY:
             return replace(response, body=garbage(max(len(response.body), 32)))
         return response
 

@@ -25,7 +25,7 @@ _SUPPORTED = {
 _FIN_TEXT = 0x81  # FIN bit + opcode 1 (text)
 
 
-RAW_SEND_KEY = "pypowerwall_server.raw_send"  # set by api/fastpath.py, our outermost layer
+RAW_SEND_KEY = "pypowerwall_server.raw_send"  # set by http/hot_asgi.py, our outermost layer
 
 
 def transport_of(websocket: Any) -> asyncio.WriteTransport | None:

@@ -1,5 +1,6 @@
 """The streams of one app: one Stream per gateway plus the aggregate, fed by one hub
-subscription. `start_streams` is entered in the app's lifespan."""
+subscription and reading the read model (answers.py). `start_streams` is entered in the
+app's lifespan."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
+from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.errors import UnknownGateway
-from pypowerwall_server.hub import Hub
 from pypowerwall_server.streams import payloads
 from pypowerwall_server.streams.broadcaster import Stream, StreamConfig
 from pypowerwall_server.streams.messages import CloseCode, StreamName
@@ -29,35 +30,35 @@ SHUTDOWN_WAIT_S = 2.0
 
 @dataclass(frozen=True)
 class AggregateSource:
-    hub: Hub
+    model: ReadModel
     name: StreamName = "aggregate"
     gateway: str | None = None
 
     def fingerprint(self, now: float) -> object:
-        return payloads.fingerprint(self.hub, self.hub.states(), now)
+        return payloads.fingerprint(self.model, self.model.hub.states(), now)
 
     def awaiting(self) -> bool:
-        return self.hub.awaiting_online()
+        return self.model.hub.awaiting_online()
 
     def payload(self, now: float) -> tuple[Any, float | None]:
-        states = self.hub.states()
-        return payloads.aggregate_payload(self.hub, now), payloads.newest_data_time(states)
+        states = self.model.hub.states()
+        return payloads.aggregate_payload(self.model), payloads.newest_data_time(states)
 
 
 @dataclass(frozen=True)
 class GatewaySource:
-    hub: Hub
+    model: ReadModel
     gateway: str | None
     name: StreamName = "gateway"
 
     def fingerprint(self, now: float) -> object:
-        return payloads.fingerprint(self.hub, (self._state(),), now)
+        return payloads.fingerprint(self.model, (self._state(),), now)
 
     def awaiting(self) -> bool:
         return False  # its one gateway's Snapshot is what woke the stream
 
     def payload(self, now: float) -> tuple[Any, float | None]:
-        data = payloads.gateway_payload(self.hub, self._gateway_id(), now)
+        data = payloads.gateway_payload(self.model, self._gateway_id(), now)
         return data, payloads.newest_data_time((self._state(),))
 
     def _gateway_id(self) -> str:
@@ -65,24 +66,25 @@ class GatewaySource:
         return self.gateway
 
     def _state(self) -> Any:
-        return self.hub.get(self._gateway_id())
+        return self.model.hub.get(self._gateway_id())
 
 
 class Streams:
     def __init__(
         self,
-        hub: Hub,
+        model: ReadModel,
         allowed_origins: tuple[str, ...],
         config: StreamConfig,
         authorize: ReadAuthorizer | None,
     ) -> None:
+        hub = model.hub
         self.hub = hub
         self.config = config
         self.allowed_origins = allowed_origins
         self.authorize = authorize
-        self.aggregate = Stream(AggregateSource(hub), config, hub.clock)
+        self.aggregate = Stream(AggregateSource(model), config, hub.clock)
         self.gateways = {
-            gid: Stream(GatewaySource(hub, gid), config, hub.clock) for gid in hub.gateway_ids
+            gid: Stream(GatewaySource(model, gid), config, hub.clock) for gid in hub.gateway_ids
         }
         self.active: set[asyncio.Future[None]] = set()  # `finished` of connected clients
 
@@ -105,18 +107,11 @@ class Streams:
 
     async def dispatch(self) -> None:
         """Forward each published state to the streams that show it."""
-        sub = self.hub.subscribe(HUB_QUEUE_SIZE)
-        try:
-            while True:
-                if sub.dropped:  # cannot happen while we keep up; recover anyway
-                    sub = self.hub.subscribe(HUB_QUEUE_SIZE)
-                state = await sub.queue.get()
-                self.aggregate.poke()
-                stream = self.gateways.get(state.gateway_id)
-                if stream is not None:
-                    stream.poke()
-        finally:
-            self.hub.unsubscribe(sub)
+        async for state in self.hub.updates(HUB_QUEUE_SIZE):
+            self.aggregate.poke()
+            stream = self.gateways.get(state.gateway_id)
+            if stream is not None:
+                stream.poke()
 
     async def close_all(self) -> None:
         """Close every client with 1001 and give their writers a moment to send it."""
@@ -128,13 +123,13 @@ class Streams:
 
 @contextlib.asynccontextmanager
 async def start_streams(
-    hub: Hub,
+    model: ReadModel,
     allowed_origins: tuple[str, ...] = (),
     config: StreamConfig | None = None,
     authorize: ReadAuthorizer | None = None,
 ) -> AsyncIterator[Streams]:
     """Run the streams' tasks for the duration of the block (the app's lifespan)."""
-    streams = Streams(hub, allowed_origins, config or StreamConfig(), authorize)
+    streams = Streams(model, allowed_origins, config or StreamConfig(), authorize)
     tasks = [asyncio.create_task(streams.dispatch(), name="streams:dispatch")]
     tasks += [
         asyncio.create_task(s.run(), name=f"streams:{s.source.gateway or s.source.name}")

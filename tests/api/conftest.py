@@ -91,12 +91,3 @@ def app_with() -> Iterator[Callable[..., tuple[TestClient, dict[str, FakeAdapter
     yield build
     for client in clients:
         client.__exit__(None, None, None)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")

@@ -16,14 +16,17 @@ import pytest
 
 from pypowerwall_server.api import client_limits
 from pypowerwall_server.api.client_limits import ClientLimits
-from pypowerwall_server.api.hot_protocol import hot_protocol
 from pypowerwall_server.api.request_rules import HostPolicy, default_allowed_hosts, head_refusal
 from pypowerwall_server.app import create_app
+from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import ServerConfig, Settings
+from tests.waiting import wait_until
 
-from .conftest import FakeAdapter, contract_calls, gateway, wait_for
+from .conftest import FakeAdapter, contract_calls, gateway
 from .test_hot_protocol import build_app, exchange, status
 from .uvicorn_server import Server
+
+pytestmark = pytest.mark.integration  # starts a server
 
 HOT, SLOW = "/aggregates", "/api/gateways"
 HEAD_TIMEOUT_S = 0.6
@@ -35,7 +38,7 @@ def server() -> Iterator[Server]:
     app = build_app()
     protocol = hot_protocol(app, LIMITS, HostPolicy(("localhost", "powerwall.lan")))
     with Server(app, True, http=protocol, timeout_keep_alive=5) as running:
-        wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+        wait_until(lambda: app.services.hub.get("home").snapshot is not None)
         yield running
 
 
@@ -128,7 +131,7 @@ def test_item2_connections_beyond_the_cap_get_503_logged_once(
         socket.create_connection(("127.0.0.1", server.port)) for _ in range(LIMITS.max_connections)
     ]
     try:
-        wait_for(lambda: len(server.server.server_state.connections) >= LIMITS.max_connections)
+        wait_until(lambda: len(server.server.server_state.connections) >= LIMITS.max_connections)
         refused = []
         for _ in range(3):
             with socket.create_connection(("127.0.0.1", server.port), timeout=3) as extra:
@@ -139,7 +142,7 @@ def test_item2_connections_beyond_the_cap_get_503_logged_once(
             sock.close()
     full_lines = [r for r in caplog.records if "PW_MAX_CONNECTIONS" in r.getMessage()]
     assert len(full_lines) == 1
-    wait_for(lambda: len(server.server.server_state.connections) == 0)
+    wait_until(lambda: len(server.server.server_state.connections) == 0)
     (after,) = answers(server.port, request(HOT))
     assert status(after) == b"HTTP/1.1 200 OK"
 
@@ -253,7 +256,7 @@ def test_item3_allowed_hosts_setting_reaches_the_protocol() -> None:
     settings = Settings(server=server, gateways=(gateway("home", interval=3600),))
     app = create_app(settings, adapter_factory=lambda cfg: adapters[cfg.id])
     with Server(app, True, http=hot_protocol(app)) as running:
-        wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+        wait_until(lambda: app.services.hub.get("home").snapshot is not None)
         (named,) = answers(running.port, request(HOT, host="powerwall.lan:8675"))
         (local,) = answers(running.port, request(HOT, host="localhost"))
         (other,) = answers(running.port, request(HOT, host="nas.lan"))

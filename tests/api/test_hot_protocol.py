@@ -10,19 +10,22 @@ from collections.abc import Iterator
 import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from pypowerwall_server.api.fastpath import FastPath
 from pypowerwall_server.api.guarded_protocol import GuardedHttpProtocol
-from pypowerwall_server.api.hot_protocol import hot_protocol
 from pypowerwall_server.app import create_app
+from pypowerwall_server.http.hot_asgi import HotApp
+from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import ServerConfig, Settings
+from tests.waiting import wait_until
 
-from .conftest import FakeAdapter, contract_calls, gateway, wait_for
+from .conftest import FakeAdapter, contract_calls, gateway
 from .uvicorn_server import Server
+
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 CORS_ORIGIN = "http://dashboard.example"
 
 
-def build_app(cors: bool = False) -> FastPath:
+def build_app(cors: bool = False) -> HotApp:
     adapters = {"home": FakeAdapter(contract_calls("tedapi"), tedapi=True)}
     server = ServerConfig(bind_address="127.0.0.1", cors_origins=(CORS_ORIGIN,) if cors else ())
     settings = Settings(server=server, gateways=(gateway("home", interval=3600),))
@@ -33,7 +36,7 @@ def build_app(cors: bool = False) -> FastPath:
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     app = build_app()
     with Server(app, request.param, http=hot_protocol(app), timeout_keep_alive=1) as running:
-        wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+        wait_until(lambda: app.services.hub.get("home").snapshot is not None)
         yield running
 
 
@@ -137,7 +140,7 @@ def test_idle_keep_alive_connection_is_closed(server: Server) -> None:
 def test_with_cors_a_request_with_origin_gets_the_cors_headers() -> None:
     app = build_app(cors=True)
     with Server(app, http=hot_protocol(app)) as running:
-        wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+        wait_until(lambda: app.services.hub.get("home").snapshot is not None)
         plain = exchange(running.port, get("/aggregates"))[0]
         cors = exchange(running.port, get("/aggregates", f"Origin: {CORS_ORIGIN}"))[0]
     assert b"access-control-allow-origin" not in plain

@@ -13,14 +13,15 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from pypowerwall_server.api.asgi import Message
-from pypowerwall_server.api.fastpath import FastPath, run_lifespan
-from pypowerwall_server.api.lazy import LazyApp
 from pypowerwall_server.app import create_app
-from tests.api.conftest import FakeAdapter, contract_calls, gateway, make_settings, wait_for
+from pypowerwall_server.http.asgi import Message
+from pypowerwall_server.http.hot_asgi import HotApp, run_lifespan
+from pypowerwall_server.http.lazy_api import LazyApp
+from tests.api.conftest import FakeAdapter, contract_calls, gateway, make_settings
+from tests.waiting import wait_until
 
 
-def lazy_of(app: FastPath) -> LazyApp:
+def lazy_of(app: HotApp) -> LazyApp:
     assert isinstance(app.app, LazyApp)
     return app.app
 
@@ -29,7 +30,7 @@ def test_hot_gets_and_streams_do_not_build_the_full_api() -> None:
     adapters = {"home": FakeAdapter(contract_calls("tedapi"), tedapi=True)}
     app = create_app(make_settings(gateway("home")), adapter_factory=lambda c: adapters[c.id])
     with TestClient(app) as client:
-        wait_for(lambda: client.get("/aggregates").status_code == 200)
+        wait_until(lambda: client.get("/aggregates").status_code == 200)
         assert client.get("/csv/v2?headers").status_code == 200
         with client.websocket_connect("/ws/aggregate") as ws:
             assert ws.receive_json()["type"] == "snapshot"

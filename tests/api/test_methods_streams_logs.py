@@ -14,17 +14,19 @@ from websockets.sync.client import connect
 from pypowerwall_server.api.client_limits import ClientLimits
 from pypowerwall_server.api.server_options import uvicorn_options
 from pypowerwall_server.log_limit import ClientNoiseFilter, RateLimitedLog
+from tests.waiting import wait_until
 
-from .conftest import wait_for
 from .test_hot_protocol import CORS_ORIGIN, build_app
 from .uvicorn_server import Server
+
+pytestmark = pytest.mark.integration  # starts a server
 
 
 @pytest.fixture
 def server() -> Iterator[Server]:
     """The app on uvicorn with run_server's options and log filter."""
     app = build_app()
-    options = uvicorn_options(app, app.runtime.settings, ClientLimits())
+    options = uvicorn_options(app, app.services.settings, ClientLimits())
     for bound_elsewhere in ("host", "port", "loop"):
         del options[bound_elsewhere]
     uvicorn_log = logging.getLogger("uvicorn.error")
@@ -32,7 +34,7 @@ def server() -> Iterator[Server]:
     uvicorn_log.addFilter(noise)
     try:
         with Server(app, True, **options) as running:
-            wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+            wait_until(lambda: app.services.hub.get("home").snapshot is not None)
             yield running
     finally:
         uvicorn_log.removeFilter(noise)
@@ -91,7 +93,7 @@ def test_item11_websocket_connects_log_at_debug_not_info(
     for _ in range(3):
         with connect(url) as ws:
             ws.recv(timeout=5)
-    wait_for(lambda: not server.server.server_state.connections)
+    wait_until(lambda: not server.server.server_state.connections)
     uvicorn_lines = [r for r in caplog.records if r.name == "uvicorn.error"]
     assert [r for r in uvicorn_lines if r.levelno >= logging.INFO] == []
     caplog.clear()
@@ -99,7 +101,7 @@ def test_item11_websocket_connects_log_at_debug_not_info(
     logging.getLogger("uvicorn.error").setLevel(logging.DEBUG)
     with connect(url) as ws:
         ws.recv(timeout=5)
-    wait_for(lambda: any("connection open" in r.getMessage() for r in caplog.records))
+    wait_until(lambda: any("connection open" in r.getMessage() for r in caplog.records))
     opened = [r for r in caplog.records if "connection open" in r.getMessage()]
     assert [r.levelname for r in opened] == ["DEBUG"]
 

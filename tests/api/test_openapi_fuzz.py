@@ -16,10 +16,12 @@ import pytest
 
 from pypowerwall_server.api.client_limits import ClientLimits
 from pypowerwall_server.api.server_options import uvicorn_options
+from tests.waiting import wait_until
 
-from .conftest import wait_for
 from .test_hot_protocol import build_app
 from .uvicorn_server import Server
+
+pytestmark = pytest.mark.integration  # starts a server
 
 MAX_EXAMPLES = 1000  # per operation; ~3,300 test cases in all (the parameterless few need 1)
 MIN_REQUESTS = 2000
@@ -29,11 +31,11 @@ SEED = 15
 @pytest.fixture
 def server() -> Iterator[Server]:
     app = build_app()
-    options = uvicorn_options(app, app.runtime.settings, ClientLimits())
+    options = uvicorn_options(app, app.services.settings, ClientLimits())
     for bound_elsewhere in ("host", "port", "loop", "log_level"):
         del options[bound_elsewhere]
     with Server(app, True, **options) as running:
-        wait_for(lambda: app.runtime.hub.get("home").snapshot is not None)
+        wait_until(lambda: app.services.hub.get("home").snapshot is not None)
         yield running
 
 

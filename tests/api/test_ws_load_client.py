@@ -11,12 +11,15 @@ import pytest
 
 from pypowerwall_server.settings import ServerConfig, Settings
 
-from .conftest import FakeAdapter, contract_calls, gateway, wait_for
+from .conftest import FakeAdapter, contract_calls, gateway
 from .uvicorn_server import Server
 from .ws_app import streams_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from benchmarks.ws_load import parse_args, run_many
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 
 @pytest.mark.parametrize(
@@ -34,7 +37,7 @@ def test_lean_client_receives_every_update(path: str, vitals: object) -> None:
     )
     app = streams_app(settings, lambda cfg: adapter)
     with Server(app, use_uvloop=True) as server:
-        wait_for(lambda: app.runtime.live.streams is not None)
+        wait_until(lambda: app.services.live.streams is not None)
         args = parse_args(["--url", f"ws://127.0.0.1:{server.port}{path}", "--duration", "1.0"])
         result = asyncio.run(run_many(args, 3, first=False))
     assert result["connected"] == 3 and not result["errors"]

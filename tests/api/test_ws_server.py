@@ -13,10 +13,13 @@ from websockets.sync.client import connect
 
 from pypowerwall_server.settings import ServerConfig, Settings
 from pypowerwall_server.streams import StreamConfig
+from tests.waiting import wait_until
 
-from .conftest import FakeAdapter, contract_calls, gateway, wait_for
+from .conftest import FakeAdapter, contract_calls, gateway
 from .uvicorn_server import Server
 from .ws_app import streams_app
+
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 BIG_VITALS = {"filler": "x" * 200_000}  # 200 KB per message: socket buffers fill quickly
 CONFIG = StreamConfig(
@@ -98,7 +101,7 @@ def test_real_uvicorn_uses_direct_frame_writes(server: Server) -> None:
         first = ws.recv(timeout=5)
         assert isinstance(first, str) and '"type":"snapshot"' in first
         stream = server.streams.aggregate
-        wait_for(lambda: len(stream.clients) == 1, timeout=5)
+        wait_until(lambda: len(stream.clients) == 1, timeout=5)
         (client,) = stream.clients
         assert client._transport is not None
         sent_before = client.sent

@@ -10,7 +10,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from .conftest import wait_for
+from tests.waiting import wait_until
 
 
 class Server:
@@ -44,7 +44,7 @@ class Server:
 
     def __enter__(self) -> Server:
         self.thread.start()
-        wait_for(lambda: self.server.started, timeout=10)
+        wait_until(lambda: self.server.started, timeout=10)
         return self
 
     def stop(self) -> None:
@@ -57,4 +57,4 @@ class Server:
 
     @property
     def streams(self) -> Any:
-        return self.app.runtime.live.streams
+        return self.app.services.live.streams

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pypowerwall_server.api.fastpath import FastPath
 from pypowerwall_server.app import create_app
+from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.settings import Settings
 from pypowerwall_server.streams import StreamConfig
 
@@ -18,5 +18,5 @@ FAST = StreamConfig(
 
 def streams_app(
     settings: Settings, adapter_factory: Callable[[Any], Any], config: StreamConfig = FAST
-) -> FastPath:
+) -> HotApp:
     return create_app(settings, adapter_factory=adapter_factory, stream_config=config)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import logging
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+from pypowerwall_server.gateway.library_log import (
+    HTTP_LOGGER,
+    LIBRARY_LOGGER,
+    configure_library_logging,
+)
 from pypowerwall_server.gateway.tls import honor_session_verify
+from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.gateway import SimulatedGateway
+from pypowerwall_server.simulator.runner import RunningGateway
 
 NOON_LOS_ANGELES = 1782070200.0  # 2026-06-21 12:30 PDT: the sun is up
 
@@ -28,10 +37,40 @@ def direct_powerwall(host: str, **credentials: Any) -> Any:
     )
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"condition not reached within {timeout} s")
+def one_gateway(gw: RunningGateway, **credentials: Any) -> Settings:
+    """Settings for a server polling one simulated gateway every 0.5 s (1 s timeout)."""
+    config = GatewayConfig(id=gw.id, host=gw.host, poll_interval=0.5, timeout=1.0, **credentials)
+    return Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(config,))
+
+
+class Printed(logging.Handler):
+    """What the server's log handler (on the root logger) would print."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def printed() -> Iterator[Printed]:
+    """The library loggers as `configure_logging` leaves them in a server (not --debug).
+    (pytest's caplog also listens on non-propagating loggers, so it cannot tell.)"""
+    loggers = [logging.getLogger(name) for name in (LIBRARY_LOGGER, HTTP_LOGGER)]
+    saved = [(lg.level, lg.propagate) for lg in loggers]
+    root = logging.getLogger()
+    root_level = root.level
+    configure_library_logging(debug=False)
+    handler = Printed()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(root_level)
+        for lg, (level, propagate) in zip(loggers, saved, strict=True):
+            lg.setLevel(level)
+            lg.propagate = propagate

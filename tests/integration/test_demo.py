@@ -13,6 +13,8 @@ import pytest
 
 from .server_process import free_port, without_pw_variables
 
+pytestmark = pytest.mark.integration  # starts a server or the simulator
+
 
 @pytest.fixture
 def demo_url() -> Iterator[str]:

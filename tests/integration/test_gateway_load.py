@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
@@ -11,8 +12,9 @@ from pypowerwall_server.app import create_app
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import running_simulator
+from tests.waiting import wait_until
 
-from .conftest import wait_until
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 
 def test_tedapi_poll_costs_one_request_and_clients_add_none() -> None:

@@ -20,8 +20,8 @@ from websockets.sync.client import connect
 
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import running_simulator
+from tests.waiting import wait_until
 
-from .conftest import wait_until
 from .server_process import ServerProcess, free_port, local_gateways_json, without_pw_variables
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]

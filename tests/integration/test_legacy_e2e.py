@@ -15,16 +15,19 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pypowerwall_server.app import create_app
-from pypowerwall_server.gateway.calls import invoke, parse_call
+from pypowerwall_server.gateway.call_names import invoke, parse_call
 from pypowerwall_server.gateway.schedule import poll_plan
-from pypowerwall_server.legacy import NoData, render_legacy
+from pypowerwall_server.legacy import Unavailable, render_legacy
 from pypowerwall_server.models import GatewayAttributes, LegacyOptions
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
 from tests.fixtures import LEGACY_CONTRACT
+from tests.waiting import wait_until
 
-from .conftest import NOON_LOS_ANGELES, direct_powerwall, frozen_gateway, wait_until
+from .conftest import NOON_LOS_ANGELES, direct_powerwall, frozen_gateway
+
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 CONTRACT = LEGACY_CONTRACT
 SKIPPED = ("/stats", "/health", "/stats/clear", "/health/reset", "/control/")
@@ -129,7 +132,7 @@ def test_every_legacy_endpoint_matches_pypowerwall(client, direct, gid: str) -> 
         if expected is None:
             assert response.status_code == 404, url
             assert "error" in response.json()
-        elif isinstance(expected, NoData):
+        elif isinstance(expected, Unavailable):
             assert response.status_code == 503, (url, response.text)
             assert response.headers["retry-after"]
         else:

@@ -16,8 +16,9 @@ from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.waiting import wait_until
 
-from .conftest import wait_until
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 INTERVAL = 0.5
 

@@ -3,11 +3,14 @@ against the simulator's self-signed HTTPS, with REQUESTS_CA_BUNDLE set as in CI.
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from pypowerwall_server.gateway import tls
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import running_simulator
+
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 
 def test_gateway_connections_use_the_shared_unverified_context(monkeypatch) -> None:

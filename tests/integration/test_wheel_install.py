@@ -24,8 +24,8 @@ from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
 from tests import container_files as cf
+from tests.waiting import wait_until
 
-from .conftest import wait_until
 from .server_process import ServerProcess, free_port, local_gateways_json, without_pw_variables
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]

@@ -14,8 +14,9 @@ from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.waiting import wait_until
 
-from .conftest import NOON_LOS_ANGELES, wait_until
+from .conftest import NOON_LOS_ANGELES
 
 pytestmark = pytest.mark.integration
 

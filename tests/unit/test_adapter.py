@@ -11,7 +11,10 @@ import pytest
 from pydantic import SecretStr
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayUnreachable
-from pypowerwall_server.gateway.adapter import PypowerwallAdapter, _gateway_failure
+from pypowerwall_server.gateway import library_log
+from pypowerwall_server.gateway.adapter import PypowerwallAdapter
+from pypowerwall_server.gateway.failures import gateway_failure
+from pypowerwall_server.gateway.library_log import HttpResponse
 from pypowerwall_server.settings import GatewayConfig
 
 
@@ -130,7 +133,7 @@ def test_classification(messages: list[str], error: type) -> None:
     ],
 )
 def test_gateway_failure_reads_words_not_digits(message: str, failed: bool) -> None:
-    assert _gateway_failure([message]) is failed
+    assert gateway_failure([message]) is failed
 
 
 def test_secrets_are_scrubbed_from_errors() -> None:
@@ -150,3 +153,86 @@ def test_probe_failure_raises_with_the_library_reason(recorded, monkeypatch) -> 
     adapter = PypowerwallAdapter(GatewayConfig(id="t", host="h", gw_pwd=SecretStr("X")), 4.0)
     with pytest.raises(GatewayBusy, match="503"):
         adapter.fetch(["level()", "level()"])
+
+
+def test_run_gives_the_operation_the_library_object_and_translates_errors(recorded) -> None:
+    config = GatewayConfig(id="t", host="127.0.0.1:1", gw_pwd=SecretStr("GWPW"))
+    adapter = PypowerwallAdapter(config, cache_expire=1.0)
+    try:
+        assert adapter.run(lambda pw: pw.level()) == 50.0
+        assert adapter.run(lambda pw: pw) is recorded[0]  # connected on first use
+
+        def refuse(pw: Any) -> None:
+            raise Exception("Invalid Powerwall Login GWPW")  # as the library raises
+
+        with pytest.raises(AuthFailed) as refused:
+            adapter.run(refuse)
+        assert "GWPW" not in refused.value.message  # the secret is scrubbed
+    finally:
+        adapter.close()
+
+
+# --- issue 15 item 8: a wrong password is classified by HTTP status, not by wording ------
+def _response(method: str, path: str, status: int) -> HttpResponse:
+    return HttpResponse(method, path, status)
+
+
+@pytest.mark.parametrize(
+    ("messages", "responses", "error"),
+    [
+        # pypowerwall 0.22.2's real words for a refused local login and TEDAPI password
+        (
+            ["Login failed: \"name='AuthCookie', domain=None, path=None\""],
+            [
+                _response("GET", "/api/meters/aggregates", 401),
+                _response("POST", "/api/login/Basic", 401),
+            ],
+            AuthFailed,
+        ),
+        (["Error posting to /tedapi/v1: 403"], [_response("POST", "/tedapi/v1", 403)], AuthFailed),
+        (["Failed to connect"], [_response("GET", "/tedapi/din", 403)], AuthFailed),
+        # a 403 on a local data endpoint after a good login: the endpoint is disabled
+        (
+            ["403 Unauthorized by Powerwall API at h"],
+            [
+                _response("POST", "/api/login/Basic", 200),
+                _response("GET", "/api/devices/vitals", 403),
+            ],
+            GatewayUnreachable,
+        ),
+        # a 401 the library calls a password problem, on a request that is not a login
+        (
+            ["Unable to establish session with Powerwall at h - check password"],
+            [_response("GET", "/api/meters/aggregates", 401)],
+            AuthFailed,
+        ),
+        (["anything"], [_response("GET", "/api/meters/aggregates", 429)], GatewayBusy),
+        (["anything"], [_response("GET", "/api/meters/aggregates", 500)], GatewayUnreachable),
+    ],
+)
+def test_wrong_password_is_classified_by_status(messages, responses, error) -> None:
+    config = GatewayConfig(id="t", host="127.0.0.1:1", password=SecretStr("pw"), email="a@b.c")
+    found = PypowerwallAdapter(config, 4.0)._classify(messages, responses)
+    assert type(found) is error
+    if error is AuthFailed:
+        assert found.code == "auth_failed" and found.hint and "PW_" in found.hint
+        assert str(responses[-1].status) in found.message or "password" in found.message
+
+
+def test_urllib3_response_lines_are_read_on_the_polling_thread() -> None:
+    http = logging.getLogger("urllib3.connectionpool")
+    fmt = '%s://%s:%s "%s %s %s" %s %s'
+    with library_log.collect() as poll_log:
+        http.debug(fmt, "https", "h", 443, "POST", "/api/login/Basic?x=1", "HTTP/1.1", 401, 0)
+        http.warning("Retrying (Retry(total=1)) after connection broken: /tedapi/v1")
+    assert poll_log.responses == [HttpResponse("POST", "/api/login/Basic", 401)]
+    assert poll_log.messages == ["Retrying (Retry(total=1)) after connection broken: /tedapi/v1"]
+
+
+def test_gateway_garbage_in_an_error_is_escaped_and_capped() -> None:
+    """Issue 15 item 10: a garbage body goes into "down (…)" and /health escaped."""
+    config = GatewayConfig(id="t", host="127.0.0.1:1", gw_pwd=SecretStr("GWPW"))
+    garbage = "Unable to parse payload '\x00\xff\x1b[31mFAKE\r\n2026 INFO forged line" + "x" * 5000
+    message = PypowerwallAdapter(config, 4.0)._classify([garbage]).message
+    assert message.isprintable() and "\\x1b" in message and "\\r\\n" in message
+    assert len(message) < 600

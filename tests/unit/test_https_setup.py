@@ -19,6 +19,7 @@ from pypowerwall_server.server_tls import (
     CertificateFiles,
     certificate_files,
     fingerprint,
+    self_signed_pem,
     server_ssl_context,
 )
 from pypowerwall_server.settings import (
@@ -30,7 +31,6 @@ from pypowerwall_server.settings import (
 )
 from pypowerwall_server.settings.advice import environment_warnings
 from pypowerwall_server.settings.report import describe
-from pypowerwall_server.simulator.tls import self_signed_pem
 
 from .test_cli_config_errors import GW_SECRET, assert_config_error, run_cli
 

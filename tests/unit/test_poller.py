@@ -111,7 +111,7 @@ async def test_hung_call_is_not_stacked_and_times_out() -> None:
     ("error", "bounds"),
     [
         (GatewayBusy("429"), [(0.8, 1.2), (1.6, 2.4), (3.2, 4.8), (6.4, 9.6), (48, 72)]),
-        (AuthFailed("401"), [(0.8, 1.2), (1.6, 2.4), (3.2, 4.8), (6.4, 9.6), (240, 360)]),
+        (AuthFailed("401"), [(48, 72), (96, 144), (192, 288), (240, 360), (240, 360)]),
         (GatewayUnreachable("timeout"), [(0.9, 1.1)] * 5),
     ],
 )
@@ -135,13 +135,13 @@ async def test_thread_count_bounded_after_many_fault_cycles() -> None:
 
 
 def test_stale_marking_by_age() -> None:
-    from pypowerwall_server.models import Snapshot
+    from pypowerwall_server.models import Readings, Snapshot
 
     clock = [1000.0]
     empty = GatewayState("gw", "gw", "local", 5.0)
     hub = Hub([empty], stale_after_intervals=3, clock=lambda: clock[0])
     assert hub.is_fresh(empty) is False  # no data yet is never fresh
-    snap = Snapshot("gw", 1000.0, {}, {}, ATTRS)
+    snap = Snapshot("gw", 1000.0, {}, {}, ATTRS, Readings())
     state = GatewayState("gw", "gw", "local", 5.0, snapshot=snap)
     clock[0] = 1015.0
     assert hub.is_fresh(state) is True and state.age(clock[0]) == 15.0

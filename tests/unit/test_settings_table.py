@@ -55,6 +55,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "tls_cert": ("{key}", "{key}"),
     "tls_key": ("{key}", "{key}"),
     "data_dir": ("/srv/pps", "/srv/pps"),
+    "personal_data": ("yes", True),
 }
 # What else a row needs to make a valid gateway (PW_* form; the file form uses the same keys)
 COMPANIONS: dict[str, dict[str, str]] = {

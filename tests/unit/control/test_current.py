@@ -1,11 +1,17 @@
-"""Current control settings from a Snapshot's calls: unknown stays None."""
+"""Current control settings from a Snapshot's calls (through its typed Readings): unknown
+stays None."""
 
 from __future__ import annotations
 
 import pytest
 
-from pypowerwall_server.control.current import CONTROL_CALLS, control_state
+from pypowerwall_server.control import current
 from pypowerwall_server.control.readback import ControlState
+from pypowerwall_server.gateway.readings import CONTROL_CALLS, readings_from_calls
+
+
+def control_state(calls: dict[str, object]) -> ControlState:
+    return current.control_state(readings_from_calls(calls))
 
 
 def test_all_settings_from_the_calls() -> None:

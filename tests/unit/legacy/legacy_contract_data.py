@@ -75,6 +75,7 @@ def _options(meta: dict[str, Any]) -> LegacyOptions:
     return LegacyOptions(
         neg_solar=env.get("PW_NEG_SOLAR", "yes").lower() == "yes",
         site_zero_threshold=float(env.get("PW_SITE_ZERO_THRESHOLD", "0")),
+        personal_data=True,  # the proxy served /api/installer and /api/networks to anyone
     )
 
 

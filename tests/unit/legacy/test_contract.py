@@ -8,7 +8,7 @@ between calls on purpose).  Bodies must match byte for byte (sha256) except:
   give our bytes (the proxy's order is Python set order);
 * volatile paths (tedapi VITALS.timestamp): removed, then re-serialized in the proxy's
   layout and compared as text;
-* the deliberate differences, asserted explicitly: NoData where the proxy answered 200 with
+* the deliberate differences, asserted explicitly: Unavailable where the proxy answered 200 with
   null/"TIMEOUT!"/{}/[]/zeros for missing primary data, 404 JSON for unknown /api/ paths,
   None (not ours) for web-branch URLs, a sensible answer where the proxy crashed.
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from pypowerwall_server.legacy import LegacyResponse, NoData, render_legacy
+from pypowerwall_server.legacy import LegacyResponse, Unavailable, render_legacy
 
 from .legacy_contract_data import EDGE_SCENARIOS, MODES, Scenario, drop_path, is_ours, load
 
@@ -245,7 +245,7 @@ def test_route_matches_the_proxy(name: str, polled_only: bool, url: str) -> None
         assert captured["body"] == "Not Found" and captured["content_type"] == "text/plain"
         assert ours == LegacyResponse(404, "application/json", b'{"error": "Not Found"}')
     elif url in NO_DATA[name]:
-        assert isinstance(ours, NoData), ours
+        assert isinstance(ours, Unavailable), ours
         assert ours.plain_text == (url in CSV_URLS)
         assert _said_no_data(url, captured["body"]) or (name, url) in INCONSISTENT_INPUT
     elif url in OTHER_ANSWER and captured["body"] is None:

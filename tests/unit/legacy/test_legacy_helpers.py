@@ -15,7 +15,7 @@ from pypowerwall_server.legacy import (
     FAST_CALLS,
     SLOW_CALLS,
     LegacyResponse,
-    NoData,
+    Unavailable,
     cache_key,
     env_rules,
     render_legacy,
@@ -235,8 +235,8 @@ def test_rendering_never_changes_the_calls(name: str) -> None:
 def test_csv_missing_aggregates_is_plain_text_no_data() -> None:
     attributes = load("local").attributes
     answer = render_legacy("/csv/v2?headers", {}, attributes, LegacyOptions())
-    assert answer == NoData("no meter aggregates yet", plain_text=True)
-    assert render_legacy("/json", {}, attributes, LegacyOptions()) == NoData(
+    assert answer == Unavailable("no meter aggregates yet", plain_text=True)
+    assert render_legacy("/json", {}, attributes, LegacyOptions()) == Unavailable(
         "no meter aggregates yet"
     )
 
@@ -278,4 +278,18 @@ def test_cloud_mode_routes(path: str, calls: dict[str, Any], body: bytes) -> Non
 
 
 def test_cloud_data_not_polled_is_no_data() -> None:
-    assert isinstance(render_legacy("/cloud/battery", {}, CLOUD, LegacyOptions()), NoData)
+    assert isinstance(render_legacy("/cloud/battery", {}, CLOUD, LegacyOptions()), Unavailable)
+
+
+@pytest.mark.parametrize("path", ["/api/installer", "/api/networks", "/api/system/networks"])
+def test_installer_and_networks_personal_data_only_when_opted_in(path: str) -> None:
+    """Issue 15 item 17: installer contact details and network names stay out of
+    unauthenticated answers unless PW_PERSONAL_DATA is yes."""
+    scenario = load("tedapi")
+    calls = {f"poll('{path}')": {"email": "installer@example.com", "network_name": "HomeWiFi"}}
+    withheld = render_legacy(path, calls, scenario.attributes, LegacyOptions())
+    assert isinstance(withheld, LegacyResponse) and withheld.status == 403
+    assert b"PW_PERSONAL_DATA" in withheld.body and b"HomeWiFi" not in withheld.body
+    served = render_legacy(path, calls, scenario.attributes, LegacyOptions(personal_data=True))
+    assert isinstance(served, LegacyResponse) and served.status == 200
+    assert b"installer@example.com" in served.body

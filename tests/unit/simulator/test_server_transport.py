@@ -8,7 +8,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -25,6 +25,9 @@ from pypowerwall_server.simulator.runner import (
     running_simulator,
 )
 from pypowerwall_server.simulator.state import ExportRule, MeterState, OperatingMode, SiteState
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 _METER = MeterState(0.0, 0.0, 0.0, 60.0, 0.0, 0.0, 240.0, 0.0, 0.0)
 
@@ -140,15 +143,6 @@ def fake(sim: RunningSimulator, gateway_id: str = "gw1") -> FakeApp:
     return app
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 def raw_tls_exchange(sim: RunningSimulator, payload: bytes) -> bytes:
     context = ssl.create_default_context()
     context.check_hostname = False
@@ -233,7 +227,7 @@ def test_hang_is_bounded_by_the_client_timeout_and_logged_without_answer(
     with pytest.raises(requests.exceptions.ReadTimeout):
         get(sim, "/api/status", timeout=0.5)
     assert time.monotonic() - started < 2.0
-    assert wait_until(lambda: [r.status for r in sim.recent_requests("gw1")] == [0])
+    wait_until(lambda: [r.status for r in sim.recent_requests("gw1")] == [0], timeout=3.0)
 
 
 def test_hang_with_duration_answers_when_the_fault_ends(sim: RunningSimulator) -> None:
@@ -248,7 +242,7 @@ def test_clearing_faults_releases_a_hung_request(sim: RunningSimulator) -> None:
     results: list[int] = []
     worker = threading.Thread(target=lambda: results.append(get(sim, "/x").status_code))
     worker.start()
-    assert wait_until(lambda: sim.cluster.server("gw1").faults.active() == [])  # count used
+    wait_until(lambda: sim.cluster.server("gw1").faults.active() == [], timeout=3.0)  # count used
     time.sleep(0.2)
     assert results == []  # still held after its count was used up
     assert sim.clear_faults("gw1") == 0
@@ -274,7 +268,7 @@ def test_refused_closes_the_port_then_listens_again(
     with pytest.raises(requests.exceptions.ConnectionError) as refused:
         get(sim, "/a", timeout=2)
     assert "refused" in str(refused.value).lower()
-    assert wait_until(lambda: sim.cluster.server("gw1").listening)
+    wait_until(lambda: sim.cluster.server("gw1").listening, timeout=3.0)
     assert get(sim, "/a").status_code == 200
     assert get(sim, "/a", timeout=5).status_code == 200
 
@@ -351,7 +345,7 @@ def test_app_faults_with_duration_restore_the_previous_values(sim: RunningSimula
     sim.set_fault("gw1", Fault("missing_powerwall", index=1, duration=0.3))
     app = fake(sim)
     assert (app.grid_up, app.firmware, app.missing) == (False, "23.36.1 abc", 1)
-    assert wait_until(lambda: sim.cluster.server("gw1").faults.active() == [])
+    wait_until(lambda: sim.cluster.server("gw1").faults.active() == [], timeout=3.0)
     assert (app.grid_up, app.firmware, app.missing) == (True, "24.44.1 c58c2df3", None)
 
 

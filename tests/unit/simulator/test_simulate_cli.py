@@ -20,6 +20,8 @@ from pypowerwall_server.simulator.cli import simulate_main
 
 from .v1r_signing import public_pem, rsa_key
 
+pytestmark = pytest.mark.integration  # starts a server or the simulator
+
 COMMAND = [sys.executable, "-m", "pypowerwall_server.simulator.cli"]
 
 

@@ -1,10 +1,11 @@
-"""The ASGI app the server runs: a plain layer in front of FastAPI (DESIGN.md decision 1).
+"""The hot ASGI app: the ASGI app the server runs, a plain layer in front of FastAPI
+(layers: http/__init__.py; DESIGN.md decision 1).
 
 FastAPI matches routes one by one; with ~120 routes a route returning ready bytes runs at
 ~0.14x a raw ASGI app. Here the raw path (with its query string) is looked up in a dict of
 answer functions, which return the current Snapshot's pre-encoded bytes; the WebSocket
 streams are dispatched by path too. Everything else falls through to FastAPI (built on first
-use, api/lazy.py), where the same routes are declared (for /docs) and call the same
+use, http/lazy_api.py), where the same routes are declared (for /docs) and call the same
 functions, so both paths give identical bytes. The lifespan (pollers, streams) is run here,
 so it does not wait for FastAPI either.
 """
@@ -16,32 +17,31 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
-from pypowerwall_server.api.answer import Answer
-from pypowerwall_server.api.asgi import ASGIApp, Message, Receive, Scope, Send
-from pypowerwall_server.api.runtime import Runtime
+from pypowerwall_server.http.answer import AnswerFn
+from pypowerwall_server.http.asgi import ASGIApp, Message, Receive, Scope, Send
+from pypowerwall_server.services import AppServices
 from pypowerwall_server.streams.direct import RAW_SEND_KEY
 
 log = logging.getLogger(__name__)
 
-AnswerFn = Callable[[], Answer]
 Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 
 
-class FastPath:
+class HotApp:
     def __init__(
         self,
         app: ASGIApp,
         routes: Mapping[str, AnswerFn],
-        runtime: Runtime,
+        services: AppServices,
         lifespan: Lifespan | None = None,
         websocket: Callable[[str], ASGIApp | None] | None = None,
     ) -> None:
         self.app = app
         self.routes = routes
-        self.runtime = runtime
-        self.stats = runtime.stats
+        self.services = services
+        self.stats = services.stats
         # With CORS configured, requests carrying an Origin go through FastAPI's middleware.
-        self.cors_enabled = bool(runtime.settings.server.cors_origins)
+        self.cors_enabled = bool(services.settings.server.cors_origins)
         self.lifespan = lifespan
         self.websocket = websocket  # path → stream endpoint, or None for FastAPI
 

@@ -1,6 +1,7 @@
-"""uvicorn's httptools protocol, answering hot GETs in the parser callback itself.
+"""The hot protocol: uvicorn's httptools protocol, answering hot GETs in the parser callback
+itself (layers: http/__init__.py).
 
-The ASGI fast path (api/fastpath.py) already answers hot GETs from pre-encoded bytes, yet
+The hot ASGI app (http/hot_asgi.py) already answers hot GETs from pre-encoded bytes, yet
 each request still pays for an ASGI scope, a request/response cycle, an asyncio.Event and a
 task. Here a plain keep-alive GET whose raw target is in the hot table is answered as soon
 as the parser has the whole message (so a framing error is a 400 only, never an answer and
@@ -14,19 +15,18 @@ path to the same ASGI app, so the bytes are the same either way (tests/api/test_
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from pypowerwall_server.api.answer import Answer
 from pypowerwall_server.api.client_limits import ClientLimits
-from pypowerwall_server.api.fastpath import FastPath
 from pypowerwall_server.api.guarded_protocol import guarded_protocol
 from pypowerwall_server.api.request_rules import HostPolicy, default_allowed_hosts
+from pypowerwall_server.http.answer import AnswerFn
+from pypowerwall_server.http.hot_asgi import HotApp
 
 log = logging.getLogger(__name__)
-AnswerFn = Callable[[], Answer]
 # uvicorn internals this subclass relies on (tested with the versions pyproject allows).
 USED_METHODS = (
     "on_message_begin",
@@ -39,17 +39,17 @@ USED_METHODS = (
 
 
 def hot_protocol(
-    app: FastPath, limits: ClientLimits | None = None, hosts: HostPolicy | None = None
+    app: HotApp, limits: ClientLimits | None = None, hosts: HostPolicy | None = None
 ) -> type[HttpToolsProtocol]:
     """The protocol class for uvicorn's `http=` option, bound to this app's hot table; every
     request first passes api/guarded_protocol.py (limits, Host, framing)."""
-    server = app.runtime.settings.server
+    server = app.services.settings.server
     hosts = hosts or HostPolicy(default_allowed_hosts(server.bind_address) + server.allowed_hosts)
     guarded = guarded_protocol(limits or ClientLimits(), hosts)
     missing = [name for name in USED_METHODS if not hasattr(HttpToolsProtocol, name)]
     if missing:
         log.warning(
-            "this uvicorn lacks %s; hot GETs take the ASGI fast path instead", ", ".join(missing)
+            "this uvicorn lacks %s; hot GETs take the hot ASGI app instead", ", ".join(missing)
         )
         return guarded
     # raw request target → (answer function, the path /stats counts it under)

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pypowerwall_server.aggregate import (
-    GatewayReading,
-    aggregate_power,
-    aggregate_soe,
-    app_scale,
-    power_from_aggregates,
-    reading_from_calls,
-)
+from pypowerwall_server.models import MeterPower, app_scale
+from pypowerwall_server.site_totals import GatewayReading, aggregate_power, aggregate_soe
 
 PW = 13500.0
 
@@ -23,8 +17,7 @@ def soe_reading(gid: str, units: int, percent: float, fresh: bool = True) -> Gat
 
 def power_reading(gid: str, site: float, battery: float, solar: float, fresh: bool = True):
     load = site + battery + solar
-    power = {"site": site, "battery": battery, "load": load, "solar": solar}
-    return GatewayReading(gid, fresh, 1.0, power, None, None)
+    return GatewayReading(gid, fresh, 1.0, MeterPower(site, battery, load, solar), None, None)
 
 
 def test_two_powerwalls_at_80_and_one_at_20_is_60_percent_not_50():
@@ -86,36 +79,7 @@ def test_stale_gateway_excluded_from_power_sum():
 
 
 @pytest.mark.parametrize(
-    ("aggregates", "expected"),
-    [
-        (None, None),
-        ({}, None),
-        ({"site": None, "battery": {}, "load": {}, "solar": {}}, None),
-        (
-            {
-                m: {"instant_power": v}
-                for m, v in zip(("site", "battery", "load", "solar"), (1, 2, 6, 3), strict=False)
-            },
-            {"site": 1.0, "battery": 2.0, "load": 6.0, "solar": 3.0},
-        ),
-        ({m: {"instant_power": True} for m in ("site", "battery", "load", "solar")}, None),
-    ],
-)
-def test_power_from_aggregates(aggregates, expected):
-    assert power_from_aggregates(aggregates) == expected
-
-
-@pytest.mark.parametrize(
     ("raw", "app"), [(5.0, 0.0), (100.0, 100.0), (0.0, 0.0), (52.5, 50.0), (101.0, 100.0)]
 )
 def test_app_scale(raw, app):
     assert app_scale(raw) == pytest.approx(app)
-
-
-def test_reading_from_calls_reads_system_status_energy():
-    calls = {
-        "system_status()": {"nominal_full_pack_energy": 27000, "nominal_energy_remaining": 6500},
-        "poll('/api/meters/aggregates')": None,
-    }
-    reading = reading_from_calls("g", True, 10.0, calls)
-    assert (reading.full_pack_wh, reading.remaining_wh, reading.power_w) == (27000, 6500, None)

@@ -1,8 +1,9 @@
-"""A finished HTTP answer (status, bytes, headers), shared by the fast path and the FastAPI
-routes so that both give identical bytes."""
+"""A finished HTTP answer (status, bytes, headers), sent by every serving layer (http/) and
+the FastAPI routes alike, so that all give identical bytes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ TEXT = "text/plain; charset=utf-8"
 @dataclass(frozen=True, slots=True)
 class Answer:
     """Built once (per Snapshot for hot answers); the ASGI header list and the HTTP/1.1
-    header block are built with it, so a fast-path hit does no per-request encoding."""
+    header block are built with it, so a hot GET does no per-request encoding."""
 
     status: int
     body: bytes
@@ -37,11 +38,14 @@ class Answer:
         object.__setattr__(self, "head", b"".join(b"%s: %s\r\n" % kv for kv in raw) + b"\r\n")
 
     def to_response(self) -> Response:
-        from starlette.responses import Response  # only FastAPI routes need it (api/lazy.py)
+        from starlette.responses import Response  # only FastAPI routes need it (http/lazy_api.py)
 
         return Response(
             self.body, self.status, headers=dict(self.headers), media_type=self.content_type
         )
+
+
+AnswerFn = Callable[[], Answer]  # a hot route: the current answer, computed or memoized
 
 
 def json_answer(value: Any, status: int = 200) -> Answer:

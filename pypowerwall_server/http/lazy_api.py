@@ -1,7 +1,7 @@
 """The full FastAPI app, built in a worker thread the first time a request needs it.
 
 Importing FastAPI and declaring its ~120 routes costs about 0.5 s and 10 MiB on a small
-machine. Hot GETs and the WebSocket streams never need it (api/fastpath.py answers them), so
+machine. Hot GETs and the WebSocket streams never need it (http/hot_asgi.py answers them), so
 the first data is served without waiting for it, and a server polled only by Telegraf never
 loads it. Other requests wait for the build once.
 """
@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from pypowerwall_server.api.asgi import ASGIApp, Receive, Scope, Send
+from pypowerwall_server.http.asgi import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 

@@ -8,71 +8,47 @@ is no total (the API answers 503).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pypowerwall_server.models import MeterPower, Snapshot, app_scale
+
 METERS = ("site", "battery", "load", "solar")
-AGGREGATES_CALL = "poll('/api/meters/aggregates')"
-SYSTEM_STATUS_CALL = "system_status()"
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayReading:
+    """What one gateway adds to the totals."""
+
     gateway_id: str
     fresh: bool
     updated_at: float | None  # epoch seconds of the data (server clock)
-    power_w: Mapping[str, float] | None  # site/battery/load/solar; None = no meter data
+    power_w: MeterPower | None  # None = no meter data
     full_pack_wh: float | None  # None = no battery reported
     remaining_wh: float | None
 
 
-def reading_from_calls(
-    gateway_id: str, fresh: bool, updated_at: float | None, calls: Mapping[str, Any]
-) -> GatewayReading:
+def reading_of(gateway_id: str, fresh: bool, snapshot: Snapshot | None) -> GatewayReading:
+    if snapshot is None:
+        return GatewayReading(gateway_id, False, None, None, None, None)
+    readings = snapshot.readings
     return GatewayReading(
         gateway_id,
         fresh,
-        updated_at,
-        power_from_aggregates(calls.get(AGGREGATES_CALL)),
-        *_energy(calls),
+        snapshot.taken_at,
+        readings.power_w,
+        readings.capacity_wh,
+        readings.energy_remaining_wh,
     )
-
-
-def power_from_aggregates(aggregates: Any) -> dict[str, float] | None:
-    """instant_power of each meter, or None unless all four are numbers."""
-    if not isinstance(aggregates, Mapping):
-        return None
-    power: dict[str, float] = {}
-    for meter in METERS:
-        section = aggregates.get(meter)
-        value = section.get("instant_power") if isinstance(section, Mapping) else None
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return None
-        power[meter] = float(value)
-    return power
-
-
-def _energy(calls: Mapping[str, Any]) -> tuple[float | None, float | None]:
-    status = calls.get(SYSTEM_STATUS_CALL)
-    if not isinstance(status, Mapping):
-        return None, None
-    full, remaining = status.get("nominal_full_pack_energy"), status.get("nominal_energy_remaining")
-    if not isinstance(full, int | float) or not isinstance(remaining, int | float) or full <= 0:
-        return None, None
-    return float(full), float(remaining)
-
-
-def app_scale(raw_percent: float) -> float:
-    """The Tesla app's scale: the gateway keeps 5 % in reserve (DESIGN.md)."""
-    return min(100.0, max(0.0, (raw_percent - 5.0) / 0.95))
 
 
 def aggregate_power(readings: Sequence[GatewayReading]) -> dict[str, Any] | None:
     counted = [r for r in readings if r.fresh and r.power_w is not None]
     if not counted:
         return None
-    totals = {meter: sum(r.power_w[meter] for r in counted if r.power_w) for meter in METERS}
+    powers = [r.power_w.as_dict() for r in counted if r.power_w is not None]
+    totals = {meter: sum(p[meter] for p in powers) for meter in METERS}
     return {
         **totals,
         "grid": totals["site"],
@@ -87,7 +63,7 @@ def _power_entry(reading: GatewayReading, counted: bool) -> dict[str, Any]:
         "counted": counted,
         "stale": not reading.fresh,
         "updated_at": reading.updated_at,
-        **(dict(reading.power_w) if reading.power_w else dict.fromkeys(METERS)),
+        **(reading.power_w.as_dict() if reading.power_w else dict.fromkeys(METERS)),
     }
 
 

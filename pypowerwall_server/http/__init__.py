@@ -1,0 +1,20 @@
+"""Serving machinery: how an HTTP request reaches an answer (DESIGN.md decision 1).
+
+One word, "hot": a hot GET is one whose raw target (path and query) is in the hot route
+table, and whose answer is bytes encoded once per Snapshot by the read model (answers.py).
+Three layers can answer it, outermost first; each passes what it does not handle inward:
+
+    client ──► hot protocol     hot_protocol.py  uvicorn's httptools protocol; a plain keep-alive
+                │                                GET in the hot table is answered as soon as its
+                │                                headers are parsed (one dict lookup, one write)
+                ▼
+               hot ASGI app     hot_asgi.py      the ASGI app uvicorn runs: hot GETs by dict
+                │                                lookup, WebSocket streams by path, the lifespan
+                ▼
+               full API         lazy_api.py      FastAPI (api/), built on first use: every route,
+                                                 hot ones too (for /docs), same bytes
+
+hot_routes.py is the hot table (raw target → answer function), answer.py the finished
+answer (status, bytes, header block) all three layers send, asgi.py the ASGI types. api/
+keeps the FastAPI routers, schemas and dependencies.
+"""

@@ -1,0 +1,32 @@
+"""The objects one app is made of, built once by create_app (the composition root).
+
+The serving layers (http/, the WebSocket endpoints) are wired from it; FastAPI routes never
+see it whole: they ask for one typed dependency each (api/deps.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pypowerwall_server.answers import ReadModel
+from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.gateway.supervisor import GatewaySupervisor
+from pypowerwall_server.hub import Hub
+from pypowerwall_server.settings import Settings
+from pypowerwall_server.streams import Streams
+
+
+class LiveServices:
+    """What the lifespan starts and stops; None outside it."""
+
+    streams: Streams | None = None
+
+
+@dataclass(frozen=True)
+class AppServices:
+    settings: Settings
+    hub: Hub
+    answers: ReadModel  # the read model: every answer HTTP and the streams serve
+    supervisor: GatewaySupervisor
+    stats: RequestStats
+    live: LiveServices = field(default_factory=LiveServices)
