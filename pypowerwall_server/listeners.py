@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from pypowerwall_server.api.client_limits import ClientLimits, fit_descriptor_limit
-from pypowerwall_server.api.server_options import uvicorn_options
+from pypowerwall_server.http.client_limits import ClientLimits, fit_descriptor_limit
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_protocol import hot_protocol
+from pypowerwall_server.http.server_options import uvicorn_options
 from pypowerwall_server.log_limit import install_client_noise_filter
 from pypowerwall_server.settings import Settings
 

@@ -15,7 +15,7 @@ def error(description: str) -> dict[str, Any]:
     return {"model": schemas.ErrorBody, "description": description}
 
 
-# What the server's protocol (api/guarded_protocol.py) may answer on any route.
+# What the server's protocol (http/guarded_protocol.py) may answer on any route.
 EVERY_ROUTE: Responses = {
     400: error("malformed request, or a Host this server does not answer to (PW_ALLOWED_HOSTS)"),
     408: error("request head not complete within the head timeout"),

@@ -6,7 +6,7 @@ Every request, hot (api/hot_protocol.py) or not, passes here before any route se
 - a head not complete within head_timeout_s of the connection opening (or of the previous
   answer) → 408 and close, so trickling clients cannot hold descriptors;
 - more than max_connections open (HTTP and WebSocket) → 503 and close, logged once per episode;
-- a head that breaks api/request_rules.py (Host, version, framing) → 400.
+- a head that breaks http/request_rules.py (Host, version, framing) → 400.
 Refusals are JSON, close the connection and are logged at most once a minute per kind.
 """
 
@@ -21,8 +21,8 @@ import httptools
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from pypowerwall_server.api.client_limits import ClientLimits
-from pypowerwall_server.api.request_rules import HostPolicy, Refusal, head_refusal
+from pypowerwall_server.http.client_limits import ClientLimits
+from pypowerwall_server.http.request_rules import HostPolicy, Refusal, head_refusal
 from pypowerwall_server.log_limit import RateLimitedLog
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ The hot ASGI app (http/hot_asgi.py) already answers hot GETs from pre-encoded by
 each request still pays for an ASGI scope, a request/response cycle, an asyncio.Event and a
 task. Here a plain keep-alive GET whose raw target is in the hot table is answered as soon
 as the parser has the whole message (so a framing error is a 400 only, never an answer and
-then a 400), after the checks every request passes (api/guarded_protocol.py): one dict
+then a 400), after the checks every request passes (http/guarded_protocol.py): one dict
 lookup and one transport write. Anything else (other
 methods, HTTP/1.0, Connection: close, Expect, pipelining behind a request still in
 progress, a client not reading, CORS preflight rules, access logging) takes uvicorn's normal
@@ -20,11 +20,11 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from pypowerwall_server.api.client_limits import ClientLimits
-from pypowerwall_server.api.guarded_protocol import guarded_protocol
-from pypowerwall_server.api.request_rules import HostPolicy, default_allowed_hosts
 from pypowerwall_server.http.answer import AnswerFn
+from pypowerwall_server.http.client_limits import ClientLimits
+from pypowerwall_server.http.guarded_protocol import guarded_protocol
 from pypowerwall_server.http.hot_asgi import HotApp
+from pypowerwall_server.http.request_rules import HostPolicy, default_allowed_hosts
 
 log = logging.getLogger(__name__)
 # uvicorn internals this subclass relies on (tested with the versions pyproject allows).
@@ -42,7 +42,7 @@ def hot_protocol(
     app: HotApp, limits: ClientLimits | None = None, hosts: HostPolicy | None = None
 ) -> type[HttpToolsProtocol]:
     """The protocol class for uvicorn's `http=` option, bound to this app's hot table; every
-    request first passes api/guarded_protocol.py (limits, Host, framing)."""
+    request first passes http/guarded_protocol.py (limits, Host, framing)."""
     server = app.services.settings.server
     hosts = hosts or HostPolicy(default_allowed_hosts(server.bind_address) + server.allowed_hosts)
     guarded = guarded_protocol(limits or ClientLimits(), hosts)

@@ -1,6 +1,6 @@
 """What a request head must satisfy before any route sees it (RFC 9112 and DNS rebinding).
 
-Checked in uvicorn's protocol (api/guarded_protocol.py) for hot and slow requests alike:
+Checked in uvicorn's protocol (http/guarded_protocol.py) for hot and slow requests alike:
 - request target and headers within the size limit (414, 431);
 - HTTP/1.0 or 1.1 only (HTTP/0.9-style request lines are refused);
 - exactly one Host on HTTP/1.1 (RFC 9112 3.2), at most one on 1.0;

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pypowerwall_server.api.client_limits import ClientLimits
+from pypowerwall_server.http.client_limits import ClientLimits
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import Settings
@@ -20,7 +20,7 @@ def uvicorn_options(
         "host": server.bind_address,
         "port": server.port,
         "loop": "uvloop",
-        # uvicorn's httptools protocol, guarded (api/guarded_protocol.py); hot GETs answered in it
+        # uvicorn's httptools protocol, guarded (http/guarded_protocol.py); hot GETs answered in it
         "http": http or hot_protocol(app, limits),
         "log_level": "debug" if server.debug else "info",
         "access_log": server.debug,

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from pypowerwall_server.api.guarded_protocol import GuardedHttpProtocol
 from pypowerwall_server.app import create_app
+from pypowerwall_server.http.guarded_protocol import GuardedHttpProtocol
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import ServerConfig, Settings

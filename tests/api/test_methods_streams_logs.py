@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from pypowerwall_server.api.client_limits import ClientLimits
-from pypowerwall_server.api.server_options import uvicorn_options
+from pypowerwall_server.http.client_limits import ClientLimits
+from pypowerwall_server.http.server_options import uvicorn_options
 from pypowerwall_server.log_limit import ClientNoiseFilter, RateLimitedLog
 from tests.waiting import wait_until
 

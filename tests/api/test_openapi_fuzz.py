@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pypowerwall_server.api.client_limits import ClientLimits
-from pypowerwall_server.api.server_options import uvicorn_options
+from pypowerwall_server.http.client_limits import ClientLimits
+from pypowerwall_server.http.server_options import uvicorn_options
 from tests.waiting import wait_until
 
 from .test_hot_protocol import build_app
