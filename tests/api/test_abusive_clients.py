@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pypowerwall_server.api import client_limits
 from pypowerwall_server.app import create_app
+from pypowerwall_server.http import client_limits
 from pypowerwall_server.http.client_limits import ClientLimits
 from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.http.request_rules import HostPolicy, default_allowed_hosts, head_refusal
