@@ -75,9 +75,9 @@ def head_refusal(
     when the head is known to be within the limit (no need to measure it)."""
     if http_version != "1.1" and http_version != "1.0":
         return 400, f"HTTP/{http_version} is not supported"
+    host: bytes | None = None
     if max_head_bytes is None:  # the usual head, checked in one pass: one allowed Host, no
-        host: bytes | None = None  # framing headers, nothing to measure
-        for name, value in headers:
+        for name, value in headers:  # framing headers, nothing to measure
             if name in _HOST_OR_FRAMING:
                 if host is not None or name != b"host":
                     break
@@ -85,23 +85,14 @@ def head_refusal(
         else:
             if host is not None and hosts.allows(host):
                 return None
-    return _full_check(http_version, headers, hosts, target_bytes, max_head_bytes)
-
-
-def _full_check(
-    http_version: str,
-    headers: Sequence[tuple[bytes, bytes]],
-    hosts: HostPolicy,
-    target_bytes: int,
-    max_head_bytes: int | None,
-) -> Refusal | None:
+    # Anything else: every rule in turn, to say which one failed.
     if max_head_bytes is not None and target_bytes > max_head_bytes:
         return 414, "request target too long"
     if max_head_bytes is not None:
         size = target_bytes + sum(len(name) + len(value) + 4 for name, value in headers)
         if size > max_head_bytes:  # 4: ": " and CRLF
             return 431, "request header fields too large"
-    host: bytes | None = None
+    host = None
     host_count = 0
     transfer_encoding: bytes | None = None
     has_length = False
