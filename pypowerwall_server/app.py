@@ -25,6 +25,7 @@ from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.services import AppServices
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
+from pypowerwall_server.web.layer import WebLayer, WebOptions
 
 if TYPE_CHECKING:
     from pypowerwall_server.server_tls import HttpsSetup
@@ -64,13 +65,12 @@ def create_app(
             finally:
                 services.live.streams = None
 
-    return HotApp(
-        LazyApp(functools.partial(build_api, services)),
-        hot_routes(services),
-        services,
-        lifespan=lifespan,
-        websocket=stream_endpoints(services),
-    )
+    websocket = stream_endpoints(services)
+    api = LazyApp(functools.partial(build_api, services))
+    server = settings.server
+    web_options = WebOptions(server.style or "", server.frame_ancestors, server.root_path or "")
+    web = WebLayer(api, hub.gateway_ids, web_options, websocket)  # the UI, before FastAPI
+    return HotApp(web, hot_routes(services), services, lifespan=lifespan, websocket=websocket)
 
 
 def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:

@@ -45,3 +45,4 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 AnswersDep = Annotated[ReadModel, Depends(get_answers)]  # the read model (answers.py)
 SupervisorDep = Annotated[GatewaySupervisor, Depends(get_supervisor)]
 StatsDep = Annotated[RequestStats, Depends(get_stats)]
+ServicesDep = Annotated[AppServices, Depends(_services)]  # all of them: /stats reports on each

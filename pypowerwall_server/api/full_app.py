@@ -33,6 +33,8 @@ def build_api(services: AppServices) -> FastAPI:
         version=__version__,
         description="Tesla Powerwall gateways, polled gently and served from memory.",
         responses=openapi_responses.EVERY_ROUTE,
+        docs_url=None,  # /docs and /redoc: our pages with local assets (web/layer.py)
+        redoc_url=None,
     )
     api.state.services = services  # read by the typed dependencies (api/deps.py)
     _install_error_handlers(api)

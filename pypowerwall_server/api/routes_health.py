@@ -10,14 +10,13 @@ from fastapi import APIRouter
 from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
-from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api import schemas, stats_legacy
-from pypowerwall_server.api.deps import AnswersDep, HubDep, SettingsDep, StatsDep
+from pypowerwall_server.api.deps import HubDep, ServicesDep
 from pypowerwall_server.api.help_page import render_help
 from pypowerwall_server.api.openapi_responses import JSON_404_ON_HTML
-from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.gateway.adapter import library_version
 from pypowerwall_server.http.answer import json_answer
+from pypowerwall_server.services import AppServices, LiveServices
 from pypowerwall_server.settings import Settings
 
 router = APIRouter()
@@ -64,25 +63,23 @@ def version() -> Response:
 
 
 @router.get("/stats", tags=["legacy"])
-def stats(answers: AnswersDep, settings: SettingsDep, counts: StatsDep) -> Response:
+def stats(services: ServicesDep) -> Response:
     """The legacy proxy's /stats keys, then ours (per-route and per-gateway counts). No
     secrets: the config section says only whether each secret is set."""
-    return json_answer(stats_body(answers, settings, counts)).to_response()
+    return json_answer(stats_body(services)).to_response()
 
 
 @router.get("/gw/{gateway_id}/stats", tags=["legacy"], responses=_UNKNOWN_GATEWAY)
-def gateway_stats(
-    gateway_id: str, answers: AnswersDep, settings: SettingsDep, counts: StatsDep
-) -> Response:
+def gateway_stats(gateway_id: str, services: ServicesDep) -> Response:
     """/stats with the proxy's gateway keys (mode, site name, connection health...) about
     this gateway; the request counts are the server's."""
-    return json_answer(stats_body(answers, settings, counts, gateway_id)).to_response()
+    return json_answer(stats_body(services, gateway_id)).to_response()
 
 
 @router.get("/help", response_class=HTMLResponse, tags=["legacy"])
-def help_page(answers: AnswersDep, settings: SettingsDep, counts: StatsDep) -> HTMLResponse:
+def help_page(services: ServicesDep) -> HTMLResponse:
     """The legacy proxy's status page: /stats as an HTML table, refreshed every 5 s."""
-    return HTMLResponse(render_help(stats_body(answers, settings, counts)))
+    return HTMLResponse(render_help(stats_body(services)))
 
 
 @router.get(
@@ -91,18 +88,14 @@ def help_page(answers: AnswersDep, settings: SettingsDep, counts: StatsDep) -> H
     tags=["legacy"],
     responses=JSON_404_ON_HTML,
 )
-def gateway_help_page(
-    gateway_id: str, answers: AnswersDep, settings: SettingsDep, counts: StatsDep
-) -> HTMLResponse:
+def gateway_help_page(gateway_id: str, services: ServicesDep) -> HTMLResponse:
     """/help for one gateway: /gw/{id}/stats as an HTML table."""
-    return HTMLResponse(render_help(stats_body(answers, settings, counts, gateway_id)))
+    return HTMLResponse(render_help(stats_body(services, gateway_id)))
 
 
-def stats_body(
-    answers: ReadModel, settings: Settings, counts: RequestStats, gateway_id: str | None = None
-) -> dict[str, Any]:
+def stats_body(services: AppServices, gateway_id: str | None = None) -> dict[str, Any]:
     """Raises UnknownGateway (404) for an id that is not configured."""
-    hub = answers.hub
+    hub, settings, counts = services.hub, services.settings, services.stats
     now = hub.clock()
     default = hub.get(gateway_id if gateway_id is not None else hub.default_id)
     attrs = default.snapshot.attributes if default.snapshot else None
@@ -136,8 +129,12 @@ def stats_body(
         "config": _masked_config(settings),
         "connection_health": stats_legacy.connection_health(default),
         "fallback_mode": stats_legacy.fallback_mode(default),
-        "mem_cache": stats_legacy.mem_cache(hub, answers),
-        "server": {"version": __version__, "uptime_seconds": now - counts.started},
+        "mem_cache": stats_legacy.mem_cache(hub, services.answers),
+        "server": {
+            "version": __version__,
+            "uptime_seconds": now - counts.started,
+            "websocket_clients": _websocket_clients(services.live),
+        },
         "routes": routes,
         "gateways": {
             s.gateway_id: {
@@ -152,6 +149,11 @@ def stats_body(
             for s in hub.states()
         },
     }
+
+
+def _websocket_clients(live: LiveServices) -> int | None:
+    streams = live.streams
+    return None if streams is None else sum(len(stream.clients) for stream in streams.all())
 
 
 def _legacy_mode(tedapi: bool) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -24,6 +24,8 @@ from pypowerwall_server.settings.row import Row
 from pypowerwall_server.settings.rules import gateway_problems
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
+# The legacy proxy's PW_STYLE names for its power-flow page (Powerwall-Dashboard uses them).
+PageStyle = Literal["clear", "black", "white", "grafana", "grafana-dark", "solar", "dakboard"]
 TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TEDAPI basic auth uses
 DEFAULT_DATA_DIR = "~/.local/state/pypowerwall-server"
 DEFER_CHECKS = "defer_cross_checks"  # validation context key: the loader reports these itself
@@ -31,6 +33,7 @@ DEFER_CHECKS = "defer_cross_checks"  # validation context key: the loader report
 _ID = re.compile(r"^[a-z0-9_-]+$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+_ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 
 
 class ConfigError(Exception):
@@ -402,6 +405,36 @@ class ServerConfig(BaseModel):
             metavar="N",
         ),
     ] = Field(default=10_000, ge=1)
+    style: Annotated[
+        PageStyle | None,
+        Row(
+            "default look of the web pages (the legacy proxy's names; ?style= overrides)",
+            "one of " + ", ".join(get_args(PageStyle)),
+            level="server",
+            env=("PW_STYLE",),
+            unset="the system's light or dark theme",
+        ),
+    ] = None
+    frame_ancestors: Annotated[
+        tuple[str, ...],
+        Row(
+            "comma-separated origins allowed to embed the web pages in a frame",
+            "a list of origins like https://grafana.example:3000",
+            level="server",
+            env=("PW_FRAME_ANCESTORS",),
+            unset="this server only",
+        ),
+    ] = ()
+    root_path: Annotated[
+        str | None,
+        Row(
+            "path prefix a reverse proxy forwards without stripping, e.g. /powerwall",
+            "a path like /powerwall (no trailing slash)",
+            level="server",
+            env=("PW_ROOT_PATH",),
+            unset="none",
+        ),
+    ] = None
     https: Annotated[
         bool,
         Row(
@@ -489,7 +522,7 @@ class ServerConfig(BaseModel):
             raise ValueError("bad address")
         return value
 
-    @field_validator("cors_origins", "allowed_hosts", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", "frame_ancestors", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):  # PW_CORS_ORIGINS="https://a.example,https://b.example"
@@ -505,6 +538,21 @@ class ServerConfig(BaseModel):
     @classmethod
     def _check_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _each_matching(value, _HOSTNAME, "bad host name")
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _check_ancestors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not _ORIGIN.match(origin):
+                raise ValueError("bad origin")
+        return value
+
+    @field_validator("root_path")
+    @classmethod
+    def _check_root_path(cls, value: str | None) -> str | None:
+        if value is not None and not _ROOT_PATH.match(value):
+            raise ValueError("bad path")
+        return value
 
 
 def _each_matching(

@@ -17,13 +17,15 @@ from pypowerwall_server.app import create_app
 from pypowerwall_server.http.asgi import Message
 from pypowerwall_server.http.hot_asgi import HotApp, run_lifespan
 from pypowerwall_server.http.lazy_api import LazyApp
+from pypowerwall_server.web.layer import WebLayer
 from tests.api.conftest import FakeAdapter, contract_calls, gateway, make_settings
 from tests.waiting import wait_until
 
 
 def lazy_of(app: HotApp) -> LazyApp:
-    assert isinstance(app.app, LazyApp)
-    return app.app
+    inner = app.app.app if isinstance(app.app, WebLayer) else app.app  # the UI layer first
+    assert isinstance(inner, LazyApp)
+    return inner
 
 
 def test_hot_gets_and_streams_do_not_build_the_full_api() -> None:
