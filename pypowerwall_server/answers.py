@@ -20,9 +20,17 @@ from pypowerwall_server import site_totals
 from pypowerwall_server.errors import NoData, ServerError
 from pypowerwall_server.freshness import FreshnessRule
 from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway.readings import VERBATIM_CALLS
 from pypowerwall_server.http.answer import Answer, AnswerFn, error_answer, json_answer
 from pypowerwall_server.hub import Hub
-from pypowerwall_server.legacy import LegacyResponse, Unavailable, cache_key, render_legacy
+from pypowerwall_server.legacy import (
+    NOT_PROVIDED_HEADER,
+    LegacyResponse,
+    Unavailable,
+    cache_key,
+    render_legacy,
+    why_not_provided,
+)
 from pypowerwall_server.models import VERBATIM_NAMES, LegacyOptions, Snapshot
 from pypowerwall_server.untrusted import printable
 
@@ -97,7 +105,9 @@ class ReadModel:
         options = self.options
 
         def render(snap: Snapshot) -> Answer:
-            result = render_legacy(path_and_query, snap.calls, snap.attributes, options)
+            result = render_legacy(
+                path_and_query, snap.calls, snap.attributes, options, snap.absent_polls
+            )
             if result is None:
                 return error_answer(404, "unknown legacy path")
             if isinstance(result, Unavailable):
@@ -171,6 +181,10 @@ class ReadModel:
             def encode(snap: Snapshot) -> Answer:
                 value = snap.readings.verbatim.get(name)
                 if value is None:
+                    call = VERBATIM_CALLS[name]
+                    why = why_not_provided(call, snap.calls, snap.attributes, snap.absent_polls)
+                    if why is not None:  # never coming: not a 503 to retry for ever
+                        return Answer(200, b"null", headers=((NOT_PROVIDED_HEADER, why),))
                     return error_answer(503, f"gateway gave no {name} data", retry)
                 return Answer(200, orjson.dumps(value))
 
@@ -241,7 +255,7 @@ def _first_to_turn_stale(
 
 
 def _from_legacy(result: LegacyResponse) -> Answer:
-    return Answer(result.status, result.body, result.content_type)
+    return Answer(result.status, result.body, result.content_type, result.headers)
 
 
 def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
@@ -252,6 +266,7 @@ def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
             "percent_raw": r.soe_percent_raw,
             "percent_app": r.soe_percent_app,
             "capacity_wh": r.capacity_wh,
+            "capacity_source": r.capacity_source,
             "energy_remaining_wh": r.energy_remaining_wh,
         },
         "grid_status": r.grid_status,

@@ -13,6 +13,7 @@ from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
+from pypowerwall_server.control.wiring import build_control
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
@@ -50,7 +51,8 @@ def create_app(
     options = LegacyOptions(server.neg_solar, server.site_zero_threshold, server.personal_data)
     answers = ReadModel(hub, options)
     supervisor = GatewaySupervisor(settings.gateways, hub, adapter_factory, clock)
-    services = AppServices(settings, hub, answers, supervisor, RequestStats())
+    control = build_control(settings, supervisor)
+    services = AppServices(settings, hub, answers, supervisor, RequestStats(), control)
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:

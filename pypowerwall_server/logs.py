@@ -31,10 +31,12 @@ class SecretScrubber(logging.Filter):
 
 
 def configured_secrets(settings: Settings) -> tuple[str, ...]:
+    gateway_secrets = (
+        secret for gateway in settings.gateways for secret in (gateway.gw_pwd, gateway.password)
+    )
     return tuple(
         secret.get_secret_value()
-        for gateway in settings.gateways
-        for secret in (gateway.gw_pwd, gateway.password)
+        for secret in (*gateway_secrets, settings.server.control_secret)
         if secret is not None
     )
 

@@ -97,6 +97,9 @@ class Readings:
     soe_percent_app: float | None = None
     capacity_wh: float | None = None  # nominal full-pack energy of all batteries
     energy_remaining_wh: float | None = None
+    # Where capacity_wh came from: "system_status", "battery_blocks", "site_info" or
+    # "powerwall_model" (gateway/capacity.py); None with capacity_wh None.
+    capacity_source: str | None = None
     grid_status: str | None = None  # "UP", "DOWN", "SYNCING"
     backup_reserve_percent_app: float | None = None
     operating_mode: str | None = None  # e.g. "self_consumption", "backup", "autonomous"
@@ -138,6 +141,9 @@ class Snapshot:
     call_times: Mapping[CallName, float]
     attributes: GatewayAttributes
     readings: Readings  # the typed view of `calls` (gateway/readings.py)
+    # Per call: how many successful polls in a row made it and got nothing (0 = data last
+    # time). legacy/not_provided.py tells "never provided" from "not yet" with it.
+    absent_polls: Mapping[CallName, int] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def cached(self, key: str) -> Any:

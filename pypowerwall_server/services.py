@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.settings import Settings
@@ -29,4 +30,5 @@ class AppServices:
     answers: ReadModel  # the read model: every answer HTTP and the streams serve
     supervisor: GatewaySupervisor
     stats: RequestStats
+    control: ControlAccess  # writes (api/routes_control.py; MQTT controls later)
     live: LiveServices = field(default_factory=LiveServices)

@@ -4,6 +4,11 @@ Policy for stale gateways: a gateway whose newest data is older than the stale l
 not count in any total (its last values would silently mix old and new power); it is listed
 with `stale: true`, and the totals say `complete: false`. With no fresh gateway at all there
 is no total (the API answers 503).
+
+A gateway's battery counts in the state of energy when its capacity is known from any source
+(gateway/capacity.py; each entry names its `capacity_source`). A gateway that reports battery
+power, a state of energy or battery blocks has a battery (`has_battery: true`) even when no
+source knows its capacity; it is then listed, not counted, and `complete` is false.
 """
 
 from __future__ import annotations
@@ -25,8 +30,18 @@ class GatewayReading:
     fresh: bool
     updated_at: float | None  # epoch seconds of the data (server clock)
     power_w: MeterPower | None  # None = no meter data
-    full_pack_wh: float | None  # None = no battery reported
+    full_pack_wh: float | None  # None = capacity unknown (no battery, or no source)
     remaining_wh: float | None
+    capacity_source: str | None = None  # Readings.capacity_source
+    soe_percent_raw: float | None = None  # the gateway's own state of energy
+    battery_seen: bool = False  # battery power, a state of energy or battery blocks reported
+
+    @property
+    def has_battery(self) -> bool | None:
+        """None without any data from the gateway."""
+        if self.updated_at is None:
+            return None
+        return self.full_pack_wh is not None or self.battery_seen
 
 
 def reading_of(gateway_id: str, fresh: bool, snapshot: Snapshot | None) -> GatewayReading:
@@ -40,6 +55,11 @@ def reading_of(gateway_id: str, fresh: bool, snapshot: Snapshot | None) -> Gatew
         readings.power_w,
         readings.capacity_wh,
         readings.energy_remaining_wh,
+        readings.capacity_source,
+        readings.soe_percent_raw,
+        battery_seen=readings.power_w is not None
+        or readings.soe_percent_raw is not None
+        or bool(readings.batteries),
     )
 
 
@@ -70,7 +90,9 @@ def _power_entry(reading: GatewayReading, counted: bool) -> dict[str, Any]:
 def aggregate_soe(readings: Sequence[GatewayReading]) -> dict[str, Any] | None:
     """Capacity-weighted: total energy remaining over total full-pack energy, so a big
     site weighs more than a small one (not a plain average of percentages)."""
-    counted = [r for r in readings if r.fresh and r.full_pack_wh is not None]
+    counted = [
+        r for r in readings if r.fresh and r.full_pack_wh is not None and r.remaining_wh is not None
+    ]
     if not counted:
         return None
     capacity = sum(r.full_pack_wh or 0.0 for r in counted)
@@ -88,16 +110,17 @@ def aggregate_soe(readings: Sequence[GatewayReading]) -> dict[str, Any] | None:
 
 def _soe_entry(reading: GatewayReading, counted: bool) -> dict[str, Any]:
     raw = (
-        100.0 * (reading.remaining_wh or 0.0) / reading.full_pack_wh
-        if reading.full_pack_wh
-        else None
+        100.0 * reading.remaining_wh / reading.full_pack_wh
+        if reading.full_pack_wh and reading.remaining_wh is not None
+        else reading.soe_percent_raw
     )
     return {
         "id": reading.gateway_id,
         "counted": counted,
         "stale": not reading.fresh,
-        "has_battery": reading.full_pack_wh is not None,
+        "has_battery": reading.has_battery,
         "capacity_wh": reading.full_pack_wh,
+        "capacity_source": reading.capacity_source,
         "energy_remaining_wh": reading.remaining_wh,
         "percent_raw": raw,
         "percent_app": app_scale(raw) if raw is not None else None,

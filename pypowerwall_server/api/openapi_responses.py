@@ -42,3 +42,17 @@ LEGACY: Responses = {
         "description": "no data yet, or data too old (CSV routes answer in plain text)",
     },
 }
+
+# Control routes (api/routes_control.py): the order of their checks is in its docstring.
+CONTROL: Responses = {
+    400: error("bad value, unknown control name, a token in the URL, or refused by the gateway"),
+    401: {"description": "missing or wrong token", "content": {"application/json": {}}},
+    403: error("control is off (PW_CONTROL_SECRET not set)"),
+    404: error("unknown gateway id"),
+    409: error("this gateway has no write path for this control"),
+    413: error("request body too large"),
+    415: error("request body not JSON or form data"),
+    429: error("too many wrong tokens; retry later"),
+    503: error("the gateway failed, or the current value is unknown yet (Retry-After)"),
+    504: error("the gateway did not confirm the write in time"),
+}

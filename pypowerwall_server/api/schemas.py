@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+CAPACITY_SOURCE = (
+    "where capacity_wh came from: system_status (nominal_full_pack_energy), battery_blocks "
+    "(their sum), site_info (nominal_system_energy_kWh) or powerwall_model (13.5 kWh per "
+    "Powerwall 2, Powerwall 3 or Expansion); null when unknown"
+)
+
 
 class ErrorBody(BaseModel):
     error: str
@@ -34,6 +40,7 @@ class SoeDetail(BaseModel):
     percent_raw: float | None = Field(description="gateway scale, 0-100")
     percent_app: float | None = Field(description="Tesla app scale: (raw - 5) / 0.95")
     capacity_wh: float | None
+    capacity_source: str | None = Field(description=CAPACITY_SOURCE)
     energy_remaining_wh: float | None
 
 
@@ -77,10 +84,13 @@ class AggregatePower(BaseModel):
 
 class SoeEntry(BaseModel):
     id: str
-    counted: bool
+    counted: bool = Field(description="in the total: fresh, with a known capacity")
     stale: bool
-    has_battery: bool
+    has_battery: bool | None = Field(
+        description="reports battery power, a state of energy or batteries (null: no data)"
+    )
     capacity_wh: float | None
+    capacity_source: str | None = Field(description=CAPACITY_SOURCE)
     energy_remaining_wh: float | None
     percent_raw: float | None
     percent_app: float | None

@@ -171,7 +171,7 @@ def call_failure(result: object) -> str | None:
         return "the library reported failure"
     if isinstance(result, Mapping):
         if "error" in result or "ERROR" in result:
-            return "the gateway or service refused the write"
+            return "the gateway or service refused the write or did not answer in time"
         failed = [
             name
             for key, name in _OPERATION_PARTS.items()

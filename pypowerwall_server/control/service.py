@@ -48,6 +48,9 @@ class ControlService:
         except KeyError:
             raise UnknownGateway(gateway_id) from None
 
+    def targets(self) -> Mapping[str, ControlTarget]:
+        return dict(self._targets)
+
     def state(self, gateway_id: str) -> ControlState:
         self.target(gateway_id)
         return self._supervisor.control_state(gateway_id)

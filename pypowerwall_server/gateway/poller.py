@@ -17,7 +17,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from typing import Any
@@ -180,6 +180,7 @@ class Poller:
             call_times,
             self._attributes,
             readings_from_calls(calls),
+            count_absent(previous.absent_polls if previous is not None else {}, results),
         )
         if not self.state.online and self.state.consecutive_failures:
             log.info("gateway %s: recovered", self.state.gateway_id)
@@ -250,3 +251,12 @@ class Poller:
     def _set(self, state: GatewayState) -> None:
         self.state = state
         self._publish(state)
+
+
+def count_absent(previous: Mapping[str, int], results: Mapping[str, Any]) -> dict[str, int]:
+    """Successful polls in a row that made each call and got nothing (calls not made this
+    poll keep their count)."""
+    counts = dict(previous)
+    for call, value in results.items():
+        counts[call] = counts.get(call, 0) + 1 if value is None else 0
+    return counts

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pypowerwall_server.gateway.capacity import battery_energy
 from pypowerwall_server.legacy.derivations import make_view
 from pypowerwall_server.models import (
     VERBATIM_NAMES,
@@ -32,6 +33,7 @@ GRID_EXPORT_CALL = "get_grid_export()"
 TIME_REMAINING_CALL = "get_time_remaining()"
 VERSION_CALL = "version()"
 SITE_NAME_CALL = "site_name()"
+SITE_INFO_CALL = "poll('/api/site_info')"  # nominal_system_energy_kWh (gateway/capacity.py)
 STRINGS_CALL = "strings()"
 ALERTS_CALL = "alerts()"
 TEMPS_CALL = "temps()"  # derived from vitals() (legacy/derived_vitals.py), never polled
@@ -59,6 +61,7 @@ SLOW_CALLS = (
     TIME_REMAINING_CALL,
     VERSION_CALL,
     SITE_NAME_CALL,
+    SITE_INFO_CALL,
 )
 # What control reads back after a write: the slow tier must include these for every
 # gateway that can write (control/current.py).
@@ -69,14 +72,15 @@ METERS = ("site", "battery", "load", "solar")
 def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
     calls = make_view(polled)  # polled calls, plus what legacy/ derives (temps, sorted alerts)
     level = _number(calls.get(LEVEL_CALL))
-    capacity, remaining = _energy(calls.get(SYSTEM_STATUS_CALL))
+    energy = battery_energy(calls.get(SYSTEM_STATUS_CALL), calls.get(SITE_INFO_CALL), level)
     return Readings(
         power_w=power_from_aggregates(calls.get(AGGREGATES_CALL)),
         energy_wh=_energy_counters(calls.get(AGGREGATES_CALL)),
         soe_percent_raw=level,
         soe_percent_app=app_scale(level) if level is not None else None,
-        capacity_wh=capacity,
-        energy_remaining_wh=remaining,
+        capacity_wh=energy.capacity_wh,
+        energy_remaining_wh=energy.energy_remaining_wh,
+        capacity_source=energy.source,
         grid_status=_text(calls.get(GRID_STATUS_CALL)),
         backup_reserve_percent_app=_number(calls.get(RESERVE_CALL)),
         operating_mode=_text(calls.get(MODE_CALL)),
@@ -118,16 +122,6 @@ def _energy_counters(aggregates: Any) -> dict[str, MeterEnergy]:
             exported = _positive(section.get("energy_exported"))
             counters[meter] = MeterEnergy(imported, exported)
     return counters
-
-
-def _energy(status: Any) -> tuple[float | None, float | None]:
-    if not isinstance(status, Mapping):
-        return None, None
-    full = _number(status.get("nominal_full_pack_energy"))
-    remaining = _number(status.get("nominal_energy_remaining"))
-    if full is None or remaining is None or full <= 0:
-        return None, None
-    return float(full), float(remaining)
 
 
 def _batteries(status: Any) -> tuple[BatteryUnit, ...]:

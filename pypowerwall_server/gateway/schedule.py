@@ -12,10 +12,13 @@ from pypowerwall_server.settings import GatewayConfig
 MAX_WORKER_THREADS = 64
 
 
-def poll_plan() -> PollPlan:
-    """Our own calls (gateway/readings.py) first, then the legacy routes'."""
+def poll_plan(writable: bool = False) -> PollPlan:
+    """Our own calls (gateway/readings.py) first, then the legacy routes'. A gateway that
+    can write also reads its control settings in the slow tier (a write's read-back)."""
+    control = readings.CONTROL_CALLS if writable else ()
     fast = tuple(dict.fromkeys((*readings.FAST_CALLS, *FAST_CALLS)))
-    slow = tuple(c for c in dict.fromkeys((*readings.SLOW_CALLS, *SLOW_CALLS)) if c not in fast)
+    ours = (*readings.SLOW_CALLS, *control)
+    slow = tuple(c for c in dict.fromkeys((*ours, *SLOW_CALLS)) if c not in fast)
     return PollPlan(fast, slow)
 
 

@@ -128,7 +128,6 @@ class GatewaySupervisor:
             await self._stop(pool)
 
     def _build(self, pool: DaemonThreadPool) -> dict[str, SupervisedGateway]:
-        plan = poll_plan()
         phases = poll_phases([g.poll_interval for g in self._configs], self.threads)
         gateways: dict[str, SupervisedGateway] = {}
         for config, phase in zip(self._configs, phases, strict=True):
@@ -138,7 +137,7 @@ class GatewaySupervisor:
                 self.hub.get(config.id),
                 adapter,
                 worker,
-                plan,
+                poll_plan(config.control_transport is not None),
                 self.hub.publish,
                 poll_timeout(config),
                 self._clock,

@@ -18,6 +18,7 @@ class LegacyResponse:
     status: int  # 200 normally; 404 for an unknown legacy /api/ path
     content_type: str
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()  # e.g. X-Data-Unavailable (not_provided.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,10 @@ they resolve to None.
 
 Each route has one primary source.  When it is missing the route answers Unavailable (the
 server's 503 + Retry-After) where the proxy answered 200 with null/"TIMEOUT!"/{}/[]/zeros;
-secondary values that are missing inside a present answer keep the proxy's null/0.
+secondary values that are missing inside a present answer keep the proxy's null/0.  When
+the gateway never provides the source (not_provided.py: vitals on local firmware >= 23.44,
+/api/meters/solar over TEDAPI, a call empty for many healthy polls in a row) the route
+answers the proxy's empty body with an X-Data-Unavailable header instead.
 
 | route                               | primary source (Unavailable when ...)                      |
 |-------------------------------------|-------------------------------------------------------|
@@ -62,7 +65,8 @@ from pypowerwall_server.legacy import passthrough, pw_family, tedapi_routes, vit
 from pypowerwall_server.legacy.csv_route import csv_route, variant_key
 from pypowerwall_server.legacy.derivations import make_view
 from pypowerwall_server.legacy.freq_pod import freq_route, pod_route
-from pypowerwall_server.legacy.responses import NOT_FOUND, RouteResult, json_text
+from pypowerwall_server.legacy.not_provided import not_provided_answer
+from pypowerwall_server.legacy.responses import NOT_FOUND, RouteResult, Unavailable, json_text
 from pypowerwall_server.legacy.view import CallView
 from pypowerwall_server.models import GatewayAttributes, LegacyOptions
 
@@ -174,10 +178,17 @@ def render_legacy(
     calls: Mapping[str, Any],
     attributes: GatewayAttributes,
     options: LegacyOptions,
+    absent_polls: Mapping[str, int] | None = None,
 ) -> RouteResult | None:
     """The proxy's answer for a GET; None = not a legacy read route (the server answers
-    404 JSON)."""
+    404 JSON). Missing data the gateway never provides answers the proxy's empty body
+    (not_provided.py); `absent_polls` counts the polls in a row each call gave nothing."""
     route = resolve(path_and_query)
     if route is None:
         return None
-    return route.handler(route.key, make_view(calls), attributes, options)
+    view = make_view(calls)
+    result = route.handler(route.key, view, attributes, options)
+    if isinstance(result, Unavailable):
+        never = not_provided_answer(route.key, view, attributes, absent_polls or {})
+        return never or result
+    return result

@@ -23,9 +23,7 @@ PROXY_IGNORED = frozenset(
         "PW_TEDAPI_PROBE_INTERVAL", "PW_API_LOCK_TIMEOUT",
     }
 )  # fmt: skip
-PROXY_UNSUPPORTED = {
-    "PW_CONTROL_SECRET": "proxy-style control is not supported",
-}
+PROXY_UNSUPPORTED: dict[str, str] = {}
 
 
 def environment_warnings(environ: Mapping[str, str]) -> list[str]:

@@ -304,6 +304,15 @@ class GatewayConfig(BaseModel):
         return "local" if self.password else "tedapi"
 
     @property
+    def control_transport(self) -> Literal["v1r", "cloud", "fleetapi"] | None:
+        """How pypowerwall can write to this gateway through its connection: FleetAPI and the
+        cloud write themselves; a local gateway with rsa_key_path writes over v1r. TEDAPI
+        over Wi-Fi and the plain local API are read-only (None)."""
+        if self.mode in ("fleetapi", "cloud"):
+            return self.mode
+        return "v1r" if self.mode == "local" and self.rsa_key_path is not None else None
+
+    @property
     def uses_tedapi(self) -> bool:
         """True when pypowerwall will talk TEDAPI to this gateway (alone or in hybrid)."""
         if self.mode == "tedapi":
@@ -501,6 +510,28 @@ class ServerConfig(BaseModel):
         ),
     ] = False
 
+    control_secret: Annotated[
+        SecretStr | None,
+        Row(
+            "token that enables the control routes (writes); send it as Authorization: Bearer",
+            "a non-empty string (e.g. from: openssl rand -hex 16)",
+            level="server",
+            env=("PW_CONTROL_SECRET", "PW_CONTROL_TOKEN"),
+            file_aliases=("control_token",),
+            unset="control off: writes answer 403",
+        ),
+    ] = None
+    control_enabled: Annotated[
+        bool | None,
+        Row(
+            "control on/off; on needs control_secret, off keeps the secret but refuses writes",
+            "yes or no",
+            level="server",
+            env=("PW_CONTROL_ENABLED",),
+            unset="on exactly when control_secret is set",
+        ),
+    ] = None
+
     @field_validator("tls_cert", "tls_key")
     @classmethod
     def _check_readable(cls, value: str | None) -> str | None:
@@ -514,6 +545,25 @@ class ServerConfig(BaseModel):
         if not value.strip():
             raise ValueError("empty")
         return value
+
+    @field_validator("control_secret")
+    @classmethod
+    def _check_control_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("empty")
+        return value
+
+    @field_validator("control_enabled")
+    @classmethod
+    def _check_control_enabled(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value and info.data.get("control_secret") is None:  # declared before: validated
+            raise ValueError("on needs control_secret (PW_CONTROL_SECRET) set too")
+        return value
+
+    @property
+    def control_on(self) -> bool:
+        """Writes are accepted (with the secret) only when a secret is set and not switched off."""
+        return self.control_secret is not None and self.control_enabled is not False
 
     @field_validator("bind_address")
     @classmethod

@@ -55,6 +55,9 @@ class SiteConfig:
     grid_charging: bool = False
     export_rule: ExportRule = "battery_ok"
     firmware_version: str = "24.44.1 c58c2df3"
+    # False: /api/system_status (local API) leaves out the energy fields, at the top and in
+    # every battery block, as some gateways do; state of energy and power stay.
+    system_status_capacity: bool = True
     customer_email: str = "me@example.com"
     customer_password: str = "password"
     gw_pwd: str = "ABCDEFGHIJ"  # QR-sticker gateway password: 10 uppercase letters

@@ -153,7 +153,19 @@ def battery_block(site: SiteState, unit: PowerwallState) -> dict[str, Json]:
     }
 
 
+ENERGY_FIELDS = ("nominal_full_pack_energy", "nominal_energy_remaining")
+
+
 def system_status(site: SiteState, config: SiteConfig) -> Json:
+    status = _system_status(site, config)
+    if not config.system_status_capacity:
+        for part in (status, *status["battery_blocks"]):
+            for name in ENERGY_FIELDS:
+                del part[name]
+    return status
+
+
+def _system_status(site: SiteState, config: SiteConfig) -> dict[str, Any]:
     blocks = [battery_block(site, unit) for unit in visible_powerwalls(site)]
     max_power = round(config.unit_max_power_w * config.powerwalls)
     return {

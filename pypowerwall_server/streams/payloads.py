@@ -51,7 +51,7 @@ def _compact(state: GatewayState, reading: GatewayReading, fresh: bool) -> dict[
     soe = (
         100.0 * reading.remaining_wh / reading.full_pack_wh
         if reading.full_pack_wh and reading.remaining_wh is not None
-        else None
+        else reading.soe_percent_raw
     )
     return {
         "id": state.gateway_id,

@@ -64,6 +64,12 @@ def test_item5_options_with_cors_on_is_a_preflight_or_a_plain_answer() -> None:
         assert preflight.headers["access-control-allow-origin"] == CORS_ORIGIN
         plain = client.options("/aggregates")
         assert plain.status_code == 204 and "GET" in plain.headers["allow"]
+        refused = client.options(  # a preflight no CORS rule allows stays a 405
+            "/aggregates",
+            headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"},
+        )
+        assert refused.status_code in (400, 405)
+        assert "access-control-allow-origin" not in refused.headers
 
 
 # Item 6 ------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,6 +19,9 @@ from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningGateway
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 NOON_LOS_ANGELES = 1782070200.0  # 2026-06-21 12:30 PDT: the sun is up
 
@@ -41,6 +45,20 @@ def one_gateway(gw: RunningGateway, **credentials: Any) -> Settings:
     """Settings for a server polling one simulated gateway every 0.5 s (1 s timeout)."""
     config = GatewayConfig(id=gw.id, host=gw.host, poll_interval=0.5, timeout=1.0, **credentials)
     return Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(config,))
+
+
+@contextlib.contextmanager
+def healthy_client(gateways: tuple[GatewayConfig, ...]) -> Iterator[TestClient]:
+    """The server (in-process) polling `gateways`, once every gateway has fresh data."""
+    from starlette.testclient import TestClient
+
+    from pypowerwall_server.app import create_app
+    from tests.waiting import wait_until
+
+    settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=gateways)
+    with TestClient(create_app(settings)) as client:
+        wait_until(lambda: client.get("/health").json()["status"] == "healthy", 60)
+        yield client
 
 
 class Printed(logging.Handler):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -78,3 +80,36 @@ def test_demo_serves_live_changing_data(demo_url: str) -> None:
     csv = httpx.get(f"{demo_url}/gw/cabin/csv/v2?headers", timeout=2).text.splitlines()
     assert csv[0] == "Grid,Home,Solar,Battery,BatteryLevel,GridStatus,Reserve"
     assert len(csv[1].split(",")) == 7
+
+
+def test_demo_prints_a_token_once_and_its_curl_line_writes(tmp_path: Path) -> None:
+    port = free_port()
+    log_path = tmp_path / "demo.log"
+    with log_path.open("w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pypowerwall_server", "--demo", "--port", str(port)],
+            env=without_pw_variables(),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            get_when_complete(f"{url}/api/aggregate/power")
+            printed = re.findall(r"Bearer ([A-Za-z0-9_-]+)'", log_path.read_text())
+            assert len(printed) == 1  # once, at start
+            token = printed[0]
+            overview = httpx.get(f"{url}/api/control", timeout=2).json()
+            assert overview["enabled"] is True
+            assert {g["transport"] for g in overview["gateways"].values()} == {"v1r"}
+            answer = httpx.post(
+                f"{url}/control/reserve",
+                json={"value": 50},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=15,
+            )
+            assert answer.status_code == 200 and answer.json()["status"] == "applied"
+            assert httpx.get(f"{url}/control/reserve", timeout=2).json() == {"reserve": 50}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    assert log_path.read_text().count(token) == 1  # the log lines never show it

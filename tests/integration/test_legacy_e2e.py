@@ -14,18 +14,16 @@ import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from pypowerwall_server.app import create_app
 from pypowerwall_server.gateway.call_names import invoke, parse_call
 from pypowerwall_server.gateway.schedule import poll_plan
 from pypowerwall_server.legacy import Unavailable, render_legacy
 from pypowerwall_server.models import GatewayAttributes, LegacyOptions
-from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
+from pypowerwall_server.settings import GatewayConfig
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
 from tests.fixtures import LEGACY_CONTRACT
-from tests.waiting import wait_until
 
-from .conftest import NOON_LOS_ANGELES, direct_powerwall, frozen_gateway
+from .conftest import NOON_LOS_ANGELES, direct_powerwall, frozen_gateway, healthy_client
 
 pytestmark = pytest.mark.integration  # starts a server or the simulator
 
@@ -78,9 +76,7 @@ def client(sim: RunningSimulator) -> Iterator[TestClient]:
         )
         for gw in sim.gateways
     )
-    settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=gateways)
-    with TestClient(create_app(settings)) as test_client:
-        wait_until(lambda: test_client.get("/health").json()["status"] == "healthy", 60)
+    with healthy_client(gateways) as test_client:
         yield test_client
 
 
@@ -117,7 +113,8 @@ def direct(sim: RunningSimulator, tmp_path_factory) -> dict[str, tuple[dict[str,
 def comparable(url: str, body: bytes) -> Any:
     if url in TIMESTAMPED:
         data = json.loads(body)
-        data.get("VITALS", {}).pop("timestamp", None)
+        if isinstance(data, dict):  # null where the gateway never provides vitals
+            data.get("VITALS", {}).pop("timestamp", None)
         return data
     return body
 
@@ -139,6 +136,8 @@ def test_every_legacy_endpoint_matches_pypowerwall(client, direct, gid: str) -> 
             assert response.status_code == expected.status, url
             assert response.headers["content-type"].startswith(expected.content_type), url
             assert comparable(url, response.content) == comparable(url, expected.body), url
+            reason = dict(expected.headers).get("x-data-unavailable")
+            assert response.headers.get("x-data-unavailable") == reason, url
             served_ok += response.status_code == 200
     assert served_ok >= 70
 
@@ -170,5 +169,20 @@ def test_vitals_family_on_tedapi_gateways(client) -> None:
     for gid in ("one", "pw3"):
         for path in ("/vitals", "/temps/pw", "/fans/pw"):
             assert client.get(f"/gw/{gid}{path}").status_code == 200, (gid, path)
-    # a local-mode gateway on firmware >= 23.44 has no vitals: honest 503, not {} or null
-    assert client.get("/gw/three/vitals").status_code == 503
+
+
+def test_not_available_is_not_not_yet(client) -> None:
+    """Issue 15 item 16: a local-mode gateway on firmware >= 23.44 never has vitals, so its
+    vitals routes answer the proxy's empty body with the reason, not 503 for ever."""
+    for path, body in (("/vitals", b"null"), ("/temps", b"{}"), ("/temps/pw", b"{}")):
+        response = client.get(f"/gw/three{path}")
+        assert response.status_code == 200, (path, response.text)
+        assert response.content == body, path
+        assert "firmware 23.44" in response.headers["x-data-unavailable"], path
+        assert "retry-after" not in response.headers
+    # a TEDAPI gateway serves its vitals with no such header, but pypowerwall's TEDAPI mode
+    # never provides /api/meters/solar: the proxy's `null`, with the reason
+    assert "x-data-unavailable" not in client.get("/gw/one/vitals").headers
+    solar = client.get("/gw/one/api/meters/solar")
+    assert (solar.status_code, solar.content) == (200, b"null")
+    assert solar.headers["x-data-unavailable"] == "TEDAPI mode does not provide /api/meters/solar"

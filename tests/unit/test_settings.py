@@ -334,8 +334,7 @@ def test_yaml_error_does_not_quote_the_line(tmp_path: Path) -> None:
 
 def test_environment_warnings() -> None:
     environ = {"PW_HSOT": "x", "PW_STYLE": "clear", "PW_CONTROL_SECRET": "s", "PW_PORT": "1"}
-    assert environment_warnings(environ) == [
-        "PW_CONTROL_SECRET (environment): ignored; proxy-style control is not supported",
+    assert environment_warnings(environ) == [  # PW_CONTROL_SECRET is ours now
         "PW_HSOT (environment): unknown variable, ignored; did you mean PW_HOST?",
     ]
 
@@ -416,3 +415,32 @@ def test_main_delegates_simulate(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("pypowerwall_server.simulator.cli.simulate_main", fake_simulate)
     assert cli.main(["simulate", "--port", "0", "--demo"]) == 7
     assert received == [["--port", "0", "--demo"]]
+
+
+# --- control ------------------------------------------------------------------------------
+
+
+def test_control_is_on_only_with_a_secret() -> None:
+    assert ServerConfig().control_on is False
+    assert ServerConfig(control_secret=SecretStr("s3cret")).control_on is True
+    off = ServerConfig(control_secret=SecretStr("s3cret"), control_enabled=False)
+    assert off.control_on is False
+
+
+@pytest.mark.parametrize("env", ["PW_CONTROL_SECRET", "PW_CONTROL_TOKEN"])
+def test_control_secret_from_the_environment(env: str) -> None:
+    settings = load_settings([], {env: "s3cret", "PW_HOST": "10.0.0.5", "PW_GW_PWD": "x"})
+    assert settings.server.control_secret is not None
+    assert settings.server.control_secret.get_secret_value() == "s3cret"
+    assert settings.server.control_on
+
+
+def test_control_enabled_without_a_secret_is_a_config_error() -> None:
+    (problem,) = problems_of([], {"PW_CONTROL_ENABLED": "yes", "PW_GW_PWD": "x"})
+    assert "PW_CONTROL_ENABLED" in problem or "control_secret" in problem
+
+
+def test_seed_file_keys_control_enabled_and_control_token(tmp_path: Path) -> None:
+    text = "server:\n  control_enabled: true\n  control_token: tok3n\ngateways:\n  - gw_pwd: x\n"
+    settings = load_settings(["--config", write(tmp_path, "c.yaml", text)], {})
+    assert settings.server.control_on

@@ -59,6 +59,8 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "tls_key": ("{key}", "{key}"),
     "data_dir": ("/srv/pps", "/srv/pps"),
     "personal_data": ("yes", True),
+    "control_secret": ("s3cret-token", "s3cret-token"),
+    "control_enabled": ("yes", True),
 }
 # What else a row needs to make a valid gateway (PW_* form; the file form uses the same keys)
 COMPANIONS: dict[str, dict[str, str]] = {
@@ -68,6 +70,7 @@ COMPANIONS: dict[str, dict[str, str]] = {
     "wifi_host": {"rsa_key_path": "{key}", "gw_pwd": "GwPassword1"},
     "tls_cert": {"tls_key": "{key}"},
     "tls_key": {"tls_cert": "{key}"},
+    "control_enabled": {"control_secret": "s3cret-token"},
 }
 
 

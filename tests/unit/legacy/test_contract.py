@@ -8,6 +8,8 @@ between calls on purpose).  Bodies must match byte for byte (sha256) except:
   give our bytes (the proxy's order is Python set order);
 * volatile paths (tedapi VITALS.timestamp): removed, then re-serialized in the proxy's
   layout and compared as text;
+* data the gateway mode never provides (legacy/not_provided.py): the proxy's bytes, plus an
+  X-Data-Unavailable header;
 * the deliberate differences, asserted explicitly: Unavailable where the proxy answered 200 with
   null/"TIMEOUT!"/{}/[]/zeros for missing primary data, 404 JSON for unknown /api/ paths,
   None (not ours) for web-branch URLs, a sensible answer where the proxy crashed.
@@ -21,7 +23,12 @@ from typing import Any
 
 import pytest
 
-from pypowerwall_server.legacy import LegacyResponse, Unavailable, render_legacy
+from pypowerwall_server.legacy import (
+    NOT_PROVIDED_HEADER,
+    LegacyResponse,
+    Unavailable,
+    render_legacy,
+)
 
 from .legacy_contract_data import EDGE_SCENARIOS, MODES, Scenario, drop_path, is_ours, load
 
@@ -244,6 +251,11 @@ def test_route_matches_the_proxy(name: str, polled_only: bool, url: str) -> None
     elif url in NOT_FOUND:
         assert captured["body"] == "Not Found" and captured["content_type"] == "text/plain"
         assert ours == LegacyResponse(404, "application/json", b'{"error": "Not Found"}')
+    elif isinstance(ours, LegacyResponse) and ours.headers:
+        # never provided by this gateway mode (not_provided.py): the proxy's own bytes
+        assert dict(ours.headers)[NOT_PROVIDED_HEADER], ours
+        assert ours.status == 200 and captured["status"] == 200
+        assert hashlib.sha256(ours.body).hexdigest() == captured["sha256"], ours.body
     elif url in NO_DATA[name]:
         assert isinstance(ours, Unavailable), ours
         assert ours.plain_text == (url in CSV_URLS)

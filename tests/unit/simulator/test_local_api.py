@@ -344,3 +344,17 @@ def test_state_is_reused_briefly_but_controls_show_at_once(
     assert gateway.state().grid_status == "SystemIslandedActive"
     clock.now += 1
     assert gateway.state().sim_time == pytest.approx(first.sim_time + 1)
+
+
+def test_system_status_without_capacity(clock: FakeClock) -> None:
+    """SiteConfig.system_status_capacity=False: no energy fields in /api/system_status (at
+    the top nor per block); state of energy, battery power and site info stay."""
+    config = SiteConfig(sim_start=NIGHT_PDT, system_status_capacity=False)
+    gw = SimulatedGateway(config, clock)
+    auth = bearer(gw)
+    status = get_json(gw, "/api/system_status", auth)
+    for part in (status, *status["battery_blocks"]):
+        assert not {"nominal_full_pack_energy", "nominal_energy_remaining"} & set(part)
+    assert all(isinstance(b["p_out"], int | float) for b in status["battery_blocks"])
+    assert get_json(gw, "/api/system_status/soe", auth)["percentage"] > 0
+    assert get_json(gw, "/api/site_info", auth)["nominal_system_energy_kWh"] > 0

@@ -80,7 +80,9 @@ function applyTheme(theme) {
 export async function getJson(path) {
   const response = await fetch(apiUrl(path), { cache: "no-store" });
   const body = await response.json().catch(() => null);
-  return { ok: response.ok, status: response.status, body };
+  // a reason here: the gateway never provides this data (the body is the proxy's empty one)
+  const unavailable = response.headers.get("x-data-unavailable");
+  return { ok: response.ok && !unavailable, status: response.status, body, unavailable };
 }
 
 // --- live data: a WebSocket stream, REST polling while the stream cannot be opened -------

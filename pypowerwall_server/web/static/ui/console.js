@@ -1,5 +1,6 @@
 // The management console: every gateway, one gateway's detail, the server's own numbers.
 import { duration, el, getJson, kw, percent, setupLook } from "./common.js";
+import { ControlPanel } from "./control.js";
 
 setupLook();
 const REFRESH_MS = 5000;
@@ -8,6 +9,7 @@ const detail = document.getElementById("detail");
 const serverStats = document.getElementById("server-stats");
 const banner = document.getElementById("banner");
 let selected = new URLSearchParams(location.search).get("gw") || "";
+const control = new ControlPanel(document.getElementById("control"), () => showDetail(selected));
 
 function cell(...children) {
   return el("td", null, ...children);
@@ -47,13 +49,17 @@ async function refresh() {
     }),
   );
   if (stats.ok) showServer(stats.body);
-  if (selected) showDetail(selected);
+  if (selected) {
+    showDetail(selected);
+    control.show(selected);
+  }
 }
 
 function select(id) {
   selected = id;
   for (const row of tbody.rows) row.classList.toggle("selected", row.dataset.id === id);
   showDetail(id);
+  control.show(id);
 }
 
 function showServer(s) {
@@ -78,7 +84,8 @@ function list(items) {
 }
 
 function unavailable(answer) {
-  const why = answer.body && answer.body.error ? answer.body.error : `HTTP ${answer.status}`;
+  const why = answer.unavailable
+    || (answer.body && answer.body.error ? answer.body.error : `HTTP ${answer.status}`);
   return el("p", { class: "note" }, `Not available: ${why}`);
 }
 
@@ -141,5 +148,5 @@ function kwh(wh) {
   return wh === null || wh === undefined ? "–" : `${(wh / 1000).toFixed(1)} kWh`;
 }
 
-refresh();
+control.load().finally(refresh);
 setInterval(refresh, REFRESH_MS);
