@@ -9,6 +9,7 @@ import shlex
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,11 +67,14 @@ def parse_ready(text: str) -> tuple[str, str, list[SimGateway]]:
     return admin_url, token, gateways
 
 
-def start_simulator(children: Children, gateways: int, name: str = "simulator") -> Simulator:
+def start_simulator(
+    children: Children, gateways: int, name: str = "simulator", extra: Sequence[str] = ()
+) -> Simulator:
     token = secrets.token_urlsafe(16)
     argv = [sys.executable, "-m", "pypowerwall_server", "simulate"]
     # "--admin-token=…": a token may start with "-", which argparse would take for an option.
     argv += ["--gateways", str(gateways), f"--admin-token={token}", "--host", "127.0.0.1"]
+    argv += extra
     child = children.start(name, argv)
     deadline = time.monotonic() + 60 + gateways * 0.2
     while time.monotonic() < deadline:

@@ -150,6 +150,7 @@ class ReadModel:
             "last_error": state.last_error,
             "problem": state.problem,
             "hint": state.hint,
+            **_transport_summary(state),
         }
 
     def gateways_list(self) -> Answer:
@@ -254,6 +255,14 @@ def _first_to_turn_stale(
     )
 
 
+def _transport_summary(state: GatewayState) -> dict[str, Any]:
+    """Which transport serves this gateway and how the others fare (gateway/transports.py)."""
+    status = state.transport
+    if status is None:
+        return {"degraded": False, "transport": None}
+    return {"degraded": status.degraded is not None, "transport": status.as_dict()}
+
+
 def _from_legacy(result: LegacyResponse) -> Answer:
     return Answer(result.status, result.body, result.content_type, result.headers)
 
@@ -275,4 +284,5 @@ def _gateway_data(snapshot: Snapshot) -> dict[str, Any]:
         "time_remaining_hours": r.time_remaining_hours,
         "firmware_version": r.firmware_version,
         "site_name": r.site_name,
+        "transport": snapshot.attributes.transport,  # which transport this data came from
     }

@@ -18,6 +18,7 @@ from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor
+from pypowerwall_server.gateway.transports import build_chain
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
@@ -35,6 +36,12 @@ log = logging.getLogger(__name__)
 
 
 def default_adapter_factory(config: GatewayConfig) -> GatewayAdapter:
+    """The gateway's transports in order (one for a single-mode configuration), each its
+    own library connection."""
+    return build_chain(config, transport_adapter)
+
+
+def transport_adapter(config: GatewayConfig) -> PypowerwallAdapter:
     # The library's cache must expire before our next tick, or a poll could re-read it.
     return PypowerwallAdapter(config, cache_expire=config.poll_interval * 0.8)
 

@@ -29,6 +29,7 @@ class GatewayAttributes:
     tedapi_mode: str  # "off", "full", "hybrid"
     tedapi_api_version: str | None
     library_version: str
+    transport: str | None = None  # which transport answered (gateway/transports.py)
 
 
 def app_scale(raw_percent: float) -> float:

@@ -32,7 +32,9 @@ _UNKNOWN_GATEWAY: dict[int | str, dict[str, Any]] = {
     tags=["server"],
 )
 def health(hub: HubDep) -> Response:
-    """healthy: every gateway fresh; degraded: some; unhealthy (503): none, or none configured."""
+    """healthy: every gateway fresh on its preferred transport with data that can be right;
+    degraded: some fresh, or a gateway on a fallback transport or serving degraded data
+    (each gateway's `degraded` says why); unhealthy (503): none fresh, or none configured."""
     now = hub.clock()
     entries = [
         {
@@ -43,11 +45,15 @@ def health(hub: HubDep) -> Response:
             "last_error": s.last_error,
             "problem": s.problem,
             "hint": s.hint,
+            "transport": s.transport.active if s.transport else None,
+            "degraded": s.transport.problems() if s.transport else [],
         }
         for s in hub.states()
     ]
     fresh = sum(1 for e in entries if e["fresh"])
-    if entries and fresh == len(entries):
+    if entries and fresh == len(entries) and any(e["degraded"] for e in entries):
+        status, code = "degraded", 200
+    elif entries and fresh == len(entries):
         status, code = "healthy", 200
     elif fresh:
         status, code = "degraded", 200

@@ -16,6 +16,26 @@ class ErrorBody(BaseModel):
     error: str
 
 
+class TransportLink(BaseModel):
+    name: str = Field(description="tedapi, v1r, local, cloud or fleetapi")
+    state: str = Field(description="ok, failing or untried")
+    failing_since: float | None = Field(description="epoch seconds the failures began")
+    consecutive_failures: int
+    last_error: str | None = Field(description="newest failure or degraded-data reason")
+    next_probe: float | None = Field(description="epoch seconds of the next recovery probe")
+
+
+class TransportInfo(BaseModel):
+    active: str = Field(description="the transport the newest data came from")
+    preferred: str
+    on_fallback: bool
+    failovers: int = Field(description="switches to a less preferred transport so far")
+    recoveries: int = Field(description="switches back to a more preferred one so far")
+    degraded: bool
+    degraded_reason: str | None
+    transports: list[TransportLink] = Field(description="in preference order")
+
+
 class GatewaySummary(BaseModel):
     id: str
     name: str
@@ -30,6 +50,12 @@ class GatewaySummary(BaseModel):
         description="kind of the current outage: unreachable, busy, auth_failed (or null)"
     )
     hint: str | None = Field(description="what to do about the problem, when anything helps")
+    degraded: bool = Field(
+        default=False, description="the newest data cannot be right for this site"
+    )
+    transport: TransportInfo | None = Field(
+        default=None, description="ordered transports with failover (null: not a chain)"
+    )
 
 
 class GatewayList(BaseModel):
@@ -55,6 +81,7 @@ class GatewayData(BaseModel):
     time_remaining_hours: float | None
     firmware_version: str | None
     site_name: str | None
+    transport: str | None = Field(default=None, description="the transport this data came from")
 
 
 class GatewayDetail(GatewaySummary):
@@ -123,6 +150,12 @@ class HealthGateway(BaseModel):
         description="kind of the current outage: unreachable, busy, auth_failed (or null)"
     )
     hint: str | None = Field(description="what to do about the problem, when anything helps")
+    transport: str | None = Field(default=None, description="the active transport")
+    degraded: list[str] = Field(
+        default_factory=list,
+        description="why this gateway makes the server degraded: on a fallback transport, "
+        "or serving degraded data",
+    )
 
 
 class Health(BaseModel):

@@ -25,6 +25,8 @@ from typing import Any
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.readings import readings_from_calls
+from pypowerwall_server.gateway.transport_status import TransportStatus
+from pypowerwall_server.gateway.transports import TransportChain
 from pypowerwall_server.models import GatewayAttributes, Snapshot
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class GatewayState:
     failures: int = 0
     problem: str | None = None  # GatewayError.code of the current outage ("auth_failed")
     hint: str | None = None  # what the user can do about it
+    transport: TransportStatus | None = None  # active transport, failovers (transports.py)
 
     def age(self, now: float) -> float | None:
         return None if self.snapshot is None else max(0.0, now - self.snapshot.taken_at)
@@ -163,7 +166,17 @@ class Poller:
         """Runs in a worker thread."""
         if self._attributes is None:
             self._attributes = self._adapter.connect()
-        return self._adapter.fetch(calls)
+        results = self._adapter.fetch(calls)
+        if isinstance(self._adapter, TransportChain):  # the transport that answered
+            self._attributes = self._adapter.attributes()
+        return results
+
+    def _transport_fields(self) -> dict[str, Any]:
+        """A transport chain's status and the active transport's pace, for the state."""
+        chain = self._adapter
+        if not isinstance(chain, TransportChain):
+            return {}
+        return {"transport": chain.status(), "interval": chain.interval}
 
     def _on_success(self, started: float, results: dict[str, Any]) -> None:
         now = self._clock()
@@ -195,6 +208,7 @@ class Poller:
                 last_attempt=started,
                 consecutive_failures=0,
                 polls=self.state.polls + 1,
+                **self._transport_fields(),
             )
         )
 
@@ -216,6 +230,7 @@ class Poller:
                 consecutive_failures=self.state.consecutive_failures + 1,
                 polls=self.state.polls + 1,
                 failures=self.state.failures + 1,
+                **self._transport_fields(),
             )
         )
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from pypowerwall_server.gateway import readings
 from pypowerwall_server.gateway.poller import PollPlan
+from pypowerwall_server.gateway.transports import chain_poll_timeout
 from pypowerwall_server.legacy import FAST_CALLS, SLOW_CALLS
 from pypowerwall_server.settings import GatewayConfig
 
@@ -23,7 +24,10 @@ def poll_plan(writable: bool = False) -> PollPlan:
 
 
 def poll_timeout(config: GatewayConfig) -> float:
-    """A poll makes many calls, most answered from the library's per-poll cache."""
+    """A poll makes many calls, most answered from the library's per-poll cache. With
+    several transports it may try each (gateway/transports.py)."""
+    if len(config.transports) > 1:
+        return max(config.poll_interval, chain_poll_timeout(config))
     return max(config.poll_interval, 3 * config.timeout)
 
 

@@ -24,6 +24,8 @@ from pypowerwall_server.settings.row import Row
 from pypowerwall_server.settings.rules import gateway_problems
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
+# The ways to read a gateway (gateway/transports.py): v1r is TEDAPI over the wired LAN.
+TransportName = Literal["tedapi", "v1r", "local", "cloud", "fleetapi"]
 # The legacy proxy's PW_STYLE names for its power-flow page (Powerwall-Dashboard uses them).
 PageStyle = Literal["clear", "black", "white", "grafana", "grafana-dark", "solar", "dakboard"]
 TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TEDAPI basic auth uses
@@ -235,6 +237,52 @@ class GatewayConfig(BaseModel):
         ),
     ] = None
 
+    transports: Annotated[
+        tuple[TransportName, ...],
+        Row(
+            "ordered ways to read this gateway, the first preferred, e.g. tedapi,fleetapi "
+            "(tedapi, v1r, local, cloud, fleetapi)",
+            "a comma-separated list of tedapi, v1r, local, cloud, fleetapi, each at most once",
+            env=("PW_TRANSPORTS",),
+            flag="--transports",
+            metavar="LIST",
+            unset="the one mode the credentials give",
+        ),
+    ] = ()
+    failover_after: Annotated[
+        int,
+        Row(
+            "failed or degraded polls in a row before the next transport takes over",
+            "an integer from 1 to 100",
+            level="gateway-default",
+            env=("PW_FAILOVER_AFTER",),
+            metavar="N",
+        ),
+    ] = Field(default=3, ge=1, le=100)
+    recovery_probe: Annotated[
+        float,
+        Row(
+            "first wait before a failed preferred transport is tried again (doubling up to 30 min)",
+            "a number of seconds greater than 0",
+            level="gateway-default",
+            env=("PW_RECOVERY_PROBE",),
+            metavar="S",
+            unit="s",
+        ),
+    ] = Field(default=60.0, gt=0, allow_inf_nan=False)
+    remote_interval: Annotated[
+        float,
+        Row(
+            "poll interval of a cloud or FleetAPI transport listed after another "
+            "(Tesla limits and bills cloud requests)",
+            "a number of seconds greater than 0",
+            level="gateway-default",
+            env=("PW_REMOTE_INTERVAL",),
+            metavar="S",
+            unit="s",
+        ),
+    ] = Field(default=60.0, gt=0, allow_inf_nan=False)
+
     @model_validator(mode="before")
     @classmethod
     def _fill_defaults(cls, data: Any) -> Any:
@@ -244,9 +292,21 @@ class GatewayConfig(BaseModel):
         if data.get("name") is None and isinstance(data.get("id"), str):
             data["name"] = data["id"]
         remote = data.get("cloud_mode") is True or data.get("fleetapi") is True
+        listed = data.get("transports")
+        if isinstance(listed, str):  # PW_TRANSPORTS=tedapi,fleetapi
+            data["transports"] = listed = [p.strip() for p in listed.split(",") if p.strip()]
+        if listed:  # each transport finds its own address (gateway/transports.py)
+            remote = True
         if data.get("gw_pwd") and not data.get("password") and not data.get("host") and not remote:
             data["host"] = TEDAPI_HOST
         return data
+
+    @field_validator("transports")
+    @classmethod
+    def _check_transports(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a transport is listed twice")
+        return value
 
     @field_validator("id")
     @classmethod
@@ -297,6 +357,9 @@ class GatewayConfig(BaseModel):
 
     @property
     def mode(self) -> GatewayMode:
+        if self.transports:  # the preferred transport's mode
+            first = self.transports[0]
+            return "local" if first == "v1r" else first
         if self.fleetapi:
             return "fleetapi"
         if self.cloud_mode:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from pypowerwall_server.settings.models import GatewayConfig, Settings
+from pypowerwall_server.settings.rules import TRANSPORT_NOTES
 from pypowerwall_server.settings.table import TABLE, Setting, at_level
 
 SERVER_ROWS = at_level("server")
@@ -21,7 +22,8 @@ def describe(settings: Settings) -> str:
     lines.append(f"gateways: {len(settings.gateways)}")
     for gateway in settings.gateways:
         first, name, *rest = _lines(gateway, GATEWAY_ROWS, "    ")
-        lines.extend([f"  - {first.strip()}", name, f"    mode: {_mode(gateway)}", *rest])
+        lines.extend([f"  - {first.strip()}", name, f"    mode: {_mode(gateway)}"])
+        lines.extend([*_transport_lines(gateway), *rest])
     return "\n".join(lines)
 
 
@@ -34,3 +36,13 @@ def _mode(gateway: GatewayConfig) -> str:
         return f"{gateway.mode} (v1r: TEDAPI over the wired LAN)"
     hybrid = " (+ TEDAPI vitals)" if gateway.mode == "local" and gateway.uses_tedapi else ""
     return f"{gateway.mode}{hybrid}"
+
+
+def _transport_lines(gateway: GatewayConfig) -> list[str]:
+    """The ordered transports and what each one uses (failover order)."""
+    if not gateway.transports:
+        return []
+    lines = ["    failover order (first preferred):"]
+    for position, transport in enumerate(gateway.transports, 1):
+        lines.append(f"      {position}. {transport}: uses {TRANSPORT_NOTES[transport]}")
+    return lines

@@ -32,6 +32,8 @@ class GatewayFields(Protocol):
     def rsa_key_path(self) -> str | None: ...
     @property
     def wifi_host(self) -> str | None: ...
+    @property
+    def transports(self) -> tuple[str, ...]: ...
 
 
 Problem = tuple[str | None, str]  # (field that triggered it, or None for the whole gateway; text)
@@ -40,6 +42,8 @@ Namer = Callable[[str], str]
 
 def gateway_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
     """What is missing or contradictory in this gateway's settings; empty when usable."""
+    if gateway.transports:
+        return _transport_problems(gateway, name)
     if gateway.fleetapi:
         return _remote_problems(gateway, "fleetapi", name)
     if gateway.cloud_mode:
@@ -80,3 +84,33 @@ def _local_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
             )
         ]
     return []
+
+
+# What each transport needs (gateway/transports.py builds its connection from these).
+TRANSPORT_NEEDS: dict[str, tuple[str, ...]] = {
+    "tedapi": ("gw_pwd",),
+    "v1r": ("host", "password", "rsa_key_path"),
+    "local": ("host", "password"),
+    "cloud": ("email",),
+    "fleetapi": (),
+}
+TRANSPORT_NOTES = {
+    "tedapi": "gw_pwd; wifi_host, else host unless v1r/local use it, else 192.168.91.1",
+    "v1r": "host, password, rsa_key_path (a registered key)",
+    "local": "host, password",
+    "cloud": "email; authpath with the cloud login (--setup cloud)",
+    "fleetapi": "authpath with .pypowerwall.fleetapi (--setup fleetapi)",
+}
+
+
+def _transport_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
+    problems: list[Problem] = []
+    for switch in ("cloud_mode", "fleetapi"):
+        if getattr(gateway, switch):
+            problems.append((switch, f"with {name('transports')} list cloud/fleetapi there"))
+    for transport in gateway.transports:
+        missing = [key for key in TRANSPORT_NEEDS[transport] if not getattr(gateway, key)]
+        if missing:
+            listed = ", ".join(name(key) for key in missing)
+            problems.append(("transports", f"transport {transport} needs {listed}"))
+    return problems

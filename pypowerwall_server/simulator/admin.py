@@ -12,7 +12,7 @@ import contextlib
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pypowerwall_server.simulator.admin_views import (
     ApiError,
@@ -28,6 +28,7 @@ from pypowerwall_server.simulator.admin_views import (
     settings_summary,
     state_summary,
 )
+from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import APP_KINDS, FaultError
 from pypowerwall_server.simulator.fleet_api import SimulatedFleetApi
 from pypowerwall_server.simulator.gateway import SimulatedGateway
@@ -36,8 +37,28 @@ from pypowerwall_server.simulator.interface import SimRequest, SimResponse
 from pypowerwall_server.simulator.server import GatewayServer, SiteServer
 from pypowerwall_server.simulator.v1r_auth import BadKey
 
-if TYPE_CHECKING:
-    from pypowerwall_server.simulator.runner import SimulatorCluster
+
+class SimulatorCluster(Protocol):
+    """What the admin API reads and drives of the running simulator (runner.py's cluster;
+    named here so the runner, which starts the admin server, is not imported back)."""
+
+    admin_token: str
+    configs: list[SiteConfig]
+    servers: dict[str, SiteServer]
+    wifi_servers: dict[str, SiteServer]
+    fleet_api: GatewayServer[SimulatedFleetApi] | None
+    ca_pem: bytes | None
+
+    @property
+    def fleet_api_url(self) -> str | None: ...
+
+    def fleetapi_config(self, gateway_id: str) -> dict[str, Any]: ...
+
+    def clear_faults(
+        self, gateway_id: str | None = None, fault_id: int | None = None, *, wifi: bool = False
+    ) -> int: ...
+
+    def reset_requests(self, gateway_id: str | None = None) -> None: ...
 
 
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [

@@ -3,10 +3,20 @@ switching them on remembers the value they replace, so expiry can put it back.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pypowerwall_server.simulator.faults import Fault, FaultError
 from pypowerwall_server.simulator.interface import SimulatedGatewayApp
+
+
+@runtime_checkable
+class HidesMeters(Protocol):
+    """A simulated gateway that can play the "solar only" state (SimulatedGateway)."""
+
+    def set_solar_only(self, enabled: bool) -> None:
+        """When enabled, the local meter aggregates (local API and TEDAPI) lose the battery
+        and grid meters; the Fleet API (the cloud's own copy) keeps them."""
+        ...
 
 
 class AppSettings:
@@ -17,6 +27,7 @@ class AppSettings:
         self._site = app  # None: a listener with no site behind it (the Fleet API)
         self.wrong_password = False
         self.missing_powerwall: int | None = None
+        self.solar_only = False
 
     def _app(self) -> SimulatedGatewayApp:
         if self._site is None:
@@ -31,6 +42,8 @@ class AppSettings:
             return self._app().state().grid_up
         if fault.kind == "missing_powerwall":
             return self.missing_powerwall
+        if fault.kind == "solar_only":
+            return self.solar_only
         return self._app().state().firmware_version
 
     def apply(self, fault: Fault) -> None:
@@ -42,6 +55,8 @@ class AppSettings:
             self.set_missing_powerwall(fault.index)
         elif fault.kind == "firmware":
             self._app().set_firmware(fault.version)
+        elif fault.kind == "solar_only":
+            self.set_solar_only(True)
 
     def restore(self, fault: Fault, previous: Any) -> None:
         if fault.kind == "wrong_password":
@@ -52,6 +67,8 @@ class AppSettings:
             self.set_missing_powerwall(previous)
         elif fault.kind == "firmware":
             self._app().set_firmware(str(previous))
+        elif fault.kind == "solar_only":
+            self.set_solar_only(bool(previous))
 
     def set_wrong_password(self, enabled: bool) -> None:
         self.wrong_password = enabled
@@ -60,3 +77,10 @@ class AppSettings:
     def set_missing_powerwall(self, index: int | None) -> None:
         self.missing_powerwall = index
         self._app().set_missing_powerwall(index)
+
+    def set_solar_only(self, enabled: bool) -> None:
+        app = self._app()
+        if not isinstance(app, HidesMeters):
+            raise FaultError("this simulated gateway cannot play the solar_only state")
+        self.solar_only = enabled
+        app.set_solar_only(enabled)

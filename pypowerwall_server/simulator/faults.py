@@ -7,8 +7,10 @@ does not match are untouched), a count (the next N matching requests) and/or a d
 Kinds that shape one answer (transport): latency, hang, status, truncated, garbage.
 Kinds that act on a connection or port: tls_failure (per new connection), refused (the
 port stops listening). Kinds that change the site (app): wrong_password, grid_outage,
-missing_powerwall, firmware; these are global while active, and a path pattern only
-chooses which requests use up their count.
+missing_powerwall, firmware, solar_only; these are global while active, and a path pattern
+only chooses which requests use up their count. solar_only is the "solar only" state of a
+confused gateway: its local answers (local API meter aggregates, TEDAPI meterAggregates)
+lose the battery and grid meters; the Fleet API (the cloud's own copy) keeps them.
 """
 
 from __future__ import annotations
@@ -31,10 +33,13 @@ FaultKind = Literal[
     "grid_outage",
     "missing_powerwall",
     "firmware",
+    "solar_only",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 RESPONSE_KINDS = frozenset({"hang", "status", "truncated", "garbage"})
-APP_KINDS = frozenset({"wrong_password", "grid_outage", "missing_powerwall", "firmware"})
+APP_KINDS = frozenset(
+    {"wrong_password", "grid_outage", "missing_powerwall", "firmware", "solar_only"}
+)
 KIND_FIELDS = {
     "latency": "latency_ms",
     "status": "status",

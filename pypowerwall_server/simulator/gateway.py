@@ -263,6 +263,9 @@ class SimulatedGateway:
     def set_missing_powerwall(self, index: int | None) -> None:
         self._change(lambda model: setattr(model, "missing_index", index))
 
+    def set_solar_only(self, enabled: bool) -> None:
+        self._change(lambda model: setattr(model, "solar_only", enabled))
+
     def set_firmware(self, version: str) -> None:
         self._change(lambda model: setattr(model, "firmware_version", version))
 

@@ -48,9 +48,17 @@ def meter_json(site: SiteState, name: str, reading: MeterState) -> dict[str, Jso
     return body
 
 
+SOLAR_ONLY_DROPS = ("site", "battery")  # the meters a gateway in "solar only" state loses
+
+
 def aggregates(site: SiteState, _config: SiteConfig) -> Json:
     readings = (site.site, site.battery, site.load, site.solar)
-    return {name: meter_json(site, name, r) for name, r in zip(METER_NAMES, readings, strict=True)}
+    meters = zip(METER_NAMES, readings, strict=True)
+    return {
+        name: meter_json(site, name, r)
+        for name, r in meters
+        if not (site.solar_only and name in SOLAR_ONLY_DROPS)
+    }
 
 
 def soe(site: SiteState, _config: SiteConfig) -> Json:

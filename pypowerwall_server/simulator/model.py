@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from pypowerwall_server.simulator.config import EXPANSION_PART_NUMBER, SiteConfig
 from pypowerwall_server.simulator.dispatch import BatteryPack, Flows, Settings, decide
+from pypowerwall_server.simulator.energy import Counters, UnitEnergy
 from pypowerwall_server.simulator.noise import channel_key, uniform
 from pypowerwall_server.simulator.profiles import SiteProfile
 from pypowerwall_server.simulator.readings import (
@@ -27,7 +28,6 @@ from pypowerwall_server.simulator.readings import (
 from pypowerwall_server.simulator.state import (
     ExportRule,
     OperatingMode,
-    PowerwallKind,
     PowerwallState,
     SiteState,
 )
@@ -35,29 +35,6 @@ from pypowerwall_server.simulator.state import (
 MAX_STEP_S = 30.0  # simulated seconds per integration sub-step
 MAX_STEPS_PER_ADVANCE = 5000  # longer jumps use longer sub-steps; limits stay enforced
 BASE_ALERTS = ("FWUpdateSucceeded", "PodCommissionTime", "GridCodesWrite")
-
-
-@dataclass(slots=True)
-class UnitEnergy:
-    """Mutable energy bookkeeping of one battery unit."""
-
-    kind: PowerwallKind
-    part_number: str
-    serial: str
-    full_wh: float
-    remaining_wh: float
-    charged_wh: float
-    discharged_wh: float
-
-
-@dataclass(slots=True)
-class Counters:
-    """Lifetime meter energies in Wh (monotonic)."""
-
-    site_imported: float
-    site_exported: float
-    load_imported: float
-    solar_exported: float
 
 
 class SiteModel:
@@ -76,6 +53,7 @@ class SiteModel:
         )
         self.firmware_version = config.firmware_version
         self.missing_index: int | None = None
+        self.solar_only = False  # a fault: local meter aggregates lose battery and grid
         self.backup_until: float | None = None  # simulated time a manual backup event ends
         self._profile = SiteProfile(
             config.seed, config.timezone, config.solar_peak_w, config.base_load_w
@@ -204,6 +182,7 @@ class SiteModel:
             nominal_energy_remaining_wh=pack.remaining_wh,
             alerts=self._alerts(),
             missing_powerwall_serials=self._missing_serials(),
+            solar_only=self.solar_only,
         )
 
     def _unit_states(self, flows: Flows, bus: BusReadings) -> tuple[PowerwallState, ...]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.dispatch import Flows
+from pypowerwall_server.simulator.energy import Counters, UnitEnergy
 from pypowerwall_server.simulator.noise import channel_key, jitter, uniform
 from pypowerwall_server.simulator.profiles import local_hour_and_day
 from pypowerwall_server.simulator.state import (
@@ -18,9 +18,6 @@ from pypowerwall_server.simulator.state import (
     SolarInverterState,
     SolarStringState,
 )
-
-if TYPE_CHECKING:
-    from pypowerwall_server.simulator.model import Counters, UnitEnergy
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,3 +124,4 @@ class SiteState:
     nominal_energy_remaining_wh: float  # sum over units
     alerts: tuple[str, ...]  # e.g. ("SystemConnectedToGrid", "FWUpdateSucceeded")
     missing_powerwall_serials: frozenset[str] = frozenset()  # hidden from vitals by a fault
+    solar_only: bool = False  # a fault: local meter aggregates lack battery and grid

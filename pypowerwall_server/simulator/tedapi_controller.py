@@ -78,7 +78,12 @@ def _meter_aggregates(site: SiteState) -> list[JsonDict]:
         ("GENERATOR", 0.0),
         ("CONDUCTOR", 0.0),
     ]
-    return [{"location": location, "realPowerW": power} for location, power in readings]
+    dropped = ("BATTERY", "SITE") if site.solar_only else ()  # the "solar only" state
+    return [
+        {"location": location, "realPowerW": power}
+        for location, power in readings
+        if location not in dropped
+    ]
 
 
 def _system(site: SiteState, full: bool) -> JsonDict:

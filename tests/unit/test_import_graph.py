@@ -91,17 +91,8 @@ def test_streams_never_import_api():
     assert arrows == []
 
 
-# Cycles hidden under TYPE_CHECKING in the simulator, which another branch is changing.
-# Only these may remain; remove each when it is gone.
-KNOWN_CYCLES = [
-    [f"{ROOT}.simulator.admin", f"{ROOT}.simulator.runner"],
-    [f"{ROOT}.simulator.model", f"{ROOT}.simulator.readings"],
-]
-
-
 def test_no_import_cycles():
-    new = [cycle for cycle in cycles(import_graph()) if cycle not in KNOWN_CYCLES]
-    assert new == []
+    assert cycles(import_graph()) == []
 
 
 def test_the_checks_see_imports_and_cycles():

@@ -1,0 +1,178 @@
+"""Failover under random faults (issue 13): G simulated gateways, each read as
+[tedapi, fleetapi] by our server; for a while, random TEDAPI faults (refused, hang, 503,
+TLS failure) come and go on random gateways. Measured: the server's thread count before,
+during and after; API latency (GET /api/gateways and /aggregates, sequential) before and
+during the faults; failovers; how long until every gateway is back on TEDAPI after the
+faults stop.
+
+Run: python -m benchmarks.failover [--gateways 50] [--seconds 60] [--work DIR]
+The simulator and the server run as child processes on loopback; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks import stats
+from benchmarks.procs import Children, free_port, http_get, sample, wait_until
+from benchmarks.servers import REPO, clean_env
+from benchmarks.simproc import Simulator, start_simulator
+
+INTERVAL_S = 5.0
+TIMEOUT_S = 2.0
+RECOVERY_PROBE_S = 5.0
+FAULTS: tuple[dict[str, Any], ...] = (
+    {"kind": "refused"},
+    {"kind": "hang"},
+    {"kind": "status", "status": 503},
+    {"kind": "tls_failure"},
+)
+FAULT_SECONDS = (5.0, 30.0)  # each fault lasts a random time in this range
+BACK_BOUND_S = 600.0  # after the faults: every gateway back on tedapi within this
+
+
+def write_setup(sim: Simulator, work: Path, port: int) -> tuple[Path, Path]:
+    """(server config, CA bundle): each gateway [tedapi, fleetapi] with its own
+    .pypowerwall.fleetapi; the bundle trusts the simulator's CA besides the system's."""
+    fleet = sim._request("GET", "/fleetapi")
+    bundle = work / "ca-bundle.pem"
+    base = os.environ.get("REQUESTS_CA_BUNDLE", "")
+    existing = Path(base).read_text() if base and Path(base).is_file() else ""
+    bundle.write_text(existing + "\n" + fleet["ca_pem"])
+    gateways = []
+    for gw in sim.gateways:
+        folder = work / "auth" / gw.id
+        folder.mkdir(parents=True, exist_ok=True)
+        fleet_config = sim._request("GET", f"/gateways/{gw.id}/fleetapi_config")
+        (folder / ".pypowerwall.fleetapi").write_text(json.dumps(fleet_config))
+        gateways.append(
+            {
+                "id": gw.id,
+                "host": gw.host,
+                "gw_pwd": gw.gw_pwd,
+                "authpath": str(folder),
+                "transports": ["tedapi", "fleetapi"],
+                "poll_interval": INTERVAL_S,
+                "timeout": TIMEOUT_S,
+                "recovery_probe": RECOVERY_PROBE_S,
+                "remote_interval": INTERVAL_S,
+            }
+        )
+    config = work / "failover.yaml"
+    server = {"host": "127.0.0.1", "port": port}
+    config.write_text(yaml.safe_dump({"server": server, "gateways": gateways}, sort_keys=False))
+    return config, bundle
+
+
+def transports(base_url: str) -> dict[str, str | None]:
+    status, body = http_get(base_url + "/api/gateways", timeout=5.0)
+    if status != 200:
+        return {}
+    entries = json.loads(body)["gateways"]
+    return {e["id"]: (e["transport"] or {}).get("active") if e["online"] else None for e in entries}
+
+
+def failovers(base_url: str) -> int:
+    _, body = http_get(base_url + "/api/gateways", timeout=5.0)
+    return sum(e["transport"]["failovers"] for e in json.loads(body)["gateways"])
+
+
+def latencies(base_url: str, seconds: float) -> list[float]:
+    """Sequential GETs of two routes for `seconds`; latency of each, in seconds."""
+    found: list[float] = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for path in ("/api/gateways", "/aggregates"):
+            started = time.perf_counter()
+            http_get(base_url + path, timeout=5.0)
+            found.append(time.perf_counter() - started)
+    return found
+
+
+def summary(values: list[float]) -> dict[str, float | None]:
+    p50, p99 = stats.percentile(values, 50), stats.percentile(values, 99)
+    return {
+        "n": len(values),
+        "p50_ms": None if p50 is None else p50 * 1000,
+        "p99_ms": None if p99 is None else p99 * 1000,
+    }
+
+
+def run(gateways: int, seconds: float, work: Path, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    with Children(work / "logs") as children:
+        sim = start_simulator(children, gateways, extra=("--fleet-api",))
+        port = free_port()
+        config, bundle = write_setup(sim, work, port)
+        env = {**clean_env(), "REQUESTS_CA_BUNDLE": str(bundle), "SSL_CERT_FILE": str(bundle)}
+        argv = [sys.executable, "-m", "pypowerwall_server", "--config", str(config)]
+        server = children.start("failover-server", argv, env=env, cwd=REPO)
+        base = f"http://127.0.0.1:{port}"
+        on_tedapi = lambda: set(transports(base).values()) == {"tedapi"}  # noqa: E731
+        wait_until(server, on_tedapi, 120, interval=0.5)
+        time.sleep(2 * INTERVAL_S)
+        threads_before = sample(server.pid).threads
+        before = latencies(base, 10)
+        faults_set, threads_during, during = 0, [], []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            gw = rng.choice(sim.gateways)
+            fault = {**rng.choice(FAULTS), "duration": rng.uniform(*FAULT_SECONDS)}
+            if fault["kind"] == "tls_failure":  # drop kept-alive connections too
+                refused = {"kind": "refused", "duration": 0.3}
+                sim._request("POST", f"/gateways/{gw.id}/faults", refused)
+            sim._request("POST", f"/gateways/{gw.id}/faults", fault)
+            faults_set += 1
+            during += latencies(base, 1.0)
+            threads_during.append(sample(server.pid).threads)
+        on_fallback_at_end = sum(1 for t in transports(base).values() if t != "tedapi")
+        sim._request("DELETE", "/faults")
+        cleared = time.monotonic()
+        wait_until(server, on_tedapi, BACK_BOUND_S, interval=0.5)
+        back_after = time.monotonic() - cleared
+        time.sleep(2 * INTERVAL_S)
+        return {
+            "gateways": gateways,
+            "fault_seconds": seconds,
+            "faults_set": faults_set,
+            "failovers": failovers(base),
+            "on_fallback_when_faults_stopped": on_fallback_at_end,
+            "all_back_on_tedapi_after_s": back_after,
+            "threads": {
+                "before": threads_before,
+                "max_during": max(threads_during),
+                "after": sample(server.pid).threads,
+            },
+            "api_before": summary(before),
+            "api_during": summary(during),
+            "api_after": summary(latencies(base, 10)),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gateways", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--work", type=Path, default=None)
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-failover-"))
+    work.mkdir(parents=True, exist_ok=True)
+    result = run(args.gateways, args.seconds, work, args.seed)
+    text = json.dumps(result, indent=2)
+    (work / "failover.json").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""A transport's own thread (gateway/link_worker.py): a hung call counts as failed after the
+deadline and holds only its own thread; further calls fail at once until it returns."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from pypowerwall_server.errors import GatewayUnreachable
+from pypowerwall_server.gateway.link_worker import LinkWorker
+
+
+def test_hung_call_is_cut_off_and_the_transport_fails_fast_until_it_returns() -> None:
+    worker = LinkWorker("tedapi", deadline=0.05)
+    release = threading.Event()
+    try:
+        with pytest.raises(GatewayUnreachable, match=r"tedapi did not answer within 0\.05 s"):
+            worker.call(lambda: release.wait(10))
+        with pytest.raises(GatewayUnreachable, match="an earlier call has not returned yet"):
+            worker.call(lambda: "never run")
+        release.set()
+        answered = threading.Event()
+        for _ in range(200):  # the hung call returns; then the transport works again
+            try:
+                assert worker.call(lambda: "answer") == "answer"
+                answered.set()
+                break
+            except GatewayUnreachable:
+                time.sleep(0.01)
+        assert answered.is_set()
+    finally:
+        release.set()
+        worker.close()
+
+
+def test_calls_run_on_the_transports_own_thread() -> None:
+    worker = LinkWorker("fleetapi", deadline=5.0)
+    try:
+        name = worker.call(lambda: threading.current_thread().name)
+        assert name != threading.current_thread().name and "transport-fleetapi" in name
+    finally:
+        worker.close()
