@@ -4,9 +4,11 @@ Checked in uvicorn's protocol (http/guarded_protocol.py) for hot and slow reques
 - request target and headers within the size limit (414, 431);
 - HTTP/1.0 or 1.1 only (HTTP/0.9-style request lines are refused);
 - exactly one Host on HTTP/1.1 (RFC 9112 3.2), at most one on 1.0;
-- the Host names this server: an allowed name (PW_ALLOWED_HOSTS) or any IP literal. A page on
-  `evil.example` whose name resolves to this server (DNS rebinding) sends `Host: evil.example`;
-  an IP literal cannot be rebound, so it is always allowed;
+- the Host names this server: an allowed name (PW_ALLOWED_HOSTS), any IP literal, or a name
+  public DNS cannot give out: one label (`pypowerwall`, how Docker containers and
+  Powerwall-Dashboard's Telegraf reach the server) or under `.local` (mDNS). A page on
+  `evil.example` whose name resolves to this server (DNS rebinding) sends `Host: evil.example`,
+  a name its author registered; IP literals and those local names cannot be rebound;
 - Transfer-Encoding, if present, ends in chunked and comes without Content-Length (RFC 9112
   6.1, 6.3: anything else is a framing the server cannot trust → 400).
 """
@@ -49,7 +51,15 @@ class HostPolicy:
         name = _strip_port(host)
         if name is None:
             return False
-        return _is_ip_literal(name) or _normalize(name) in self.names
+        normalized = _normalize(name)
+        return _is_ip_literal(name) or _local_only(normalized) or normalized in self.names
+
+
+def _local_only(name: str) -> bool:
+    """A name no public DNS answers for: one label, or mDNS's `.local` (RFC 6762)."""
+    labels = name.split(".")
+    valid = all(label and label.replace("-", "").replace("_", "").isalnum() for label in labels)
+    return valid and (len(labels) == 1 or labels[-1] == "local")
 
 
 def default_allowed_hosts(bind_address: str) -> tuple[str, ...]:

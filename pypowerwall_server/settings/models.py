@@ -464,7 +464,7 @@ class ServerConfig(BaseModel):
             "a list of host names, or *",
             level="server",
             env=("PW_ALLOWED_HOSTS",),
-            unset="only localhost, the bind address, this machine's names, IP addresses",
+            unset="localhost, the bind address, this machine's names, IPs, one-label and .local names",
         ),
     ] = ()
     max_connections: Annotated[

@@ -163,6 +163,10 @@ def test_item2_connections_beyond_the_cap_get_503_logged_once(
         ("[::1]:8675", True),
         ("[evil.example]", False),
         ("127.0.0.1:notaport", False),
+        ("pypowerwall:8675", True),  # a Docker service name (Powerwall-Dashboard's Telegraf)
+        ("powerwall.local", True),  # mDNS: no public DNS answers for .local
+        ("evil.local.example", False),
+        ("bad name", False),
     ],
 )
 def test_item3_dns_rebinding_host_is_refused(
