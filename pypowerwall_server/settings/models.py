@@ -464,7 +464,7 @@ class ServerConfig(BaseModel):
             "a list of host names, or *",
             level="server",
             env=("PW_ALLOWED_HOSTS",),
-            unset="localhost, the bind address, this machine's names, IPs, one-label and .local names",
+            unset="localhost, bind address, machine names, IPs, one-label and .local names",
         ),
     ] = ()
     max_connections: Annotated[
