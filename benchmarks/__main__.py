@@ -94,7 +94,7 @@ def preflight(args: argparse.Namespace) -> Options | int:
         except RuntimeError as exc:
             print(f"python -m benchmarks: {exc}", file=sys.stderr)
             return EXIT_NO_TOOL
-    if options.parts & (HTTP_PARTS | {"mqtt"}):
+    if options.parts & (HTTP_PARTS | {"mqtt", "abuse"}):
         try:
             wrk_path()
         except WrkMissing as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import (
+    abuse,
     footprint,
     gateway_load,
     http_bench,
@@ -34,7 +35,7 @@ POLL_INTERVAL_S = 5.0
 CONTROL = "control"  # our server polling its own gateway, never sent a client request
 HTTP_PARTS = {"http", "floor", "peer"}
 PEER_CONNECTIONS = (16, 64)
-ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws", "mqtt")
+ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws", "mqtt", "abuse")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
                 options.scale_observe_seconds,
                 say,
             )
+    if "abuse" in options.parts:
+        with Children(options.work / "logs") as children:
+            _abuse_phase(children, options, results, say)
     return results
 
 
@@ -127,13 +131,7 @@ def _ws_phase(
 ) -> None:
     """The issue's setup: 3 gateways changing every second (1 s poll interval), our server
     alone on the machine with the load clients."""
-    sim = start_simulator(children, WS_GATEWAYS, name="ws-simulator")
-    port = free_port()
-    child = servers.start_ours(
-        children, options.work, sim.gateways, port, WS_POLL_INTERVAL_S, "ours-ws"
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    servers.wait_first_data(child, base_url)
+    child, base_url = _ours_alone(children, options, WS_GATEWAYS, WS_POLL_INTERVAL_S, "ws")
     say(
         f"ws: {WS_GATEWAYS} gateways every {WS_POLL_INTERVAL_S:g} s; "
         f"{', '.join(map(str, options.ws_clients))} clients, {options.ws_seconds:g} s each"
@@ -147,6 +145,31 @@ def _ws_phase(
         options.work,
         say,
     )
+
+
+def _ours_alone(
+    children: Children, options: Options, gateways: int, interval: float, part: str
+) -> tuple[Child, str]:
+    """A simulator and our server polling it, for one part; returns once it has data."""
+    sim = start_simulator(children, gateways, name=f"{part}-simulator")
+    port = free_port()
+    child = servers.start_ours(children, options.work, sim.gateways, port, interval, f"ours-{part}")
+    base_url = f"http://127.0.0.1:{port}"
+    servers.wait_first_data(child, base_url)
+    return child, base_url
+
+
+def _abuse_phase(
+    children: Children, options: Options, results: dict[str, Any], say: Callable[[str], None]
+) -> None:
+    """Our server alone with its gateway, wrk and the abusive clients."""
+    child, base_url = _ours_alone(children, options, 1, POLL_INTERVAL_S, "abuse")
+    say(
+        f"abuse: wrk at {abuse.CONNECTIONS} connections on {abuse.PATH}, quiet, then with "
+        f"{abuse.SLOW_CONNECTIONS:,} slow connections and a "
+        f"{abuse.BIG_HEADER_BYTES // abuse.MIB} MiB header"
+    )
+    results["abuse"] = abuse.run_abuse(children, base_url, child.pid, options.work, say)
 
 
 @dataclass

@@ -21,6 +21,10 @@ WS_GOAL = "5,000 clients; <= 2.4 KB/client/s; p99 <= 100 ms"
 RSS_MAX_MIB = 64.0
 FIRST_DATA_MAX_S = 0.65
 MQTT_RATIO_MIN = 0.95  # publishing to a broker costs the hot path at most 5 %
+ABUSE_P99_FACTOR = 3.0  # p99 under abuse <= 3 x the quiet p99
+ABUSE_RSS_MAX_MIB = 20.0  # RSS growth while abused
+ABUSE_CLOSE_SLACK_S = 1.0  # a slow connection closed within the head timeout + this
+ABUSE_GOAL = "p99 <= 3x quiet; RSS +<= 20 MiB; every slow conn closed <= timeout + 1 s"
 PASS, FAIL, NA = "PASS", "FAIL", "n/a"
 
 
@@ -222,6 +226,32 @@ def ws_row(results: dict[str, Any]) -> Row:
     return Row("WebSocket clients", measured, reference, WS_GOAL, result)
 
 
+def abuse_row(results: dict[str, Any]) -> Row:
+    """Issue 15: 3,000 slow connections and a 200 MB header while wrk runs at 64."""
+    run = results.get("abuse")
+    target = "abusive clients beside wrk c64"
+    if not run or "error" in run:
+        return Row(target, (run or {}).get("error", "not run"), "-", ABUSE_GOAL, NA)
+    slow = run["slow"]
+    latest = slow["closed_after_s_max"]
+    checks = [
+        run["p99_ratio"] is not None and run["p99_ratio"] <= ABUSE_P99_FACTOR,
+        run["rss_growth_peak_mib"] <= ABUSE_RSS_MAX_MIB,
+        slow["closed_by_server"] == slow["opened"]
+        and latest is not None
+        and latest <= run["head_timeout_s"] + ABUSE_CLOSE_SLACK_S,
+        run["under_abuse"]["non_2xx"] == 0 and run["under_abuse"]["socket_errors"] == 0,
+    ]
+    measured = (
+        f"p99 {run['under_abuse']['p99_ms']:.1f} ms = {_fmt_ratio(run['p99_ratio'])} quiet; "
+        f"RSS +{run['rss_growth_peak_mib']:.1f} MiB; {slow['closed_by_server']:,}/"
+        f"{slow['opened']:,} slow closed by {_fmt_num(latest, ' s', 1)}; "
+        f"{run['under_abuse']['non_2xx']} non-2xx"
+    )
+    reference = f"quiet p99 {run['quiet']['p99_ms']:.1f} ms"
+    return Row(target, measured, reference, ABUSE_GOAL, verdict(list(checks)))
+
+
 def rss_row(results: dict[str, Any]) -> Row:
     fp = results.get("footprint", {})
     ours, peer = fp.get("ours"), fp.get("peer")
@@ -273,6 +303,7 @@ def evaluate(results: dict[str, Any]) -> list[Row]:
         rss_row(results),
         first_data_row(results),
         mqtt_row(results),
+        abuse_row(results),
     ]
     return rows
 

@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from pypowerwall_server.http.client_limits import ClientLimits, fit_descriptor_limit
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_protocol import hot_protocol
+from pypowerwall_server.http.server_options import uvicorn_options
+from pypowerwall_server.log_limit import install_client_noise_filter
 from pypowerwall_server.settings import Settings
 
 if TYPE_CHECKING:  # cryptography (~8 MiB) is loaded only when HTTPS is on (cli.py)
@@ -65,24 +68,26 @@ class _Primary(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def _config(app: HotApp, settings: Settings, port: int, **options: Any) -> uvicorn.Config:
-    server = settings.server
-    return uvicorn.Config(
-        app,
-        host=server.bind_address,
-        port=port,
-        loop="uvloop",
-        http=hot_protocol(app),  # uvicorn's httptools protocol, hot GETs answered in place
-        log_level="debug" if server.debug else "info",
-        access_log=server.debug,
-        log_config=None,  # uvicorn's records go through our handlers (and secret scrubber)
-        ws_per_message_deflate=False,  # compressing per client costs 10x the CPU at 5,000 clients
-        **options,
-    )
+def _config(
+    app: HotApp,
+    settings: Settings,
+    port: int,
+    *,
+    limits: ClientLimits | None = None,
+    http: type[Any] | None = None,
+    **options: Any,
+) -> uvicorn.Config:
+    limits = limits or ClientLimits()
+    chosen = {**uvicorn_options(app, settings, limits, http), "port": port}
+    return uvicorn.Config(app, **chosen, **options)
 
 
 def serve(app: HotApp, settings: Settings, https: HttpsSetup | None = None) -> None:
     """Serve until SIGTERM/SIGINT: HTTP on the port, and HTTPS on https_port when asked."""
+    limits = ClientLimits(max_connections=fit_descriptor_limit(settings.server.max_connections))
+    install_client_noise_filter()
+    # One protocol class for both listeners: one head watch, one log of refusals.
+    http = hot_protocol(app, limits)
     companions = []
     if https is not None:
         files = https.files
@@ -90,6 +95,8 @@ def serve(app: HotApp, settings: Settings, https: HttpsSetup | None = None) -> N
             app,
             settings,
             settings.server.https_port,
+            limits=limits,
+            http=http,
             lifespan="off",
             ssl_certfile=str(files.cert),  # so uvicorn knows and says it serves https
             ssl_keyfile=str(files.key),
@@ -98,4 +105,5 @@ def serve(app: HotApp, settings: Settings, https: HttpsSetup | None = None) -> N
         config.ssl = https.context  # ours: modern defaults, and the one checked at start
         sock = config.bind_socket()  # a port in use ends the program here, before any poll
         companions.append((_Companion(config), sock))
-    _Primary(_config(app, settings, settings.server.port, lifespan="on"), companions).run()
+    primary = _config(app, settings, settings.server.port, limits=limits, http=http, lifespan="on")
+    _Primary(primary, companions).run()

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
 
 from pypowerwall_server.api.control_body import BodyProblem, request_fields
+from pypowerwall_server.api.openapi_responses import CONTROL
 from pypowerwall_server.control import answers
 from pypowerwall_server.control.auth import Authorized, TokenInQuery, presented_token
 from pypowerwall_server.control.commands import Command, Control
@@ -26,7 +27,7 @@ from pypowerwall_server.control.values import (
 from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.services import AppServices
 
-router = APIRouter(tags=["control"])
+router = APIRouter(tags=["control"], responses=CONTROL)
 NO_STORE = {"Cache-Control": "no-store"}
 AUDIT_DEFAULT, AUDIT_MAX = 20, 200
 

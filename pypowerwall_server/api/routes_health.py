@@ -13,6 +13,7 @@ from pypowerwall_server import __version__
 from pypowerwall_server.api import schemas, stats_legacy
 from pypowerwall_server.api.deps import HubDep, ServicesDep
 from pypowerwall_server.api.help_page import render_help
+from pypowerwall_server.api.openapi_responses import JSON_404_ON_HTML
 from pypowerwall_server.gateway.adapter import library_version
 from pypowerwall_server.http.answer import json_answer
 from pypowerwall_server.services import AppServices
@@ -91,7 +92,7 @@ def help_page(services: ServicesDep) -> HTMLResponse:
     "/gw/{gateway_id}/help",
     response_class=HTMLResponse,
     tags=["legacy"],
-    responses=_UNKNOWN_GATEWAY,
+    responses=JSON_404_ON_HTML,
 )
 def gateway_help_page(gateway_id: str, services: ServicesDep) -> HTMLResponse:
     """/help for one gateway: /gw/{id}/stats as an HTML table."""

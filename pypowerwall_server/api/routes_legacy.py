@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pypowerwall_server.api.deps import AnswersDep
+from pypowerwall_server.api.openapi_responses import LEGACY
 from pypowerwall_server.http.hot_routes import HOT_LEGACY_PATHS
 
-router = APIRouter(tags=["legacy"])
+router = APIRouter(tags=["legacy"], responses=LEGACY)
 
 # Documented in /docs: the hot paths (the hot route table) without their query variants;
 # every other legacy path (/api/*, /pw/*, /tedapi/*, /csv...) is served by the catch-alls.

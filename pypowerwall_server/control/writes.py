@@ -147,7 +147,7 @@ async def execute_write(
     try:
         failures = await supervisor.submit(gateway_id, _operation(plan.calls), timeout)
     except TimeoutError:
-        late = f"the gateway did not answer within {timeout:g} s; the write may still apply"
+        late = f"the gateway did not answer in time (limit {timeout:g} s); it may still apply"
         return _failed_outcome(plan, FailureKind.TIMEOUT, late)
     except ServerError as exc:
         return _failed_outcome(plan, FailureKind.GATEWAY, exc.message)

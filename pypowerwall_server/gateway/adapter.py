@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from pypowerwall_server.errors import AuthFailed, GatewayError
+from pypowerwall_server.errors import AuthFailed, GatewayError, GatewayTimeout
 from pypowerwall_server.gateway import library_log, tedapi_economy
 from pypowerwall_server.gateway.call_names import ParsedCall, invoke, parse_call
-from pypowerwall_server.gateway.failures import error_class, gateway_failure, refusal
+from pypowerwall_server.gateway.failures import error_class, gateway_failure, refusal, timed_out
 from pypowerwall_server.gateway.library_log import HttpResponse, PollLog
 from pypowerwall_server.gateway.tls import honor_session_verify
 from pypowerwall_server.models import GatewayAttributes
@@ -114,14 +114,20 @@ class PypowerwallAdapter:
     def run(self, operation: Callable[[Any], T]) -> T:
         """`operation(powerwall)` with the connected pypowerwall.Powerwall (control writes,
         on-demand reads; GatewaySupervisor.submit runs it on this gateway's worker). A
-        library exception becomes our error class, its message scrubbed of secrets."""
+        library exception becomes our error class, its message scrubbed of secrets. The
+        library answers a request that timed out with None and a log line: that is a
+        GatewayTimeout here (a write may still apply), not a refusal."""
         if self._pw is None or self._pw.client is None:
             self.connect()
         with library_log.collect() as poll_log:
             try:
-                return operation(self._pw)
+                result = operation(self._pw)
             except Exception as exc:
                 raise self._failure(poll_log, "operation failed", str(exc)) from None
+            if timed_out(poll_log.messages):
+                text = "; ".join(dict.fromkeys(poll_log.messages))
+                raise GatewayTimeout(printable(self._scrub(text), MAX_ERROR_TEXT))
+            return result
 
     def close(self) -> None:
         """Log out (a request that may hang on a dead gateway: app.py bounds the wait)."""

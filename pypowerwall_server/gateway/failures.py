@@ -31,6 +31,7 @@ _AUTH_HINTS = _hints(
 )
 _BUSY_HINTS = _hints(r"429|503|rate limit(?:ed)?|service unavailable|cooldown")
 _NETWORK_HINTS = _hints(r"timeout|timed out|unable to connect|connection|max retries")
+_TIMEOUT_HINTS = _hints(r"timeout|timed out")
 _ADDRESSES = re.compile(r"\w+://\S+|\S+:\d+|\b[\d.]+\.\d+\b")
 
 
@@ -41,6 +42,11 @@ def _says(hints: re.Pattern[str], message: str) -> bool:
 def gateway_failure(messages: Sequence[str]) -> bool:
     """The library's messages say the gateway itself failed (not just one missing value)."""
     return any(_says(_NETWORK_HINTS, m) or _says(_BUSY_HINTS, m) for m in messages)
+
+
+def timed_out(messages: Sequence[str]) -> bool:
+    """The library's messages say a request got no answer in time (it returns None then)."""
+    return any(_says(_TIMEOUT_HINTS, m) for m in messages)
 
 
 def _authenticates(response: HttpResponse) -> bool:

@@ -14,6 +14,11 @@ Three layers can answer it, outermost first; each passes what it does not handle
                full API         lazy_api.py      FastAPI (api/), built on first use: every route,
                                                  hot ones too (for /docs), same bytes
 
+Before any of them, every request passes the guard in the hot protocol's base class
+(guarded_protocol.py: head size, head timeout, connection cap; request_rules.py: Host,
+HTTP version, framing), with the limits of client_limits.py; server_options.py gives uvicorn
+these classes and limits.
+
 hot_routes.py is the hot table (raw target → answer function), answer.py the finished
 answer (status, bytes, header block) all three layers send, asgi.py the ASGI types. api/
 keeps the FastAPI routers, schemas and dependencies.

@@ -4,7 +4,9 @@ itself (layers: http/__init__.py).
 The hot ASGI app (http/hot_asgi.py) already answers hot GETs from pre-encoded bytes, yet
 each request still pays for an ASGI scope, a request/response cycle, an asyncio.Event and a
 task. Here a plain keep-alive GET whose raw target is in the hot table is answered as soon
-as its headers are parsed: one dict lookup and one transport write. Anything else (other
+as the parser has the whole message (so a framing error is a 400 only, never an answer and
+then a 400), after the checks every request passes (http/guarded_protocol.py): one dict
+lookup and one transport write. Anything else (other
 methods, HTTP/1.0, Connection: close, Expect, pipelining behind a request still in
 progress, a client not reading, CORS preflight rules, access logging) takes uvicorn's normal
 path to the same ASGI app, so the bytes are the same either way (tests/api/test_hot_protocol.py).
@@ -19,7 +21,10 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from pypowerwall_server.http.answer import AnswerFn
+from pypowerwall_server.http.client_limits import ClientLimits
+from pypowerwall_server.http.guarded_protocol import guarded_protocol
 from pypowerwall_server.http.hot_asgi import HotApp
+from pypowerwall_server.http.request_rules import HostPolicy, default_allowed_hosts
 
 log = logging.getLogger(__name__)
 # uvicorn internals this subclass relies on (tested with the versions pyproject allows).
@@ -33,14 +38,20 @@ USED_METHODS = (
 )
 
 
-def hot_protocol(app: HotApp) -> type[HttpToolsProtocol]:
-    """The protocol class for uvicorn's `http=` option, bound to this app's hot table."""
+def hot_protocol(
+    app: HotApp, limits: ClientLimits | None = None, hosts: HostPolicy | None = None
+) -> type[HttpToolsProtocol]:
+    """The protocol class for uvicorn's `http=` option, bound to this app's hot table; every
+    request first passes http/guarded_protocol.py (limits, Host, framing)."""
+    server = app.services.settings.server
+    hosts = hosts or HostPolicy(default_allowed_hosts(server.bind_address) + server.allowed_hosts)
+    guarded = guarded_protocol(limits or ClientLimits(), hosts)
     missing = [name for name in USED_METHODS if not hasattr(HttpToolsProtocol, name)]
     if missing:
         log.warning(
             "this uvicorn lacks %s; hot GETs take the hot ASGI app instead", ", ".join(missing)
         )
-        return HttpToolsProtocol
+        return guarded
     # raw request target → (answer function, the path /stats counts it under)
     routes: Mapping[bytes, tuple[AnswerFn, str]] = {
         key.encode("latin-1"): (fn, key.partition("?")[0]) for key, fn in app.routes.items()
@@ -48,13 +59,16 @@ def hot_protocol(app: HotApp) -> type[HttpToolsProtocol]:
     stats = app.stats
     origin_matters = app.cors_enabled
 
-    class HotHttpProtocol(HttpToolsProtocol):
-        _served_hot = False
+    class HotHttpProtocol(guarded):  # type: ignore[valid-type, misc]
+        _hot: tuple[AnswerFn, str] | None = None
         _defaults: list[tuple[bytes, bytes]] | None = None
         _defaults_block = b""
 
+        def init_extra(self) -> None:
+            self._hot = None
+
         def on_message_begin(self) -> None:
-            self._served_hot = False
+            self._hot = None
             super().on_message_begin()
 
         def on_headers_complete(self) -> None:
@@ -62,8 +76,19 @@ def hot_protocol(app: HotApp) -> type[HttpToolsProtocol]:
             if route is None or not self._may_answer_here():
                 super().on_headers_complete()
                 return
-            self._served_hot = True
-            answer_fn, label = route
+            self.admit_head()
+            self._hot = route  # answered once the parser has seen the whole message
+
+        def on_body(self, body: bytes) -> None:
+            if self._hot is None:
+                super().on_body(body)
+
+        def on_message_complete(self) -> None:
+            if self._hot is None:
+                super().on_message_complete()
+                return
+            answer_fn, label = self._hot
+            self._hot = None
             answer = answer_fn()
             stats.count(label, answer.status)
             self.transport.write(
@@ -77,14 +102,6 @@ def hot_protocol(app: HotApp) -> type[HttpToolsProtocol]:
             self.timeout_keep_alive_task = self.loop.call_later(
                 self.timeout_keep_alive, self.timeout_keep_alive_handler
             )
-
-        def on_body(self, body: bytes) -> None:
-            if not self._served_hot:
-                super().on_body(body)
-
-        def on_message_complete(self) -> None:
-            if not self._served_hot:
-                super().on_message_complete()
 
         def _may_answer_here(self) -> bool:
             parser: Any = self.parser

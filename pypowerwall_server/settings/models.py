@@ -457,6 +457,27 @@ class ServerConfig(BaseModel):
             env=("PW_STALE_AFTER_INTERVALS",),
         ),
     ] = Field(default=3.0, ge=1, allow_inf_nan=False)
+    allowed_hosts: Annotated[
+        tuple[str, ...],
+        Row(
+            "comma-separated further host names clients may reach this server by (Host "
+            "header; others get 400, against DNS rebinding); * allows any",
+            "a list of host names, or *",
+            level="server",
+            env=("PW_ALLOWED_HOSTS",),
+            unset="localhost, bind address, machine names, IPs, one-label and .local names",
+        ),
+    ] = ()
+    max_connections: Annotated[
+        int,
+        Row(
+            "open connections (HTTP and WebSocket) at most; more get 503",
+            "an integer, 1 or more",
+            level="server",
+            env=("PW_MAX_CONNECTIONS",),
+            metavar="N",
+        ),
+    ] = Field(default=10_000, ge=1)
     style: Annotated[
         PageStyle | None,
         Row(
@@ -724,9 +745,9 @@ class ServerConfig(BaseModel):
             raise ValueError("bad topic")
         return value
 
-    @field_validator("cors_origins", "frame_ancestors", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", "frame_ancestors", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):  # PW_CORS_ORIGINS="https://a.example,https://b.example"
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
@@ -734,10 +755,12 @@ class ServerConfig(BaseModel):
     @field_validator("cors_origins")
     @classmethod
     def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for origin in value:
-            if origin != "*" and not _ORIGIN.match(origin):
-                raise ValueError("bad origin")
-        return value
+        return _each_matching(value, _ORIGIN, "bad origin")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _each_matching(value, _HOSTNAME, "bad host name")
 
     @field_validator("frame_ancestors")
     @classmethod
@@ -753,6 +776,15 @@ class ServerConfig(BaseModel):
         if value is not None and not _ROOT_PATH.match(value):
             raise ValueError("bad path")
         return value
+
+
+def _each_matching(
+    value: tuple[str, ...], pattern: re.Pattern[str], problem: str
+) -> tuple[str, ...]:
+    """The list unchanged if every item is "*" or matches; else ValueError(problem)."""
+    if any(item != "*" and not pattern.match(item) for item in value):
+        raise ValueError(problem)
+    return value
 
 
 class Settings(BaseModel):

@@ -11,6 +11,7 @@ import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from pypowerwall_server.app import create_app
+from pypowerwall_server.http.guarded_protocol import GuardedHttpProtocol
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import ServerConfig, Settings
@@ -147,9 +148,10 @@ def test_with_cors_a_request_with_origin_gets_the_cors_headers() -> None:
     assert plain.partition(b"\r\n\r\n")[2] == cors.partition(b"\r\n\r\n")[2]
 
 
-def test_an_incompatible_uvicorn_gets_its_own_protocol(
+def test_an_incompatible_uvicorn_gets_its_own_protocol_still_guarded(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.delattr(HttpToolsProtocol, "_unset_keepalive_if_required")
-    assert hot_protocol(build_app()) is HttpToolsProtocol
+    protocol = hot_protocol(build_app())
+    assert protocol.__mro__[1] is GuardedHttpProtocol  # limits and Host checks, no hot answers
     assert "_unset_keepalive_if_required" in caplog.text

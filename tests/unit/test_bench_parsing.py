@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the repo, not an ins
 
 from benchmarks import report, stats, targets  # noqa: E402
 from benchmarks.__main__ import parse_parts  # noqa: E402
+from benchmarks.abuse import slow_summary  # noqa: E402
 from benchmarks.http_bench import HttpTarget, rotated, summarize  # noqa: E402
 from benchmarks.procs import ProcSample, cpu_percent  # noqa: E402
 from benchmarks.report import markdown_table  # noqa: E402
@@ -211,7 +212,7 @@ def test_p99_row_against_floor() -> None:
 
 def test_evaluate_without_measurements_says_na() -> None:
     rows = targets.evaluate({})
-    assert len(rows) == 12
+    assert len(rows) == 13  # one per target, MQTT and abuse included
     assert {r.result for r in rows} == {targets.NA}
 
 
@@ -305,7 +306,11 @@ def test_parse_ready_reads_simulator_banner() -> None:
     [
         ("http", False, {"http"}),
         ("scale,ws", True, {"scale", "ws", "peer"}),
-        (None, False, {"http", "floor", "gateway-load", "scale", "footprint", "ws", "mqtt"}),
+        (
+            None,
+            False,
+            {"http", "floor", "gateway-load", "scale", "footprint", "ws", "mqtt", "abuse"},
+        ),
     ],
 )
 def test_parse_parts(only: str | None, peer: bool, expected: set[str]) -> None:
@@ -377,6 +382,65 @@ def test_evaluate_and_report_a_whole_results_dict() -> None:
     assert rows["WebSocket clients"] == targets.NA
     text = report.full_report(results, targets.evaluate(results))
     assert "| 500 " in text and "python -m benchmarks --quick" in text
+
+
+def _abuse_run(p99_ms: float, rss_mib: float, closed: int, latest_s: float) -> dict[str, Any]:
+    slow = [
+        {
+            "connected": True,
+            "closed_by_server": True,
+            "closed_after_s": latest_s,
+            "status": "HTTP/1.1 408 Request Timeout",
+        }
+    ] * closed
+    slow += [
+        {"connected": True, "closed_by_server": False, "closed_after_s": 26.0, "status": ""}
+    ] * (3000 - closed)
+    quiet = {"p99_ms": 4.0, "non_2xx": 0, "socket_errors": 0}
+    return {
+        "quiet": quiet,
+        "under_abuse": {**quiet, "p99_ms": p99_ms},
+        "p99_ratio": p99_ms / 4.0,
+        "rss_growth_peak_mib": rss_mib,
+        "head_timeout_s": 10.0,
+        "slow": slow_summary(slow),
+    }
+
+
+@pytest.mark.parametrize(
+    ("run", "result"),
+    [
+        (_abuse_run(11.0, 19.0, 3000, 10.6), targets.PASS),
+        (_abuse_run(13.0, 19.0, 3000, 10.6), targets.FAIL),  # p99 > 3x quiet
+        (_abuse_run(11.0, 21.0, 3000, 10.6), targets.FAIL),  # memory
+        (_abuse_run(11.0, 19.0, 2999, 10.6), targets.FAIL),  # one slow connection left open
+        (_abuse_run(11.0, 19.0, 3000, 11.5), targets.FAIL),  # closed too late
+    ],
+)
+def test_abuse_row(run: dict[str, Any], result: str) -> None:
+    row = targets.abuse_row({"abuse": run})
+    assert row.result == result
+    assert "slow closed" in row.measured
+
+
+def test_slow_summary_counts_answers() -> None:
+    summary = slow_summary(
+        [
+            {"connected": True, "closed_by_server": True, "closed_after_s": 10.2, "status": ""},
+            {
+                "connected": True,
+                "closed_by_server": True,
+                "closed_after_s": 10.1,
+                "status": "HTTP/1.1 408 Request Timeout",
+            },
+            {"connected": False, "error": "ConnectionRefusedError"},
+        ]
+    )
+    assert summary["connected"] == 2 and summary["closed_after_s_max"] == 10.2
+    assert summary["answers"] == {
+        "(closed without an answer)": 1,
+        "HTTP/1.1 408 Request Timeout": 1,
+    }
 
 
 def test_rounds_rotate_the_order_of_servers() -> None:

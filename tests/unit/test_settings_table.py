@@ -61,6 +61,8 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "mqtt_prefix": ("pw2", "pw2"),
     "mqtt_discovery_prefix": ("ha", "ha"),
     "mqtt_min_interval": ("10", 10.0),
+    "allowed_hosts": ("powerwall.lan", ("powerwall.lan",)),
+    "max_connections": ("500", 500),
     "style": ("grafana-dark", "grafana-dark"),
     "frame_ancestors": ("https://grafana.example:3000", ("https://grafana.example:3000",)),
     "root_path": ("/powerwall", "/powerwall"),

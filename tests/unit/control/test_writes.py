@@ -221,7 +221,7 @@ async def test_timeout_says_the_write_may_still_apply() -> None:
     outcome, supervisor = await run(SetReserve(80), None, submit_error=TimeoutError())
     assert outcome.failure is FailureKind.TIMEOUT
     assert outcome.status is WriteStatus.FAILED
-    assert outcome.message == "the gateway did not answer within 15 s; the write may still apply"
+    assert outcome.message == "the gateway did not answer in time (limit 15 s); it may still apply"
     assert supervisor.refreshes == []
 
 
