@@ -24,7 +24,6 @@ from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
-from pypowerwall_server.mqtt.publisher import MqttPublisher, mqtt_publisher
 from pypowerwall_server.prometheus import PrometheusExposition, ServerCounts
 from pypowerwall_server.services import AppServices, LiveServices
 from pypowerwall_server.settings import GatewayConfig, Settings
@@ -33,6 +32,7 @@ from pypowerwall_server.tasks import background
 from pypowerwall_server.web.layer import WebLayer, WebOptions
 
 if TYPE_CHECKING:
+    from pypowerwall_server.mqtt.publisher import MqttPublisher
     from pypowerwall_server.server_tls import HttpsSetup
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def create_app(
     answers = ReadModel(hub, options)
     supervisor = GatewaySupervisor(settings.gateways, hub, adapter_factory, clock)
     stats, live = RequestStats(), LiveServices()
-    mqtt = mqtt_publisher(settings, answers)
+    mqtt = _mqtt_publisher(settings, answers)
     exposition = PrometheusExposition(hub, server_counts(stats, live, mqtt))
     control = build_control(settings, supervisor)
     services = AppServices(settings, hub, answers, supervisor, stats, exposition, control, live)
@@ -88,6 +88,15 @@ def create_app(
     web_options = WebOptions(server.style or "", server.frame_ancestors, server.root_path or "")
     web = WebLayer(api, hub.gateway_ids, web_options, websocket)  # the UI, before FastAPI
     return HotApp(web, hot_routes(services), services, lifespan=lifespan, websocket=websocket)
+
+
+def _mqtt_publisher(settings: Settings, answers: ReadModel) -> MqttPublisher | None:
+    """The MQTT publisher when a broker is configured; aiomqtt (and paho) load only then."""
+    if settings.server.mqtt_host is None:
+        return None
+    from pypowerwall_server.mqtt.publisher import mqtt_publisher
+
+    return mqtt_publisher(settings, answers)
 
 
 def server_counts(
