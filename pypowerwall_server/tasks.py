@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 log = logging.getLogger(__name__)
 RESTART_BACKOFF_S = (1.0, 60.0)  # first delay, cap (doubling in between)
+STOP_WAIT_S = 3.0  # how long leaving the context waits for the cancelled task
 
 
 @contextlib.asynccontextmanager
@@ -24,8 +25,12 @@ async def background(
         yield task
     finally:
         task.cancel()
+        # Bounded: a task that swallows its cancellation must not hold shutdown (SIGTERM has
+        # a few seconds before Docker's SIGKILL).
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.wait({task}, timeout=STOP_WAIT_S)
+        if not task.done():
+            log.warning("task %s did not stop within %.0f s; leaving it", name, STOP_WAIT_S)
 
 
 async def _restarting(

@@ -245,6 +245,11 @@ class MqttPublisher:
                     down = False
                     await self._serve(client)
             except aiomqtt.MqttError as exc:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    # Shutting down: aiomqtt reported our own cancellation as a lost
+                    # connection; reconnecting now would swallow it and hold the shutdown.
+                    raise asyncio.CancelledError from exc
                 if not down:
                     log.warning("MQTT: broker %s unavailable (%s); retrying", where, exc)
                 down = True
