@@ -13,7 +13,8 @@ from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
-from pypowerwall_server.control.wiring import build_control
+from pypowerwall_server.exposition import Exposition
+from pypowerwall_server.exposition_data import ServerCounts
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
@@ -24,7 +25,6 @@ from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
-from pypowerwall_server.prometheus import PrometheusExposition, ServerCounts
 from pypowerwall_server.services import AppServices, LiveServices
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams
@@ -32,6 +32,7 @@ from pypowerwall_server.tasks import background
 from pypowerwall_server.web.layer import WebLayer, WebOptions
 
 if TYPE_CHECKING:
+    from pypowerwall_server.control.wiring import ControlAccess
     from pypowerwall_server.mqtt.publisher import MqttPublisher
     from pypowerwall_server.server_tls import HttpsSetup
 
@@ -63,8 +64,8 @@ def create_app(
     supervisor = GatewaySupervisor(settings.gateways, hub, adapter_factory, clock)
     stats, live = RequestStats(), LiveServices()
     mqtt = _mqtt_publisher(settings, answers)
-    exposition = PrometheusExposition(hub, server_counts(stats, live, mqtt))
-    control = build_control(settings, supervisor)
+    exposition = Exposition(hub, server_counts(stats, live, mqtt))
+    control = functools.partial(_build_control, settings, supervisor)
     services = AppServices(settings, hub, answers, supervisor, stats, exposition, control, live)
 
     @contextlib.asynccontextmanager
@@ -88,6 +89,13 @@ def create_app(
     web_options = WebOptions(server.style or "", server.frame_ancestors, server.root_path or "")
     web = WebLayer(api, hub.gateway_ids, web_options, websocket)  # the UI, before FastAPI
     return HotApp(web, hot_routes(services), services, lifespan=lifespan, websocket=websocket)
+
+
+def _build_control(settings: Settings, supervisor: GatewaySupervisor) -> ControlAccess:
+    """Control's modules load with the first control request (or the FastAPI app)."""
+    from pypowerwall_server.control.wiring import build_control
+
+    return build_control(settings, supervisor)
 
 
 def _mqtt_publisher(settings: Settings, answers: ReadModel) -> MqttPublisher | None:

@@ -8,16 +8,20 @@ so scrapers polling together cost one rendering. Unknown values are absent, neve
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+)
 from prometheus_client.metrics_core import Metric as PromMetric
 from prometheus_client.registry import Collector
 
-from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.exposition_data import PollDurations, ServerCounts
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.metrics import (
@@ -46,7 +50,6 @@ UNIT_SUFFIX = {
     "Hz": "hertz",
     "°C": "celsius",
 }
-POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 def metric_name(metric: Metric[S], subject: str = "") -> str:
@@ -56,20 +59,11 @@ def metric_name(metric: Metric[S], subject: str = "") -> str:
     return "_".join(p for p in parts if p)
 
 
-@dataclass
-class ServerCounts:
-    """What the server knows about itself besides the gateways (read when scraped)."""
-
-    requests: RequestStats
-    websocket_clients: Callable[[], int | None]
-    mqtt_connected: Callable[[], bool | None] = lambda: None  # None: MQTT is off
-    mqtt_published: Callable[[], int | None] = lambda: None
-
-
 class TableCollector(Collector):
-    def __init__(self, hub: Hub, server: ServerCounts) -> None:
+    def __init__(self, hub: Hub, server: ServerCounts, polls: PollDurations) -> None:
         self.hub = hub
         self.server = server
+        self.poll_durations = polls
         self.guard = CounterGuard()  # a Prometheus counter must not go backwards either
 
     def collect(self) -> Iterator[PromMetric]:
@@ -82,6 +76,7 @@ class TableCollector(Collector):
         )
         yield self._info(views)
         yield from self._polls(states)
+        yield self._poll_durations()
         yield from self._server()
 
     def _gateway_values(
@@ -140,6 +135,19 @@ class TableCollector(Collector):
         yield polls
         yield failed
 
+    def _poll_durations(self) -> HistogramMetricFamily:
+        polls = self.poll_durations
+        family = HistogramMetricFamily(
+            f"{PREFIX}_poll_duration_seconds", "duration of successful polls", labels=["gateway"]
+        )
+        bounds = [repr(float(b)) for b in polls.buckets] + ["+Inf"]  # as Histogram writes le
+        for gateway_id, counts in polls.counts.items():
+            cumulative = [sum(counts[: i + 1]) for i in range(len(counts))]
+            family.add_metric(
+                [gateway_id], list(zip(bounds, cumulative, strict=True)), polls.sums[gateway_id]
+            )
+        return family
+
     def _server(self) -> Iterator[PromMetric]:
         requests = CounterMetricFamily(
             f"{PREFIX}_http_requests", "HTTP requests by route", labels=["route"]
@@ -173,38 +181,17 @@ def _doc(metric: Metric[S]) -> str:
     return f"{metric.name} ({metric.unit})" if metric.unit else metric.name
 
 
-class PrometheusExposition:
-    """The registry behind /metrics and the task that times polls."""
+class Rendering:
+    """The registry behind /metrics (built on the first scrape: exposition.py)."""
 
-    def __init__(self, hub: Hub, server: ServerCounts) -> None:
+    def __init__(self, hub: Hub, server: ServerCounts, polls: PollDurations) -> None:
         self.hub = hub
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(TableCollector(hub, server))
-        self.poll_seconds = Histogram(
-            f"{PREFIX}_poll_duration_seconds",
-            "duration of successful polls",
-            ["gateway"],
-            buckets=POLL_BUCKETS,
-            registry=self.registry,
-        )
+        self.registry.register(TableCollector(hub, server, polls))
         self._memo: tuple[tuple[int, int], bytes] | None = None
 
-    def render(self) -> bytes:
+    def render(self) -> tuple[bytes, str]:
         key = (self.hub.generation, int(time.monotonic()))
         if self._memo is None or self._memo[0] != key:
             self._memo = (key, generate_latest(self.registry))
-        return self._memo[1]
-
-    async def time_polls(self) -> None:
-        """Observe each successful poll's duration (from its start to its Snapshot)."""
-        seen: dict[str, int] = {}  # polls counted per gateway
-        async for state in self.hub.updates(maxsize=max(16, 2 * len(self.hub.gateway_ids))):
-            previous = seen.get(state.gateway_id)
-            seen[state.gateway_id] = state.polls
-            if previous is None or previous == state.polls:
-                continue  # a welcome (current state), not a poll that just finished
-            snapshot, started = state.snapshot, state.last_attempt
-            if state.online and snapshot is not None and started is not None:
-                self.poll_seconds.labels(state.gateway_id).observe(
-                    max(0.0, snapshot.taken_at - started)
-                )
+        return self._memo[1], CONTENT_TYPE_LATEST

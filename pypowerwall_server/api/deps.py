@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
-from pypowerwall_server.prometheus import PrometheusExposition
 from pypowerwall_server.services import AppServices
 from pypowerwall_server.settings import Settings
 
@@ -41,7 +41,7 @@ def get_stats(request: Request) -> RequestStats:
     return _services(request).stats
 
 
-def get_exposition(request: Request) -> PrometheusExposition:
+def get_exposition(request: Request) -> Exposition:
     return _services(request).exposition
 
 
@@ -50,5 +50,5 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 AnswersDep = Annotated[ReadModel, Depends(get_answers)]  # the read model (answers.py)
 SupervisorDep = Annotated[GatewaySupervisor, Depends(get_supervisor)]
 StatsDep = Annotated[RequestStats, Depends(get_stats)]
-ExpositionDep = Annotated[PrometheusExposition, Depends(get_exposition)]
+ExpositionDep = Annotated[Exposition, Depends(get_exposition)]
 ServicesDep = Annotated[AppServices, Depends(_services)]  # all of them: /stats reports on each

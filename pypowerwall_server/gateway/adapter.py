@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -143,8 +144,7 @@ class PypowerwallAdapter:
 
     # --- internals ----------------------------------------------------------------------
     def _construct(self) -> Any:
-        import pypowerwall  # the only import of the library in the project
-
+        pypowerwall = _library()
         cfg = self._config
         return pypowerwall.Powerwall(
             host=cfg.host or "",
@@ -244,6 +244,18 @@ def _auth_cache_file(gateway_id: str, authpath: str | None, scratch: str) -> str
 
 
 def library_version() -> str:
+    return str(_library().__version__)
+
+
+def _library() -> Any:
+    """The pypowerwall package (the only import of the library in the project).
+
+    Its package always imports its Tesla cloud client, which imports httpx, and httpx loads
+    its command-line tool (rich and pygments, ~2.7 MiB) whenever rich is installed, as it
+    is beside development tools or other applications. A server never runs that tool.
+    """
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # httpx skips its CLI
     import pypowerwall
 
-    return str(pypowerwall.__version__)
+    return pypowerwall
