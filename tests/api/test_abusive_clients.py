@@ -17,6 +17,7 @@ import pytest
 from pypowerwall_server.app import create_app
 from pypowerwall_server.http import client_limits
 from pypowerwall_server.http.client_limits import ClientLimits
+from pypowerwall_server.http.guarded_protocol import SWEEPS_PER_TIMEOUT, HeadWatch
 from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.http.request_rules import HostPolicy, default_allowed_hosts, head_refusal
 from pypowerwall_server.settings import ServerConfig, Settings
@@ -121,6 +122,44 @@ def test_item2_keep_alive_connection_gets_a_fresh_head_timeout(server: Server) -
             time.sleep(HEAD_TIMEOUT_S / 2)
             sock.sendall(request(HOT))
             assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+
+
+class _Pending:
+    """A connection as the head watch sees it: refusing it ends its watch, as the real one."""
+
+    def __init__(self, watch: HeadWatch) -> None:
+        self.watch = watch
+        self.timed_out = False
+        self.loop = self  # call_later below: the test drives the sweeps itself
+
+    def call_later(self, *args: object) -> None:
+        return None
+
+    def head_timed_out(self) -> None:
+        self.timed_out = True
+        self.watch.end(self)  # type: ignore[arg-type]
+
+
+def test_item2_head_watch_sweep_closes_exactly_the_late_heads() -> None:
+    watch = HeadWatch(timeout_s=1.0)
+    first, second, third = (_Pending(watch) for _ in range(3))
+
+    def sweeps(count: int) -> None:
+        for _ in range(count):
+            watch._sweep(first)  # type: ignore[arg-type]
+
+    watch.begin(first)  # type: ignore[arg-type]  # tick 0
+    sweeps(1)
+    watch.begin(second)  # type: ignore[arg-type]  # tick 1
+    sweeps(1)
+    watch.end(first)  # type: ignore[arg-type]  # a keep-alive answer, then its next head
+    watch.begin(first)  # type: ignore[arg-type]  # tick 2: now behind `second`
+    watch.begin(third)  # type: ignore[arg-type]  # tick 2
+    sweeps(SWEEPS_PER_TIMEOUT)  # tick 22: only `second` (tick 1) is past the timeout
+    assert (first.timed_out, second.timed_out, third.timed_out) == (False, True, False)
+    sweeps(1)  # tick 23
+    assert first.timed_out and third.timed_out
+    assert watch.started == {}
 
 
 def test_item2_connections_beyond_the_cap_get_503_logged_once(
