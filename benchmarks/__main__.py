@@ -74,6 +74,7 @@ def make_options(args: argparse.Namespace) -> Options:
         ws_clients=(1_000,) if quick else WS_CLIENTS,
         ws_seconds=8.0 if quick else 15.0,
         work=(args.work or args.out / "work").resolve(),
+        abuse_rounds=3 if quick else 5,
     )
 
 

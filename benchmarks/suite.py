@@ -48,6 +48,7 @@ class Options:
     ws_clients: tuple[int, ...]
     ws_seconds: float
     work: Path
+    abuse_rounds: int = 3
 
 
 @dataclass
@@ -167,9 +168,11 @@ def _abuse_phase(
     say(
         f"abuse: wrk at {abuse.CONNECTIONS} connections on {abuse.PATH}, quiet, then with "
         f"{abuse.SLOW_CONNECTIONS:,} slow connections and a "
-        f"{abuse.BIG_HEADER_BYTES // abuse.MIB} MiB header"
+        f"{abuse.BIG_HEADER_BYTES // abuse.MIB} MiB header, {options.abuse_rounds} rounds"
     )
-    results["abuse"] = abuse.run_abuse(children, base_url, child.pid, options.work, say)
+    results["abuse"] = abuse.run_abuse(
+        children, base_url, child.pid, options.work, say, options.abuse_rounds
+    )
 
 
 @dataclass

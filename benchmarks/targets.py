@@ -4,6 +4,7 @@ measured, the reference (upstream / floor), the goal and PASS / FAIL / n/a."""
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,28 +228,32 @@ def ws_row(results: dict[str, Any]) -> Row:
 
 
 def abuse_row(results: dict[str, Any]) -> Row:
-    """Issue 15: 3,000 slow connections and a 200 MB header while wrk runs at 64."""
+    """Issue 15: 3,000 slow connections and a 200 MB header while wrk runs at 64; the p99
+    ratio is the median over rounds (each abused window against the quiet one before it)."""
     run = results.get("abuse")
     target = "abusive clients beside wrk c64"
     if not run or "error" in run:
         return Row(target, (run or {}).get("error", "not run"), "-", ABUSE_GOAL, NA)
     slow = run["slow"]
     latest = slow["closed_after_s_max"]
+    ratio = run["p99_ratio"]
     checks = [
-        run["p99_ratio"] is not None and run["p99_ratio"] <= ABUSE_P99_FACTOR,
+        ratio is not None and ratio <= ABUSE_P99_FACTOR,
         run["rss_growth_peak_mib"] <= ABUSE_RSS_MAX_MIB,
         slow["closed_by_server"] == slow["opened"]
         and latest is not None
         and latest <= run["head_timeout_s"] + ABUSE_CLOSE_SLACK_S,
-        run["under_abuse"]["non_2xx"] == 0 and run["under_abuse"]["socket_errors"] == 0,
+        run["non_2xx"] == 0 and run["socket_errors"] == 0,
     ]
+    rounds = ", ".join(_fmt_ratio(r) for r in run["p99_ratios"])
+    abused = statistics.median(run["abused_p99_ms"])
     measured = (
-        f"p99 {run['under_abuse']['p99_ms']:.1f} ms = {_fmt_ratio(run['p99_ratio'])} quiet; "
+        f"p99 {abused:.1f} ms, {_fmt_ratio(ratio)} quiet (median of {rounds}); "
         f"RSS +{run['rss_growth_peak_mib']:.1f} MiB; {slow['closed_by_server']:,}/"
         f"{slow['opened']:,} slow closed by {_fmt_num(latest, ' s', 1)}; "
-        f"{run['under_abuse']['non_2xx']} non-2xx"
+        f"{run['non_2xx']} non-2xx"
     )
-    reference = f"quiet p99 {run['quiet']['p99_ms']:.1f} ms"
+    reference = f"quiet p99 {statistics.median(run['quiet_p99_ms']):.1f} ms"
     return Row(target, measured, reference, ABUSE_GOAL, verdict(list(checks)))
 
 

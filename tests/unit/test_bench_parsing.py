@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the repo, not an ins
 from benchmarks import report, stats, targets  # noqa: E402
 from benchmarks.__main__ import parse_parts  # noqa: E402
 from benchmarks.abuse import slow_summary  # noqa: E402
+from benchmarks.abuse import summarize as summarize_abuse  # noqa: E402
 from benchmarks.http_bench import HttpTarget, rotated, summarize  # noqa: E402
 from benchmarks.procs import ProcSample, cpu_percent  # noqa: E402
 from benchmarks.report import markdown_table  # noqa: E402
@@ -384,17 +385,18 @@ def test_evaluate_and_report_a_whole_results_dict() -> None:
     assert "| 500 " in text and "python -m benchmarks --quick" in text
 
 
-def _abuse_run(p99_ms: float, rss_mib: float, closed: int, latest_s: float) -> dict[str, Any]:
+def _abuse_round(p99_ms: float, rss_mib: float, closed: int, latest_s: float) -> dict[str, Any]:
     slow = [
         {
             "connected": True,
             "closed_by_server": True,
             "closed_after_s": latest_s,
             "status": "HTTP/1.1 408 Request Timeout",
+            "lines": 10,
         }
     ] * closed
     slow += [
-        {"connected": True, "closed_by_server": False, "closed_after_s": 26.0, "status": ""}
+        {"connected": True, "closed_by_server": False, "closed_after_s": None, "status": ""}
     ] * (3000 - closed)
     quiet = {"p99_ms": 4.0, "non_2xx": 0, "socket_errors": 0}
     return {
@@ -402,9 +404,19 @@ def _abuse_run(p99_ms: float, rss_mib: float, closed: int, latest_s: float) -> d
         "under_abuse": {**quiet, "p99_ms": p99_ms},
         "p99_ratio": p99_ms / 4.0,
         "rss_growth_peak_mib": rss_mib,
-        "head_timeout_s": 10.0,
         "slow": slow_summary(slow),
     }
+
+
+def _abuse_run(p99_ms: float, rss_mib: float, closed: int, latest_s: float) -> dict[str, Any]:
+    """Three rounds: the one given between a better and a worse one (the median)."""
+    return summarize_abuse(
+        [
+            _abuse_round(4.0, 1.0, 3000, 10.1),
+            _abuse_round(p99_ms, rss_mib, closed, latest_s),
+            _abuse_round(40.0, 1.0, 3000, 10.1),
+        ]
+    )
 
 
 @pytest.mark.parametrize(
