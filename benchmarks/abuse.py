@@ -69,8 +69,12 @@ def run_abuse(
     return summarize(done)
 
 
-def _round(children: Children, url: str, pid: int, work: Path, rss_start: int) -> dict[str, Any]:
+def _round(
+    children: Children, url: str, pid: int, work: Path, rss_start: int | None
+) -> dict[str, Any]:
     quiet = run_wrk(url, CONNECTIONS, QUIET_S)
+    if rss_start is None:
+        rss_start = sample(pid).rss_bytes
     out = work / "abuse-client.json"
     out.unlink(missing_ok=True)
     wrk = subprocess.Popen(
