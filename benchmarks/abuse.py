@@ -64,7 +64,9 @@ def run_abuse(
             f"{one['slow']['closed_by_server']:,}/{one['slow']['opened']:,} by "
             f"{one['slow']['closed_after_s_max'] or 0:.1f} s; "
             f"{one['lines_per_connection']:.1f} lines per slow connection; "
-            f"client CPU {one['client_cpu_percent']:.0f} %"
+            f"client CPU {one['client_cpu_percent'] or 0:.0f} %; server CPU per request "
+            f"{_us(one['server_cpu_us_per_request']['quiet'])} quiet, "
+            f"{_us(one['server_cpu_us_per_request']['abused'])} abused"
         )
     return summarize(done)
 
@@ -72,16 +74,18 @@ def run_abuse(
 def _round(
     children: Children, url: str, pid: int, work: Path, rss_start: int | None
 ) -> dict[str, Any]:
+    quiet_before = sample(pid)
     quiet = run_wrk(url, CONNECTIONS, QUIET_S)
+    quiet_after = sample(pid)
     if rss_start is None:
-        rss_start = sample(pid).rss_bytes
+        rss_start = quiet_after.rss_bytes
     out = work / "abuse-client.json"
     out.unlink(missing_ok=True)
+    before = sample(pid)
     wrk = subprocess.Popen(
         wrk_command(url, CONNECTIONS, ABUSE_S), stdout=subprocess.PIPE, text=True
     )
     time.sleep(WRK_HEAD_START_S)
-    before = sample(pid)
     port = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
     argv = [sys.executable, str(ABUSE_CLIENT), "--port", port, "--slow", str(SLOW_CONNECTIONS)]
     argv += ["--big-bytes", str(BIG_HEADER_BYTES), "--give-up", str(GIVE_UP_S)]
@@ -112,6 +116,12 @@ def _round(
         "under_abuse": under_abuse.to_json(),
         "p99_ratio": under_abuse.p99_ms / quiet.p99_ms if quiet.p99_ms else None,
         "server_cpu_percent": cpu_percent(before, after_wrk),
+        # The server's CPU per normal request, quiet and abused (the abused one includes the
+        # slow connections' work): unlike a p99, CPU time does not count waiting for a core.
+        "server_cpu_us_per_request": {
+            "quiet": _cpu_us_per_request(quiet_before, quiet_after, quiet.requests),
+            "abused": _cpu_us_per_request(before, after_wrk, under_abuse.requests),
+        },
         "client_cpu_percent": (
             cpu_percent(client_before, client_after) if client_before and client_after else None
         ),
@@ -122,6 +132,14 @@ def _round(
         "lines_per_connection": slow["lines_sent"] / max(1, slow["connected"]),
         "big_header": attack["big_header"],
     }
+
+
+def _us(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} us"
+
+
+def _cpu_us_per_request(before: ProcSample, after: ProcSample, requests: int) -> float | None:
+    return 1e6 * (after.cpu_s - before.cpu_s) / requests if requests else None
 
 
 def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 TRICKLE_EVERY_S = 1.0
 OPEN_BATCH = 250  # connections opened at a time (the listen backlog is finite)
@@ -41,9 +41,9 @@ class SlowConnection(asyncio.Protocol):
         self.lines = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass of it
         self.opened = time.monotonic()
-        transport.write(REQUEST_LINE)
+        self.transport.write(REQUEST_LINE)
 
     def data_received(self, data: bytes) -> None:
         if len(self.answer) < 4096:
