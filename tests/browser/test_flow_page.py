@@ -117,11 +117,18 @@ def test_history_survives_a_reload(
     site: Site, new_page: Callable[..., Any], artifacts: Path
 ) -> None:
     page = new_page()
+    # A point stored a minute ago (as by an earlier visit), so the first live update adds
+    # the second one at once instead of 30 s later (one point per 30 s per series).
+    stored = "{v: 1, series: {aggregate: [[Math.round(Date.now() / 1000) - 60, 0, 0, 0, 0, 50]]}}"
+    page.add_init_script(
+        f"if (!localStorage.getItem('pps-history-v1')) "
+        f"localStorage.setItem('pps-history-v1', JSON.stringify({stored}))"
+    )
     page.goto(f"{site.url}/")
     points = "() => Number(document.querySelector('#chart-power svg')?.dataset.points || 0)"
     page.wait_for_function(f"() => ({points})() >= 1", timeout=10_000)
     first = page.evaluate("document.querySelector('#chart-power svg').dataset.first")
-    page.wait_for_function(f"() => ({points})() >= 2", timeout=40_000)  # one point per 30 s
+    page.wait_for_function(f"() => ({points})() >= 2", timeout=40_000)  # the live point
     page.reload()
     page.wait_for_selector("#chart-power svg")
     assert page.evaluate(points) >= 2
