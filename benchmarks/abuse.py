@@ -6,13 +6,16 @@ finish it and sends one header of up to 200 MB; quiet and abused windows alterna
 rounds. Measured: wrk's p99 under abuse against the quiet one of the same round (judged: the
 median over rounds), the server's RSS growth (peak while abused, against the RSS before the
 first round), when the server closed each slow connection, how many header lines the slow
-connections sent, and how much of the big header the server took before refusing it.
+connections sent, and how much of the big header the server took before refusing it. Then,
+reported and not judged: the same attack sent to a socket that never accepts, beside wrk, for
+the generator's own share of the p99.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import statistics
 import subprocess
 import sys
@@ -68,7 +71,42 @@ def run_abuse(
             f"{_us(one['server_cpu_us_per_request']['quiet'])} quiet, "
             f"{_us(one['server_cpu_us_per_request']['abused'])} abused"
         )
-    return summarize(done)
+    summary = summarize(done)
+    alone = generator_alone(children, url, work)
+    summary["generator_alone"] = alone
+    say(
+        f"  slow-client generator alone (into a socket that never accepts): p99 "
+        f"{alone['quiet']['p99_ms']:.2f} ms quiet, {alone['beside']['p99_ms']:.2f} ms beside it "
+        f"= {alone['p99_ratio'] or 0:.2f}x"
+    )
+    return summary
+
+
+def generator_alone(children: Children, url: str, work: Path) -> dict[str, Any]:
+    """The same attack sent to a socket that listens and never accepts (the kernel takes
+    it), while wrk runs on the server: how much of the abused p99 is the generator's own
+    share of the machine's cores, the server doing nothing for it. Reported, not judged."""
+    quiet = run_wrk(url, CONNECTIONS, QUIET_S)
+    with socket.socket() as sink:
+        sink.bind(("127.0.0.1", 0))
+        sink.listen(SLOW_CONNECTIONS + 100)
+        wrk = subprocess.Popen(
+            wrk_command(url, CONNECTIONS, ABUSE_S), stdout=subprocess.PIPE, text=True
+        )
+        time.sleep(WRK_HEAD_START_S)
+        argv = [sys.executable, str(ABUSE_CLIENT), "--port", str(sink.getsockname()[1])]
+        argv += ["--slow", str(SLOW_CONNECTIONS), "--big-bytes", str(BIG_HEADER_BYTES)]
+        argv += ["--give-up", str(ABUSE_S), "--json", str(work / "abuse-client-alone.json")]
+        client = children.start("abuse-client-alone", argv)
+        beside = parse_wrk(wrk.communicate()[0])
+        with contextlib.suppress(subprocess.TimeoutExpired):  # then stopped below
+            client.popen.wait(timeout=ABUSE_S + 20)
+        children.stop(client)
+    return {
+        "quiet": quiet.to_json(),
+        "beside": beside.to_json(),
+        "p99_ratio": beside.p99_ms / quiet.p99_ms if quiet.p99_ms else None,
+    }
 
 
 def _round(

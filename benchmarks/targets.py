@@ -253,6 +253,9 @@ def abuse_row(results: dict[str, Any]) -> Row:
         f"{slow['opened']:,} slow closed by {_fmt_num(latest, ' s', 1)}; "
         f"{run['non_2xx']} non-2xx"
     )
+    alone = run.get("generator_alone")
+    if alone:  # reported, not judged: the attack's generator's own share of the cores
+        measured += f"; the slow-client generator alone: {_fmt_ratio(alone['p99_ratio'])}"
     reference = f"quiet p99 {statistics.median(run['quiet_p99_ms']):.1f} ms"
     return Row(target, measured, reference, ABUSE_GOAL, verdict(list(checks)))
 
