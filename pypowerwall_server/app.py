@@ -17,8 +17,9 @@ from pypowerwall_server.control.wiring import build_control
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
-from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor
+from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor, WriterFactory
 from pypowerwall_server.gateway.transports import build_chain
+from pypowerwall_server.gateway.writer import GatewayWriter, build_writer
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
@@ -44,6 +45,11 @@ def default_adapter_factory(config: GatewayConfig) -> GatewayAdapter:
     return build_chain(config, transport_adapter)
 
 
+def default_writer_factory(config: GatewayConfig, reader: GatewayAdapter) -> GatewayWriter:
+    """Writes go through the transport that reads, or a connection of their own."""
+    return build_writer(config, reader, transport_adapter)
+
+
 def transport_adapter(config: GatewayConfig) -> PypowerwallAdapter:
     # The library's cache must expire before our next tick, or a poll could re-read it.
     return PypowerwallAdapter(config, cache_expire=config.poll_interval * 0.8)
@@ -54,13 +60,16 @@ def create_app(
     adapter_factory: AdapterFactory = default_adapter_factory,
     clock: Callable[[], float] = time.time,
     stream_config: StreamConfig | None = None,
+    writer_factory: WriterFactory = default_writer_factory,
 ) -> HotApp:
     states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
     server = settings.server
     options = LegacyOptions(server.neg_solar, server.site_zero_threshold, server.personal_data)
     answers = ReadModel(hub, options)
-    supervisor = GatewaySupervisor(settings.gateways, hub, adapter_factory, clock)
+    supervisor = GatewaySupervisor(
+        settings.gateways, hub, adapter_factory, clock, writer_factory=writer_factory
+    )
     stats, live = RequestStats(), LiveServices()
     mqtt = _mqtt_publisher(settings, answers)
     exposition = PrometheusExposition(hub, server_counts(stats, live, mqtt))

@@ -44,7 +44,7 @@ class ControlGateways:
 
 
 def control_target(config: GatewayConfig) -> ControlTarget:
-    transport = config.control_transport
+    transport = config.write_transport
     return ControlTarget(
         config.id, config.mode, None if transport is None else WriteTransport(transport)
     )

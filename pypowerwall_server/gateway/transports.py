@@ -156,6 +156,14 @@ class TransportChain:
         link = self._links[self._active]
         return link.call(lambda: link.adapter.run(operation), bounded=False)
 
+    def run_on(self, name: str, operation: Callable[[Any], T]) -> T:
+        """A write on the named transport, whichever one reads now (control's write
+        transport, gateway/writer.py). Raises KeyError for a transport not in the chain."""
+        for link in self._links:
+            if link.name == name:
+                return link.call(functools.partial(link.adapter.run, operation), bounded=False)
+        raise KeyError(name)
+
     def close(self) -> None:
         for link in self._links:
             if link.worker is not None:
@@ -266,11 +274,7 @@ def _worker(name: str, deadline: float | None) -> LinkWorker | None:
 # --- building a chain from settings ---------------------------------------------------------
 def transport_names(config: GatewayConfig) -> tuple[str, ...]:
     """The configured order, or the one transport a single-mode configuration gives."""
-    if config.transports:
-        return config.transports
-    if config.rsa_key_path is not None and config.mode in ("local", "tedapi"):
-        return ("v1r",)
-    return (config.mode,)
+    return config.read_transports
 
 
 def transport_config(config: GatewayConfig, name: str) -> GatewayConfig:
