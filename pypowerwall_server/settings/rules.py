@@ -147,8 +147,10 @@ def _writer_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
     missing = [k for k in (*TRANSPORT_NEEDS[writer], "siteid") if getattr(gateway, k) is None]
     if missing:
         listed = ", ".join(name(k) for k in missing)
-        why = "siteid: this gateway's energy site, so a write never reaches another site"
-        problems.append(("control_transport", f"{key} {writer} needs {listed} ({why})"))
+        why = (
+            " (its energy site: a write never reaches another site)" if "siteid" in missing else ""
+        )
+        problems.append(("control_transport", f"{key} {writer} needs {listed}{why}"))
     folder = os.path.expanduser(gateway.authpath or ".")
     if not os.path.isfile(os.path.join(folder, AUTH_FILES[writer])):
         problems.append(
