@@ -83,6 +83,7 @@ def create_app(
             supervisor.running(),
             start_streams(answers, settings.server.cors_origins, stream_config) as streams,
             background("poll-timer", exposition.time_polls),
+            background("control-follow-ups", control.follow_ups.run),
             background("mqtt", mqtt.run) if mqtt else contextlib.nullcontext(),
         ):
             services.live.streams = streams

@@ -12,6 +12,7 @@ from typing import TypeVar
 from pypowerwall_server.control.audit import AuditTrail
 from pypowerwall_server.control.auth import TokenGuard
 from pypowerwall_server.control.current import control_state
+from pypowerwall_server.control.follow_up import FollowUps
 from pypowerwall_server.control.limits import WriteTransport, supported_controls
 from pypowerwall_server.control.operations import PowerwallWriter
 from pypowerwall_server.control.readback import ControlState
@@ -55,6 +56,7 @@ class ControlAccess:
     service: ControlService
     audit: AuditTrail
     guard: TokenGuard | None  # None: control is off (no secret, or switched off)
+    follow_ups: FollowUps  # its `run` is a lifespan task
 
     @property
     def enabled(self) -> bool:
@@ -76,6 +78,8 @@ def build_control(settings: Settings, supervisor: GatewaySupervisor) -> ControlA
     secret = server.control_secret.get_secret_value() if server.control_secret else None
     audit = AuditTrail(AUDIT_CAPACITY, secrets=(secret,) if secret else ())
     targets = {config.id: control_target(config) for config in settings.gateways}
-    service = ControlService(ControlGateways(supervisor), targets, audit)
+    gateways = ControlGateways(supervisor)
+    follow_ups = FollowUps(gateways)
+    service = ControlService(gateways, targets, audit, follow_ups=follow_ups)
     guard = TokenGuard(secret) if server.control_on and secret else None
-    return ControlAccess(service, audit, guard)
+    return ControlAccess(service, audit, guard, follow_ups)

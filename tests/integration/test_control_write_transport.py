@@ -21,7 +21,7 @@ from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
-from tests.unit.simulator.sim_admin_client import ManualClock, settings, written
+from tests.unit.simulator.sim_admin_client import ManualClock, admin, settings, written
 from tests.waiting import wait_until
 
 from .test_sim_fleetapi import no_internet, trusted  # noqa: F401  (fixtures)
@@ -160,3 +160,27 @@ def test_with_tedapi_then_fleetapi_a_write_goes_through_fleetapi_while_tedapi_re
     assert refused.status_code == 409
     assert "read over tedapi" in refused.json()["error"]
     assert "control_transport" in refused.json()["error"]
+
+
+def test_a_write_the_gateway_applies_late_answers_pending_then_shows_applied(
+    client: TestClient, sim: RunningSimulator
+) -> None:
+    before = client.get("/api/gateways/home/control").json()["reserve"]
+    admin(sim, "POST", "/gateways/home/faults", {"kind": "slow_apply", "delay_s": 1.0})
+    answer = client.post("/gw/home/control/reserve", json={"value": 45}, headers=BEARER)
+    assert answer.status_code == 200, answer.text
+    part = answer.json()["parts"]["reserve"]
+    assert answer.json()["status"] == "pending" and part["status"] == "pending"
+    assert part["read_back"] == pytest.approx(before, abs=0.5)  # what the gateway shows
+    assert part["requested"] == 45
+    audit = client.get("/api/control/audit?limit=1", headers=BEARER).json()["entries"]
+    assert audit[0]["result"] == "pending"
+
+    # the follow-up refresh (control/follow_up.py) reads it back once the gateway applied it
+    wait_until(lambda: _reserve(client) == pytest.approx(45, abs=0.5), timeout=10)
+    assert settings(sim, "home")["backup_reserve_percent"] == pytest.approx(45, abs=0.5)
+    assert client.get("/control/reserve").json() == {"reserve": pytest.approx(45, abs=0.5)}
+
+
+def _reserve(client: TestClient) -> object:
+    return client.get("/api/gateways/home/control").json()["reserve"]
