@@ -47,27 +47,30 @@ def test_tedapi_then_fleetapi_writes_on_fleetapi_while_tedapi_reads(authpath: st
     assert links["fleetapi"].fetches == 0  # a write is not a poll
 
 
-def test_a_named_writer_not_reading_gets_its_own_connection(authpath: str) -> None:
+@pytest.mark.parametrize("writer", ["fleetapi", "cloud"])
+def test_a_named_writer_not_reading_gets_its_own_connection(authpath: str, writer: str) -> None:
     config = GatewayConfig(
         id="home",
         host="192.168.91.1",
         gw_pwd=SecretStr("GwPw1"),
+        email="me@example.com",
         authpath=authpath,
         siteid=42,
-        control_transport="fleetapi",
+        control_transport=writer,  # type: ignore[arg-type]
     )
     made: list[GatewayConfig] = []
 
     def own(writer_config: GatewayConfig) -> Link:
         made.append(writer_config)
-        return Link("fleetapi")
+        return Link(writer)
 
-    writer = build_writer(config, _chain(config, {}), own)  # type: ignore[arg-type]
-    assert isinstance(writer, Link)
+    built = build_writer(config, _chain(config, {}), own)  # type: ignore[arg-type]
+    assert isinstance(built, Link)
     (used,) = made
-    assert used.mode == "fleetapi" and used.siteid == 42 and used.authpath == authpath
+    assert used.mode == writer and used.siteid == 42 and used.authpath == authpath
+    assert used.email == "me@example.com"  # the cloud login's account
     assert used.host is None and used.gw_pwd is None  # the TEDAPI credentials stay with TEDAPI
-    assert used.control_transport is None and used.write_transport == "fleetapi"
+    assert used.control_transport is None and used.write_transport == writer
 
 
 def test_a_read_only_gateway_and_a_single_writer_write_through_the_reader() -> None:
