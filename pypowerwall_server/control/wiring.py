@@ -47,7 +47,22 @@ class ControlGateways:
 def control_target(config: GatewayConfig) -> ControlTarget:
     transport = config.write_transport
     return ControlTarget(
-        config.id, config.mode, None if transport is None else WriteTransport(transport)
+        config.id,
+        config.mode,
+        None if transport is None else WriteTransport(transport),
+        _site_unknown(config),
+    )
+
+
+def _site_unknown(config: GatewayConfig) -> str | None:
+    """A cloud/FleetAPI writer of a gateway that another transport reads must name its site:
+    without siteid the library picks the account's first one, maybe another gateway's."""
+    writer, reader = config.write_transport, config.read_transports[0]
+    if writer not in ("cloud", "fleetapi") or writer == reader or config.siteid is not None:
+        return None
+    return (
+        f"gateway '{config.id}' writes over {writer} while {reader} reads it: set its siteid "
+        f"(PW_SITEID), the energy site it is, so a write cannot reach another site"
     )
 
 
@@ -67,7 +82,8 @@ class ControlAccess:
         can write, so a UI shows or hides its controls. Never a secret."""
         gateways: dict[str, object] = {}
         for gateway_id, target in self.service.targets().items():
-            controls = sorted(c.value for c in supported_controls(target.transport))
+            offered = supported_controls(None if target.unsafe else target.transport)
+            controls = sorted(c.value for c in offered)
             transport = None if target.transport is None else target.transport.value
             gateways[gateway_id] = {"transport": transport, "controls": controls}
         return {"enabled": self.enabled, "gateways": gateways}
