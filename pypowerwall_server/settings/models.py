@@ -253,7 +253,8 @@ class GatewayConfig(BaseModel):
     failover_after: Annotated[
         int,
         Row(
-            "failed or degraded polls in a row before the next transport takes over",
+            "failed or degraded polls in a row before the next transport takes over (sooner "
+            "when waiting would let the data turn stale)",
             "an integer from 1 to 100",
             level="gateway-default",
             env=("PW_FAILOVER_AFTER",),
