@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pypowerwall_server.server_tls import HttpsSetup
 
 EXIT_CONFIG = 2
+EXIT_NO_TRANSPORT = 1  # --check-config --probe: a gateway has no working transport
 Runner = Callable[[list[str]], int]
 
 
@@ -38,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if namespace is not None and namespace.version:
         print(version_text())
         return 0
+    if namespace is not None and namespace.probe and not namespace.check_config:
+        _print_lines("error", ["--probe (command line): only with --check-config"])
+        return EXIT_CONFIG
     if namespace is not None and namespace.setup and not problems:
         return run_setup(namespace.setup, namespace.authpath, namespace.email, os.environ)
     _print_lines("warning", environment_warnings(os.environ))
@@ -47,13 +51,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_lines("error", exc.problems)
         return EXIT_CONFIG
     _print_lines("warning", settings_warnings(settings))
-    return _run(settings, check_only=bool(namespace and namespace.check_config))
-
-
-def _run(settings: Settings, check_only: bool) -> int:
-    if check_only:
+    if namespace is not None and namespace.check_config:
         print(describe(settings))
-        return 0
+        return probe(settings) if namespace.probe else 0
+    return _run(settings)
+
+
+def probe(settings: Settings) -> int:
+    """Try each transport of each gateway once; 0 when every gateway has a working one."""
+    from pypowerwall_server.gateway.library_log import configure_library_logging
+    from pypowerwall_server.gateway.probe import (
+        PROBE_DEADLINE_S,
+        probe_gateways,
+        report_lines,
+        working_gateways,
+    )
+
+    configure_library_logging(debug=False)  # its words are in the report, not on stderr
+    print(f"probe (each transport once, at most {PROBE_DEADLINE_S:g} s):", flush=True)
+    results = probe_gateways(settings.gateways)
+    print("\n".join(report_lines(results)))
+    failed = [gid for gid, works in working_gateways(results).items() if not works]
+    if failed:
+        print(f"no working transport: {', '.join(failed)}")
+        return EXIT_NO_TRANSPORT
+    print("every gateway has a working transport")
+    return 0
+
+
+def _run(settings: Settings) -> int:
     from pypowerwall_server.logs import configure_logging
 
     configure_logging(settings)

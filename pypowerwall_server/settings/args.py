@@ -81,6 +81,13 @@ def _add_actions(group: argparse._ArgumentGroup) -> None:
         action="store_true",
         help="print the resolved configuration (secrets as ***) and exit",
     )
+    group.add_argument(
+        "--probe",
+        action="store_true",
+        help="with --check-config: also try each transport of each gateway once (at most "
+        "10 s each, all at once) and print ok or why not (refused, timeout, auth failed, "
+        "TLS, busy, degraded, unreachable); exit 1 when a gateway has no working transport",
+    )
     group.add_argument("--version", action="store_true", help="print versions and exit")
 
 
