@@ -115,6 +115,7 @@ class TransportChain:
         self._active = 0
         self._failovers = 0
         self._recoveries = 0
+        self._active_since: float | None = None
         self._degraded: str | None = None
         self._judge = DegradedData()
         self._status = self._view()
@@ -223,6 +224,7 @@ class TransportChain:
                 link.name,
             )
             self._active, self._recoveries, self._degraded = index, self._recoveries + 1, None
+            self._active_since = self._clock()
             self._answered(link)
             self._served_at = self._clock()
             return results
@@ -287,6 +289,7 @@ class TransportChain:
         link.probe_delay = self._recovery_probe
         link.next_probe = self._clock() + link.probe_delay
         self._active, self._failovers = following, self._failovers + 1
+        self._active_since = self._clock()
         self._links[following].failures = 0  # a fresh start for the one taking over
         return True
 
@@ -307,6 +310,7 @@ class TransportChain:
             failovers=self._failovers,
             recoveries=self._recoveries,
             degraded=self._degraded,
+            active_since=self._active_since,
         )
 
 

@@ -314,3 +314,17 @@ def test_without_data_yet_a_transport_has_its_whole_call_deadline() -> None:
     finally:
         tedapi.release.set()
         chain.close()
+
+
+def test_active_since_is_the_moment_of_the_last_switch() -> None:
+    chain, (tedapi, _), clock = chain_of("tedapi", "fleetapi", after=1, probe=10.0)
+    poll(chain)
+    assert chain.status().active_since is None  # the preferred one, since the start
+    tedapi.down = True
+    clock.now = 1005.0
+    poll(chain)
+    assert chain.status().as_dict()["active_since"] == 1005.0
+    tedapi.down = False
+    clock.now = 1015.0
+    poll(chain)  # the probe answers well: tedapi again
+    assert (chain.status().active, chain.status().active_since) == ("tedapi", 1015.0)
