@@ -179,7 +179,30 @@ def full_report(results: dict[str, Any], rows: Sequence[Row]) -> str:
         parts += ["", f"WebSocket ({seconds:g} s per step):", "", ws_table(results["ws"])]
     if "mqtt" in results:
         parts += ["", "MQTT on vs off (requests/s, medians):", "", mqtt_table(results["mqtt"])]
+    if "failover" in results:
+        parts += ["", "Failover (API latency, sequential GETs):", "", failover_table(results)]
     return "\n".join(parts)
+
+
+def failover_table(results: dict[str, Any]) -> str:
+    run = results["failover"]
+    rows = [
+        [phase, str(run[key]["n"]), _num(run[key]["p50_ms"], 2), _num(run[key]["p99_ms"], 2)]
+        for phase, key in (
+            ("quiet", "api_before"),
+            ("during faults", "api_during"),
+            ("after", "api_after"),
+        )
+    ]
+    table = markdown_table(["phase", "requests", "p50 ms", "p99 ms"], rows)
+    threads = run["threads"]
+    return (
+        f"{table}\n\n{run['gateways']} gateways [tedapi, fleetapi], {run['fault_seconds']:g} s "
+        f"of faults ({run['faults_set']} set), {run['failovers']} failovers, "
+        f"{run['on_fallback_when_faults_stopped']} on a fallback when they stopped; threads "
+        f"{threads['before']} before, {threads['max_during']} at most during, "
+        f"{threads['after']} after (bound {threads['bound']})"
+    )
 
 
 def mqtt_table(mqtt: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EXIT_CONFIG = 2
 EXIT_NO_TRANSPORT = 1  # --check-config --probe: a gateway has no working transport
+V1R_KEY_FILE = "tedapi_rsa_private.pem"  # where pypowerwall's v1r registration keeps the key
 Runner = Callable[[list[str]], int]
 
 
@@ -130,6 +131,9 @@ def run_setup(
 ) -> int:
     """Run pypowerwall's own interactive setup (`python -m pypowerwall setup`), which logs in to
     Tesla and writes its auth files (.pypowerwall.auth / .pypowerwall.fleetapi) into authpath.
+    v1r: pypowerwall makes the v1r RSA key pair in authpath unless tedapi_rsa_private.pem is
+    there already, and registers the public key with the gateway through the Tesla cloud
+    (Owner API login, or a Fleet API app); the gateway then asks for a physical proof.
 
     authpath: --authpath, else PW_AUTHPATH / PW_AUTH_PATH, else the current folder.
     """
@@ -167,5 +171,11 @@ def _setup_folder(authpath: str | None, environ: Mapping[str, str]) -> tuple[str
 def _after_setup_hint(kind: str, folder: str, email: str | None) -> str:
     if kind == "fleetapi":
         return f"Start the server with: {PROG} --fleetapi --authpath {folder}"
+    if kind == "v1r":
+        key = os.path.join(folder, V1R_KEY_FILE)
+        return (
+            f"Once the gateway accepted the key, start the server with: {PROG} --host "
+            f"<gateway LAN address> --password <customer password> --rsa-key-path {key}"
+        )
     account = email or "<your Tesla account email>"
     return f"Start the server with: {PROG} --email {account} --authpath {folder}"
