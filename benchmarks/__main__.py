@@ -26,7 +26,7 @@ EXIT_USAGE, EXIT_NO_TOOL, EXIT_FAILED = 2, 3, 1
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     add = parser.add_argument
-    add("--quick", action="store_true", help="short everyday run (under 2 minutes)")
+    add("--quick", action="store_true", help="short everyday run (a few minutes)")
     add("--peer", action="store_true", help="also measure upstream pypowerwall-server 0.13.0")
     add("--only", default=None, help=f"comma-separated parts: {','.join(ALL_PARTS)}")
     add("--duration", type=int, default=None, metavar="S", help="seconds per HTTP cell")

@@ -6,7 +6,6 @@ reason. Both themes, screenshots kept as test artefacts."""
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,17 +16,12 @@ from pydantic import SecretStr
 from pypowerwall_server.settings import GatewayConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator
+from tests.integration.conftest import closed_port
 
 from .conftest import INTERVAL, Site, SiteOptions, start_site, watch
 from .test_layout import OVERFLOWING
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def gateways(sim: RunningSimulator, names: dict[str, str] | None) -> tuple[GatewayConfig, ...]:

@@ -4,7 +4,6 @@ ok or the failure's class; exit 0 only when every gateway has a working transpor
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,7 @@ from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
 from tests.unit.test_cli_config_errors import Run, run_cli
 
-from .conftest import frozen_gateway
+from .conftest import closed_port, frozen_gateway
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +28,6 @@ def sim() -> Iterator[RunningSimulator]:
     sites = [replace(SiteConfig.for_index(0), gateway_id="home", powerwalls=2)]
     with running_simulator(sites, app_factory=frozen_gateway, admin=False) as running:
         yield running
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def probe(tmp_path: Path, gateways: list[dict[str, object]]) -> Run:
