@@ -63,10 +63,14 @@ class MqttCommands:
             return
         control = next((c for c in BY_CONTROL if c.value == name), None)
         if control is None:
-            self._refuse(gateway_id, name, payload, "not a control over MQTT", "unknown control")
+            self._refuse(
+                gateway_id, name, payload, "not offered over MQTT", "not a control over MQTT"
+            )
             return
         if retained:  # a retained command would run again after every reconnect
-            self._refuse(gateway_id, name, payload, "a retained command is not run", "retained")
+            self._refuse(
+                gateway_id, name, payload, "a retained command is not run", "retained command"
+            )
             return
         if (gateway_id, control) in self._pending:
             self.superseded += 1

@@ -42,7 +42,8 @@ def discovery_config(
             component["availability"] = [*availability, _known(metric, device)]
             component["availability_mode"] = "all"
         components[metric.key] = component
-    components.update(control_components(device, topics, controls))
+    if controls:
+        components.update(control_components(device, topics, controls))
     return {
         "dev": _device_block(device),
         "o": ORIGIN,
