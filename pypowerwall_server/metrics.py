@@ -264,7 +264,7 @@ GATEWAY_METRICS: tuple[Metric[GatewayView], ...] = (
     # grid
     Metric("grid_status", "Grid status", _grid_status, device_class="enum", options=GRID_STATUSES),
     _binary("grid_connected", "Grid connected", _grid_connected, "connectivity"),
-    # settings, as state (controls plug in with the control layer: see mqtt/__init__.py)
+    # settings, as state (their controls over MQTT: mqtt/controls.py)
     Metric("backup_reserve", "Backup reserve", lambda v: _r(v).backup_reserve_percent_app, "%",
            None, "measurement"),
     Metric("operating_mode", "Operating mode", lambda v: _r(v).operating_mode),
