@@ -6,7 +6,6 @@
 - discovery.py: one retained Home Assistant device-discovery config per device; pure.
 - publisher.py: the connection (aiomqtt): reconnects with backoff, republishes on connect
   and when Home Assistant announces itself, newest state wins, never blocks polling.
-
 - controls.py: the controls offered over MQTT (reserve `number`, mode/export rule `select`,
   grid charging `switch`, reserve hold `button`), their `config` components and payloads; pure.
 - commands.py: commands from `<prefix>/gateway/+/set/+` handed to the control layer (control/:
