@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import orjson
 import pytest
 
+from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.control.audit import AuditTrail
 from pypowerwall_server.control.auth import TokenGuard
 from pypowerwall_server.control.commands import Control
@@ -18,9 +20,14 @@ from pypowerwall_server.control.readback import ControlState
 from pypowerwall_server.control.service import ControlService
 from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.control.writes import ControlTarget
+from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.hub import Hub
+from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.mqtt.commands import MqttCommands
 from pypowerwall_server.mqtt.controls import BY_CONTROL, command_value, parse_command_topic
 from pypowerwall_server.mqtt.devices import Topics
+from pypowerwall_server.mqtt.options import MqttOptions
+from pypowerwall_server.mqtt.publisher import MqttPublisher
 from tests.unit.control.fakes import FakeSupervisor, FakeWriter
 
 TOPICS = Topics("pypowerwall", "homeassistant")
@@ -148,3 +155,37 @@ async def test_retained_unknown_control_and_unknown_gateway_are_refused() -> Non
     assert setup.writer.calls == [] and setup.commands.pending() == {}
     results = sorted(e.result for e in setup.audit.recent())  # the unknown gateway: no entry
     assert results == ["refused: not a control over MQTT", "refused: retained command"]
+
+
+# --- which gateways get controls in discovery -----------------------------------------------
+def discovery_controls(control: ControlAccess | None) -> dict[str, set[str]]:
+    """Per gateway, the platforms of its command components as the publisher queues them."""
+    states = [GatewayState(gid, gid, "tedapi", 1.0) for gid in ("home", "shed")]
+    model = ReadModel(Hub(states, 3.0, lambda: 1000.0), LegacyOptions())
+    names = {"home": "Home", "shed": "Shed"}
+    publisher = MqttPublisher(MqttOptions(host="127.0.0.1"), model, names, control)
+    publisher.queue_everything()
+    found = {}
+    for gid in names:
+        config = orjson.loads(
+            publisher.pending()[f"homeassistant/device/pypowerwall_gw_{gid}/config"].payload
+        )
+        found[gid] = {c["p"] for c in config["cmps"].values() if "command_topic" in c}
+    return found
+
+
+def access(guard: TokenGuard | None) -> ControlAccess:
+    targets = {
+        "home": ControlTarget("home", "tedapi", WriteTransport.CLOUD),
+        "shed": ControlTarget("shed", "local", None),  # read-only: nothing to offer
+    }
+    audit = AuditTrail(10)
+    service = ControlService(FakeSupervisor(FakeWriter(), STATE), targets, audit)
+    return ControlAccess(service, audit, guard)
+
+
+def test_controls_are_offered_only_where_control_is_on_and_the_gateway_can_write() -> None:
+    every = {"number", "select", "switch", "button"}
+    assert discovery_controls(access(TokenGuard("secret"))) == {"home": every, "shed": set()}
+    assert discovery_controls(access(None)) == {"home": set(), "shed": set()}  # control off
+    assert discovery_controls(None) == {"home": set(), "shed": set()}
