@@ -171,10 +171,11 @@ def check_control(key: str, component: dict[str, Any], state_topic: str) -> None
 
 
 def test_discovery_with_controls_snapshot(server: TestClient, watcher: Recorder) -> None:
-    """Both gateways' discovery with control on (UPDATE_SNAPSHOTS=1 rewrites)."""
+    """A gateway's discovery with control on (UPDATE_SNAPSHOTS=1 rewrites); the other
+    differs only in its names and topics."""
     from pypowerwall_server import __version__
 
-    found = {topic: config(watcher, topic) for topic in GATEWAY_CONFIGS}
+    found = {topic: config(watcher, topic) for topic in GATEWAY_CONFIGS[:1]}
     found = json.loads(json.dumps(found).replace(f'"sw": "{__version__}"', '"sw": "VERSION"'))
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(json.dumps(found, indent=1, ensure_ascii=False) + "\n", "utf-8")
