@@ -377,9 +377,11 @@ def mqtt_publisher(
     settings: Settings, model: ReadModel, control: ControlAccess | None = None
 ) -> MqttPublisher | None:
     """The publisher for these settings, or None when no broker is configured; with
-    controls when `control` is on."""
+    controls when `control` is on and mqtt_control allows them."""
     options = mqtt_options(settings)
     if options is None:
         return None
     names = {g.id: g.name for g in settings.gateways}
-    return MqttPublisher(options, model, names, control)
+    # Commands carry no token: MQTT control is its own opt-in on top of control.
+    offered_control = control if settings.server.mqtt_control else None
+    return MqttPublisher(options, model, names, offered_control)

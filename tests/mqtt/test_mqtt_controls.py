@@ -72,6 +72,7 @@ def control_settings(
         mqtt_host="127.0.0.1",
         mqtt_port=broker.port,
         control_secret=SecretStr(secret) if secret else None,
+        mqtt_control=True,
     )
     # A long interval: between the first poll and a write's own refresh, nothing else
     # reaches the gateway, so its request counter shows what a command sent.

@@ -10,6 +10,7 @@ import logging
 
 import orjson
 import pytest
+from pydantic import SecretStr
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.control.audit import AuditTrail
@@ -27,7 +28,8 @@ from pypowerwall_server.mqtt.commands import MqttCommands
 from pypowerwall_server.mqtt.controls import BY_CONTROL, command_value, parse_command_topic
 from pypowerwall_server.mqtt.devices import Topics
 from pypowerwall_server.mqtt.options import MqttOptions
-from pypowerwall_server.mqtt.publisher import MqttPublisher
+from pypowerwall_server.mqtt.publisher import MqttPublisher, mqtt_publisher
+from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from tests.unit.control.fakes import FakeSupervisor, FakeWriter
 
 TOPICS = Topics("pypowerwall", "homeassistant")
@@ -189,3 +191,16 @@ def test_controls_are_offered_only_where_control_is_on_and_the_gateway_can_write
     assert discovery_controls(access(TokenGuard("secret"))) == {"home": every, "shed": set()}
     assert discovery_controls(access(None)) == {"home": set(), "shed": set()}  # control off
     assert discovery_controls(None) == {"home": set(), "shed": set()}
+
+
+@pytest.mark.parametrize("mqtt_control", [False, True])
+def test_control_over_mqtt_is_its_own_opt_in(mqtt_control: bool) -> None:
+    """Commands carry no token: control on for HTTP does not open the command topics."""
+    server = ServerConfig(mqtt_host="127.0.0.1", mqtt_control=mqtt_control)
+    gateways = (GatewayConfig(id="home", name="Home", host="127.0.0.1", gw_pwd=SecretStr("pw")),)
+    model = ReadModel(Hub([GatewayState("home", "home", "tedapi", 1.0)], 3.0), LegacyOptions())
+    publisher = mqtt_publisher(
+        Settings(server=server, gateways=gateways), model, access(TokenGuard("s"))
+    )
+    assert publisher is not None
+    assert (publisher.commands is not None) is mqtt_control
