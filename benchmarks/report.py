@@ -207,16 +207,25 @@ def failover_table(results: dict[str, Any]) -> str:
 
 def mqtt_table(mqtt: dict[str, Any]) -> str:
     targets = mqtt["http"]["targets"]
-    rows = [
-        [
+    control = mqtt.get("ratio_control_on_off", {})  # runs before controls over MQTT: none
+    rows = []
+    for key, ratio in mqtt["ratio_on_off"].items():
+        row = [
             key,
             _num(targets["mqtt-off"][key]["median"]["requests_per_s"]),
             _num(targets["mqtt-on"][key]["median"]["requests_per_s"]),
             f"{ratio:.3f}",
         ]
-        for key, ratio in mqtt["ratio_on_off"].items()
-    ]
-    table = markdown_table(["cell", "MQTT off", "MQTT on", "on / off"], rows)
+        if control:
+            row += [
+                _num(targets["mqtt-control"][key]["median"]["requests_per_s"]),
+                f"{control[key]:.3f}" if key in control else "-",
+            ]
+        rows.append(row)
+    headers = ["cell", "MQTT off", "MQTT on", "on / off"]
+    if control:
+        headers += ["MQTT + control", "control on / off"]
+    table = markdown_table(headers, rows)
     published = mqtt["published_during_http"]
     lines = [table, "", f"MQTT messages published during the HTTP cells: {published:.0f}"]
     scale = mqtt.get("scale")

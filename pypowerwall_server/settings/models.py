@@ -674,6 +674,16 @@ class ServerConfig(BaseModel):
             env=("PW_MQTT_DISCOVERY_PREFIX",),
         ),
     ] = "homeassistant"
+    mqtt_control: Annotated[
+        bool,
+        Row(
+            "offer the control entities over MQTT (needs control on; anyone who may publish "
+            "to the command topics controls the Powerwall: restrict them on the broker)",
+            "yes or no",
+            level="server",
+            env=("PW_MQTT_CONTROL",),
+        ),
+    ] = False
     mqtt_min_interval: Annotated[
         float,
         Row(
