@@ -13,7 +13,7 @@ from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
-from pypowerwall_server.control.wiring import build_control
+from pypowerwall_server.control.wiring import ControlAccess, build_control
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
@@ -71,9 +71,9 @@ def create_app(
         settings.gateways, hub, adapter_factory, clock, writer_factory=writer_factory
     )
     stats, live = RequestStats(), LiveServices()
-    mqtt = _mqtt_publisher(settings, answers)
-    exposition = PrometheusExposition(hub, server_counts(stats, live, mqtt))
     control = build_control(settings, supervisor)
+    mqtt = _mqtt_publisher(settings, answers, control)
+    exposition = PrometheusExposition(hub, server_counts(stats, live, mqtt))
     services = AppServices(settings, hub, answers, supervisor, stats, exposition, control, live)
 
     @contextlib.asynccontextmanager
@@ -100,13 +100,15 @@ def create_app(
     return HotApp(web, hot_routes(services), services, lifespan=lifespan, websocket=websocket)
 
 
-def _mqtt_publisher(settings: Settings, answers: ReadModel) -> MqttPublisher | None:
+def _mqtt_publisher(
+    settings: Settings, answers: ReadModel, control: ControlAccess
+) -> MqttPublisher | None:
     """The MQTT publisher when a broker is configured; aiomqtt (and paho) load only then."""
     if settings.server.mqtt_host is None:
         return None
     from pypowerwall_server.mqtt.publisher import mqtt_publisher
 
-    return mqtt_publisher(settings, answers)
+    return mqtt_publisher(settings, answers, control)
 
 
 def server_counts(

@@ -35,5 +35,5 @@ class AppServices:
     supervisor: GatewaySupervisor
     stats: RequestStats
     exposition: PrometheusExposition  # /metrics
-    control: ControlAccess  # writes (api/routes_control.py; MQTT controls later)
+    control: ControlAccess  # writes (api/routes_control.py, mqtt/commands.py)
     live: LiveServices = field(default_factory=LiveServices)

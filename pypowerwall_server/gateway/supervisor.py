@@ -28,6 +28,7 @@ from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool, close_wi
 from pypowerwall_server.gateway.poller import GatewayState, Poller
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.schedule import poll_phases, poll_plan, poll_timeout, worker_threads
+from pypowerwall_server.gateway.transports import TransportChain
 from pypowerwall_server.gateway.worker import GatewayWorker
 from pypowerwall_server.gateway.writer import GatewayWriter
 from pypowerwall_server.hub import Hub
@@ -139,6 +140,8 @@ class GatewaySupervisor:
         gateways: dict[str, SupervisedGateway] = {}
         for config, phase in zip(self._configs, phases, strict=True):
             adapter = self._adapter_factory(config)
+            if isinstance(adapter, TransportChain):  # fail over before clients see stale data
+                adapter.keep_fresh(self.hub.freshness.stale_after_intervals)
             worker = GatewayWorker(pool, config.id)
             poller = Poller(
                 self.hub.get(config.id),

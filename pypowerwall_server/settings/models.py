@@ -256,7 +256,8 @@ class GatewayConfig(BaseModel):
     failover_after: Annotated[
         int,
         Row(
-            "failed or degraded polls in a row before the next transport takes over",
+            "failed or degraded polls in a row before the next transport takes over (sooner "
+            "when waiting would let the data turn stale)",
             "an integer from 1 to 100",
             level="gateway-default",
             env=("PW_FAILOVER_AFTER",),
@@ -698,6 +699,16 @@ class ServerConfig(BaseModel):
             env=("PW_MQTT_DISCOVERY_PREFIX",),
         ),
     ] = "homeassistant"
+    mqtt_control: Annotated[
+        bool,
+        Row(
+            "offer the control entities over MQTT (needs control on; anyone who may publish "
+            "to the command topics controls the Powerwall: restrict them on the broker)",
+            "yes or no",
+            level="server",
+            env=("PW_MQTT_CONTROL",),
+        ),
+    ] = False
     mqtt_min_interval: Annotated[
         float,
         Row(

@@ -58,6 +58,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "mqtt_username": ("pw-server", "pw-server"),
     "mqtt_password": ("mqtt-secret", "mqtt-secret"),
     "mqtt_tls": ("yes", True),
+    "mqtt_control": ("yes", True),
     "mqtt_ca_file": ("{key}", "{key}"),
     "mqtt_prefix": ("pw2", "pw2"),
     "mqtt_discovery_prefix": ("ha", "ha"),
@@ -174,7 +175,8 @@ def test_help_comes_from_the_table() -> None:
     text = " ".join(parser.format_help().split())  # argparse wraps lines
     flags = {option for action in parser._actions for option in action.option_strings}
     table_flags = {setting.row.flag for setting in TABLE if setting.row.flag}
-    actions = {"-h", "--help", "--demo", "--setup", "--check-config", "--version", CONFIG_FLAG}
+    actions = {"-h", "--help", "--demo", "--setup", "--check-config", "--probe", "--version"}
+    actions.add(CONFIG_FLAG)
     assert flags == table_flags | actions
     for setting in TABLE:
         for name in setting.row.env:
