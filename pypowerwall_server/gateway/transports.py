@@ -174,7 +174,7 @@ class TransportChain:
         transport, gateway/writer.py). Raises KeyError for a transport not in the chain."""
         for link in self._links:
             if link.name == name:
-                return link.call(functools.partial(link.adapter.run, operation), bounded=False)
+                return link.call(functools.partial(link.adapter.run, operation), None)
         raise KeyError(name)
 
     def close(self) -> None:

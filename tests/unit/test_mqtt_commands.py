@@ -16,6 +16,7 @@ from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.control.audit import AuditTrail
 from pypowerwall_server.control.auth import TokenGuard
 from pypowerwall_server.control.commands import Control
+from pypowerwall_server.control.follow_up import FollowUps
 from pypowerwall_server.control.limits import WriteTransport
 from pypowerwall_server.control.readback import ControlState
 from pypowerwall_server.control.service import ControlService
@@ -44,7 +45,9 @@ class Setup:
         targets = {"home": ControlTarget("home", "tedapi", transport)}
         service = ControlService(self.supervisor, targets, self.audit)
         self.answered: list[str] = []
-        access = ControlAccess(service, self.audit, TokenGuard("secret"))
+        access = ControlAccess(
+            service, self.audit, TokenGuard("secret"), FollowUps(self.supervisor)
+        )
         self.commands = MqttCommands(access, TOPICS, ["home"], self.answered.append)
 
     def send(self, control: str, payload: bytes, retained: bool = False) -> None:
@@ -182,8 +185,9 @@ def access(guard: TokenGuard | None) -> ControlAccess:
         "shed": ControlTarget("shed", "local", None),  # read-only: nothing to offer
     }
     audit = AuditTrail(10)
-    service = ControlService(FakeSupervisor(FakeWriter(), STATE), targets, audit)
-    return ControlAccess(service, audit, guard)
+    supervisor = FakeSupervisor(FakeWriter(), STATE)
+    service = ControlService(supervisor, targets, audit)
+    return ControlAccess(service, audit, guard, FollowUps(supervisor))
 
 
 def test_controls_are_offered_only_where_control_is_on_and_the_gateway_can_write() -> None:
