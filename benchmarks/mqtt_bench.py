@@ -29,7 +29,8 @@ INTERVAL_S = 1.0
 SCALE_INTERVAL_S = 5.0
 PATHS = ("/aggregates", "/api/aggregate/power")
 MOSQUITTO = ("mosquitto", "/usr/sbin/mosquitto")
-CONTROL = {"control_secret": "benchmark-control-secret"}  # control on: commands subscribed
+# control on and offered over MQTT: the command topics are subscribed
+CONTROL = {"control_secret": "benchmark-control-secret", "mqtt_control": True}
 
 
 def mosquitto_path() -> str:
