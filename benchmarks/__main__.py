@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from benchmarks import report, targets
+from benchmarks import failover, report, targets
 from benchmarks.http_bench import CONNECTIONS, PATHS, Plan
 from benchmarks.mqtt_bench import mosquitto_path
 from benchmarks.procs import ReadyTimeout
@@ -26,7 +26,7 @@ EXIT_USAGE, EXIT_NO_TOOL, EXIT_FAILED = 2, 3, 1
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     add = parser.add_argument
-    add("--quick", action="store_true", help="short everyday run (under 2 minutes)")
+    add("--quick", action="store_true", help="short everyday run (a few minutes)")
     add("--peer", action="store_true", help="also measure upstream pypowerwall-server 0.13.0")
     add("--only", default=None, help=f"comma-separated parts: {','.join(ALL_PARTS)}")
     add("--duration", type=int, default=None, metavar="S", help="seconds per HTTP cell")
@@ -74,6 +74,7 @@ def make_options(args: argparse.Namespace) -> Options:
         ws_clients=(1_000,) if quick else WS_CLIENTS,
         ws_seconds=8.0 if quick else 15.0,
         work=(args.work or args.out / "work").resolve(),
+        failover=failover.QUICK if quick else failover.FULL,
         abuse_rounds=3 if quick else 5,
     )
 
@@ -134,6 +135,7 @@ def meta(argv: list[str], options: Options, quick: bool, elapsed: float) -> dict
             "scale_observe_seconds": options.scale_observe_seconds,
             "ws_clients": options.ws_clients,
             "ws_seconds": options.ws_seconds,
+            "failover": options.failover.__dict__,
         },
     }
 

@@ -5,7 +5,12 @@ during and after; API latency (GET /api/gateways and /aggregates, sequential) be
 during the faults; failovers; how long until every gateway is back on TEDAPI after the
 faults stop.
 
-Run: python -m benchmarks.failover [--gateways 50] [--seconds 60] [--work DIR]
+Threads: each transport of a gateway gets its own thread on first use (the fallback's at
+its first failover), and a hung call keeps only that one; so the count may grow by at most
+one per gateway and must then stay put: reported as the bound and as `settled`.
+
+Part `failover` of `python -m benchmarks` (--quick: 10 gateways, 20 s of faults), or alone:
+python -m benchmarks.failover [--gateways 50] [--seconds 60] [--work DIR]
 The simulator and the server run as child processes on loopback; nothing else is touched.
 """
 
@@ -18,13 +23,15 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from benchmarks import stats
-from benchmarks.procs import Children, free_port, http_get, sample, wait_until
+from benchmarks.procs import Child, Children, ReadyTimeout, free_port, http_get, sample, wait_until
 from benchmarks.servers import REPO, clean_env
 from benchmarks.simproc import Simulator, start_simulator
 
@@ -39,6 +46,15 @@ FAULTS: tuple[dict[str, Any], ...] = (
 )
 FAULT_SECONDS = (5.0, 30.0)  # each fault lasts a random time in this range
 BACK_BOUND_S = 600.0  # after the faults: every gateway back on tedapi within this
+
+
+@dataclass(frozen=True)
+class Size:
+    gateways: int
+    seconds: float  # of random faults
+
+
+QUICK, FULL = Size(10, 20.0), Size(50, 60.0)
 
 
 def write_setup(sim: Simulator, work: Path, port: int) -> tuple[Path, Path]:
@@ -109,54 +125,84 @@ def summary(values: list[float]) -> dict[str, float | None]:
 
 
 def run(gateways: int, seconds: float, work: Path, seed: int) -> dict[str, Any]:
-    rng = random.Random(seed)
     with Children(work / "logs") as children:
-        sim = start_simulator(children, gateways, extra=("--fleet-api",))
-        port = free_port()
-        config, bundle = write_setup(sim, work, port)
-        env = {**clean_env(), "REQUESTS_CA_BUNDLE": str(bundle), "SSL_CERT_FILE": str(bundle)}
-        argv = [sys.executable, "-m", "pypowerwall_server", "--config", str(config)]
-        server = children.start("failover-server", argv, env=env, cwd=REPO)
-        base = f"http://127.0.0.1:{port}"
-        on_tedapi = lambda: set(transports(base).values()) == {"tedapi"}  # noqa: E731
-        wait_until(server, on_tedapi, 120, interval=0.5)
-        time.sleep(2 * INTERVAL_S)
-        threads_before = sample(server.pid).threads
-        before = latencies(base, 10)
-        faults_set, threads_during, during = 0, [], []
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            gw = rng.choice(sim.gateways)
-            fault = {**rng.choice(FAULTS), "duration": rng.uniform(*FAULT_SECONDS)}
-            if fault["kind"] == "tls_failure":  # drop kept-alive connections too
-                refused = {"kind": "refused", "duration": 0.3}
-                sim._request("POST", f"/gateways/{gw.id}/faults", refused)
-            sim._request("POST", f"/gateways/{gw.id}/faults", fault)
-            faults_set += 1
-            during += latencies(base, 1.0)
-            threads_during.append(sample(server.pid).threads)
-        on_fallback_at_end = sum(1 for t in transports(base).values() if t != "tedapi")
-        sim._request("DELETE", "/faults")
-        cleared = time.monotonic()
+        return run_failover(children, work, gateways, seconds, seed=seed)
+
+
+def run_failover(
+    children: Children,
+    work: Path,
+    gateways: int,
+    seconds: float,
+    say: Callable[[str], None] = print,
+    seed: int = 13,
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    sim = start_simulator(children, gateways, name="failover-simulator", extra=("--fleet-api",))
+    port = free_port()
+    config, bundle = write_setup(sim, work, port)
+    env = {**clean_env(), "REQUESTS_CA_BUNDLE": str(bundle), "SSL_CERT_FILE": str(bundle)}
+    argv = [sys.executable, "-m", "pypowerwall_server", "--config", str(config)]
+    server = children.start("failover-server", argv, env=env, cwd=REPO)
+    base = f"http://127.0.0.1:{port}"
+    on_tedapi = lambda: set(transports(base).values()) == {"tedapi"}  # noqa: E731
+    wait_until(server, on_tedapi, 120, interval=0.5)
+    time.sleep(2 * INTERVAL_S)
+    threads_before = sample(server.pid).threads
+    say(f"failover: {gateways} gateways on tedapi; {threads_before} threads; quiet API 10 s")
+    before = latencies(base, 10)
+    say(f"failover: random TEDAPI faults for {seconds:g} s")
+    faults_set, threads_during, during = 0, [], []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        gw = rng.choice(sim.gateways)
+        fault = {**rng.choice(FAULTS), "duration": rng.uniform(*FAULT_SECONDS)}
+        if fault["kind"] == "tls_failure":  # drop kept-alive connections too
+            refused = {"kind": "refused", "duration": 0.3}
+            sim._request("POST", f"/gateways/{gw.id}/faults", refused)
+        sim._request("POST", f"/gateways/{gw.id}/faults", fault)
+        faults_set += 1
+        during += latencies(base, 1.0)
+        threads_during.append(sample(server.pid).threads)
+    on_fallback_at_end = sum(1 for t in transports(base).values() if t != "tedapi")
+    sim._request("DELETE", "/faults")
+    say(f"failover: faults stopped, {on_fallback_at_end} on a fallback; waiting for tedapi")
+    back_after = _back_on_tedapi_after(server, on_tedapi)
+    time.sleep(2 * INTERVAL_S)
+    after_threads = [sample(server.pid).threads]
+    after = latencies(base, 10)
+    after_threads.append(sample(server.pid).threads)
+    return {
+        "gateways": gateways,
+        "fault_seconds": seconds,
+        "faults_set": faults_set,
+        "failovers": failovers(base),
+        "on_fallback_when_faults_stopped": on_fallback_at_end,
+        "all_back_on_tedapi": back_after is not None,
+        "all_back_on_tedapi_after_s": back_after,
+        "threads": {
+            "before": threads_before,
+            "max_during": max(threads_during),
+            "after": after_threads[-1],
+            "bound": threads_before + gateways,  # one fallback thread per gateway at most
+            "settled": after_threads[0] == after_threads[-1],  # 10 s apart, all on tedapi
+        },
+        "api_before": summary(before),
+        "api_during": summary(during),
+        "api_after": summary(after),
+    }
+
+
+def _back_on_tedapi_after(server: Child, on_tedapi: Callable[[], bool]) -> float | None:
+    """Seconds until every gateway is on tedapi again; None if not within BACK_BOUND_S."""
+    cleared = time.monotonic()
+    try:
         wait_until(server, on_tedapi, BACK_BOUND_S, interval=0.5)
-        back_after = time.monotonic() - cleared
-        time.sleep(2 * INTERVAL_S)
-        return {
-            "gateways": gateways,
-            "fault_seconds": seconds,
-            "faults_set": faults_set,
-            "failovers": failovers(base),
-            "on_fallback_when_faults_stopped": on_fallback_at_end,
-            "all_back_on_tedapi_after_s": back_after,
-            "threads": {
-                "before": threads_before,
-                "max_during": max(threads_during),
-                "after": sample(server.pid).threads,
-            },
-            "api_before": summary(before),
-            "api_during": summary(during),
-            "api_after": summary(latencies(base, 10)),
-        }
+    except ReadyTimeout:
+        if not server.alive():
+            raise
+        return None
+    return time.monotonic() - cleared
 
 
 def main() -> None:

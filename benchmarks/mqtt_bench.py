@@ -1,8 +1,9 @@
 """MQTT part: hot-path throughput with MQTT publishing on vs off, in the same run; then
 publish latency at scale (mqtt_latency.py: K gateways, K = the largest scale count).
 
-Two servers of ours, each polling its own simulated gateway every second; one publishes to
-a local mosquitto (Debian package), the other has MQTT off. wrk drives both, interleaved
+Three servers of ours, each polling its own simulated gateway every second; one publishes to
+a local mosquitto (Debian package), one also has control on (so it subscribes to the
+command topics: controls over MQTT), the other has MQTT off. wrk drives both, interleaved
 (http_bench), so the ratio on/off per cell is the cost of publishing on the hot path (the
 issue's target: within 5 %). The MQTT server's /metrics shows it kept publishing.
 """
@@ -28,6 +29,8 @@ INTERVAL_S = 1.0
 SCALE_INTERVAL_S = 5.0
 PATHS = ("/aggregates", "/api/aggregate/power")
 MOSQUITTO = ("mosquitto", "/usr/sbin/mosquitto")
+# control on and offered over MQTT: the command topics are subscribed
+CONTROL = {"control_secret": "benchmark-control-secret", "mqtt_control": True}
 
 
 def mosquitto_path() -> str:
@@ -47,16 +50,19 @@ def run_mqtt(
     say: Callable[[str], None],
 ) -> dict[str, Any]:
     broker_port = start_broker(children, work)
-    sim = start_simulator(children, 2, name="mqtt-simulator")
+    sim = start_simulator(children, 3, name="mqtt-simulator")
     off = start_server(children, work, "mqtt-off", sim.gateways[:1], INTERVAL_S, None)
-    on = start_server(children, work, "mqtt-on", sim.gateways[1:], INTERVAL_S, broker_port)
+    on = start_server(children, work, "mqtt-on", sim.gateways[1:2], INTERVAL_S, broker_port)
+    control = start_server(
+        children, work, "mqtt-control", sim.gateways[2:], INTERVAL_S, broker_port, CONTROL
+    )
     wait_until(on.child, lambda: _published(on.base_url) > 0, 30)
     before = _published(on.base_url)
     cells = http_bench.Plan(PATHS, plan.connections, plan.seconds, plan.rounds, 1)
     say(f"MQTT: on vs off, {cells}")
-    http = http_bench.run_http([off.target, on.target], cells, say)
+    http = http_bench.run_http([off.target, on.target, control.target], cells, say)
     published = _published(on.base_url) - before
-    for started in (off, on):
+    for started in (off, on, control):
         children.stop(started.child)
     say(f"MQTT: {scale_gateways} gateways every {SCALE_INTERVAL_S:g} s to mosquitto")
     big_sim = start_simulator(children, scale_gateways, name="mqtt-scale-simulator")
@@ -68,6 +74,7 @@ def run_mqtt(
         "http": http,
         "published_during_http": published,
         "ratio_on_off": ratios(http["targets"]["mqtt-on"], http["targets"]["mqtt-off"]),
+        "ratio_control_on_off": ratios(http["targets"]["mqtt-control"], http["targets"]["mqtt-on"]),
         "scale": latency,
     }
 
@@ -94,6 +101,7 @@ def start_server(
     gateways: list[SimGateway],
     interval: float,
     broker_port: int | None,
+    server_settings: dict[str, Any] | None = None,
 ) -> Started:
     port = free_port()
     config = work / f"{name}.yaml"
@@ -101,6 +109,7 @@ def start_server(
     if broker_port is not None:
         document = yaml.safe_load(config.read_text())
         document["mqtt"] = {"host": "127.0.0.1", "port": broker_port}
+        document["server"].update(server_settings or {})
         config.write_text(yaml.safe_dump(document, sort_keys=False))
     argv = [sys.executable, "-m", "pypowerwall_server", "--config", str(config)]
     child = children.start(name, argv, env=servers.clean_env(), cwd=servers.REPO)

@@ -179,21 +179,53 @@ def full_report(results: dict[str, Any], rows: Sequence[Row]) -> str:
         parts += ["", f"WebSocket ({seconds:g} s per step):", "", ws_table(results["ws"])]
     if "mqtt" in results:
         parts += ["", "MQTT on vs off (requests/s, medians):", "", mqtt_table(results["mqtt"])]
+    if "failover" in results:
+        parts += ["", "Failover (API latency, sequential GETs):", "", failover_table(results)]
     return "\n".join(parts)
+
+
+def failover_table(results: dict[str, Any]) -> str:
+    run = results["failover"]
+    rows = [
+        [phase, str(run[key]["n"]), _num(run[key]["p50_ms"], 2), _num(run[key]["p99_ms"], 2)]
+        for phase, key in (
+            ("quiet", "api_before"),
+            ("during faults", "api_during"),
+            ("after", "api_after"),
+        )
+    ]
+    table = markdown_table(["phase", "requests", "p50 ms", "p99 ms"], rows)
+    threads = run["threads"]
+    return (
+        f"{table}\n\n{run['gateways']} gateways [tedapi, fleetapi], {run['fault_seconds']:g} s "
+        f"of faults ({run['faults_set']} set), {run['failovers']} failovers, "
+        f"{run['on_fallback_when_faults_stopped']} on a fallback when they stopped; threads "
+        f"{threads['before']} before, {threads['max_during']} at most during, "
+        f"{threads['after']} after (bound {threads['bound']})"
+    )
 
 
 def mqtt_table(mqtt: dict[str, Any]) -> str:
     targets = mqtt["http"]["targets"]
-    rows = [
-        [
+    control = mqtt.get("ratio_control_on_off", {})  # runs before controls over MQTT: none
+    rows = []
+    for key, ratio in mqtt["ratio_on_off"].items():
+        row = [
             key,
             _num(targets["mqtt-off"][key]["median"]["requests_per_s"]),
             _num(targets["mqtt-on"][key]["median"]["requests_per_s"]),
             f"{ratio:.3f}",
         ]
-        for key, ratio in mqtt["ratio_on_off"].items()
-    ]
-    table = markdown_table(["cell", "MQTT off", "MQTT on", "on / off"], rows)
+        if control:
+            row += [
+                _num(targets["mqtt-control"][key]["median"]["requests_per_s"]),
+                f"{control[key]:.3f}" if key in control else "-",
+            ]
+        rows.append(row)
+    headers = ["cell", "MQTT off", "MQTT on", "on / off"]
+    if control:
+        headers += ["MQTT + control", "control on / off"]
+    table = markdown_table(headers, rows)
     published = mqtt["published_during_http"]
     lines = [table, "", f"MQTT messages published during the HTTP cells: {published:.0f}"]
     scale = mqtt.get("scale")

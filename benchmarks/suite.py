@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks import (
     abuse,
+    failover,
     footprint,
     gateway_load,
     http_bench,
@@ -35,7 +36,18 @@ POLL_INTERVAL_S = 5.0
 CONTROL = "control"  # our server polling its own gateway, never sent a client request
 HTTP_PARTS = {"http", "floor", "peer"}
 PEER_CONNECTIONS = (16, 64)
-ALL_PARTS = ("http", "floor", "peer", "gateway-load", "scale", "footprint", "ws", "mqtt", "abuse")
+ALL_PARTS = (
+    "http",
+    "floor",
+    "peer",
+    "gateway-load",
+    "scale",
+    "footprint",
+    "ws",
+    "mqtt",
+    "abuse",
+    "failover",
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,7 @@ class Options:
     ws_clients: tuple[int, ...]
     ws_seconds: float
     work: Path
+    failover: failover.Size = failover.FULL
     abuse_rounds: int = 3
 
 
@@ -87,6 +100,11 @@ def run_suite(options: Options, say: Callable[[str], None]) -> dict[str, Any]:
     if "abuse" in options.parts:
         with Children(options.work / "logs") as children:
             _abuse_phase(children, options, results, say)
+    if "failover" in options.parts:
+        with Children(options.work / "logs") as children:
+            results["failover"] = failover.run_failover(
+                children, options.work, options.failover.gateways, options.failover.seconds, say
+            )
     return results
 
 

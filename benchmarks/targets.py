@@ -26,6 +26,9 @@ ABUSE_P99_FACTOR = 3.0  # p99 under abuse <= 3 x the quiet p99
 ABUSE_RSS_MAX_MIB = 20.0  # RSS growth while abused
 ABUSE_CLOSE_SLACK_S = 1.0  # a slow connection closed within the head timeout + this
 ABUSE_GOAL = "p99 <= 3x quiet; RSS +<= 20 MiB; every slow conn closed <= timeout + 1 s"
+FAILOVER_P99_FACTOR = 2.0  # API p99 during random transport faults <= 2 x quiet,
+FAILOVER_P99_SLACK_MS = 5.0  # or within 5 ms of it (sequential GETs answer in ~1 ms)
+FAILOVER_GOAL = "threads <= 1 more per gateway, settled; all back on tedapi; p99 unaffected"
 PASS, FAIL, NA = "PASS", "FAIL", "n/a"
 
 
@@ -312,8 +315,40 @@ def evaluate(results: dict[str, Any]) -> list[Row]:
         first_data_row(results),
         mqtt_row(results),
         abuse_row(results),
+        failover_row(results),
     ]
     return rows
+
+
+def failover_row(results: dict[str, Any]) -> Row:
+    """Issue 13: gateways with [tedapi, fleetapi] under random TEDAPI faults."""
+    run = results.get("failover")
+    target = "transport failover under random faults"
+    if not run:
+        return Row(target, "not run", "-", FAILOVER_GOAL, NA)
+    threads = run["threads"]
+    quiet, during = run["api_before"]["p99_ms"], run["api_during"]["p99_ms"]
+    p99_ok = (
+        None
+        if quiet is None or during is None
+        else during <= max(FAILOVER_P99_FACTOR * quiet, quiet + FAILOVER_P99_SLACK_MS)
+    )
+    checks = [
+        max(threads["max_during"], threads["after"]) <= threads["bound"] and threads["settled"],
+        run["all_back_on_tedapi"],
+        p99_ok,
+    ]
+    back = run["all_back_on_tedapi_after_s"]
+    measured = (
+        f"{run['gateways']} gateways, {run['failovers']} failovers; threads "
+        f"{threads['before']} -> max {threads['max_during']} -> {threads['after']} "
+        f"(bound {threads['bound']}, {'settled' if threads['settled'] else 'still changing'}); "
+        f"all back on tedapi {_fmt_num(back, ' s')} after the faults; "
+        f"API p99 {_fmt_num(during, ' ms', 1)} during faults"
+    )
+    return Row(
+        target, measured, f"quiet p99 {_fmt_num(quiet, ' ms', 1)}", FAILOVER_GOAL, verdict(checks)
+    )
 
 
 def mqtt_row(results: dict[str, Any]) -> Row:

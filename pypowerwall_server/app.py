@@ -13,13 +13,15 @@ from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
+from pypowerwall_server.control.wiring import ControlAccess, build_control
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.exposition_data import ServerCounts
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
-from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor
+from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor, WriterFactory
 from pypowerwall_server.gateway.transports import build_chain
+from pypowerwall_server.gateway.writer import GatewayWriter, build_writer
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
@@ -32,7 +34,6 @@ from pypowerwall_server.tasks import background
 from pypowerwall_server.web.layer import WebLayer, WebOptions
 
 if TYPE_CHECKING:
-    from pypowerwall_server.control.wiring import ControlAccess
     from pypowerwall_server.mqtt.publisher import MqttPublisher
     from pypowerwall_server.server_tls import HttpsSetup
 
@@ -45,6 +46,11 @@ def default_adapter_factory(config: GatewayConfig) -> GatewayAdapter:
     return build_chain(config, transport_adapter)
 
 
+def default_writer_factory(config: GatewayConfig, reader: GatewayAdapter) -> GatewayWriter:
+    """Writes go through the transport that reads, or a connection of their own."""
+    return build_writer(config, reader, transport_adapter)
+
+
 def transport_adapter(config: GatewayConfig) -> PypowerwallAdapter:
     # The library's cache must expire before our next tick, or a poll could re-read it.
     return PypowerwallAdapter(config, cache_expire=config.poll_interval * 0.8)
@@ -55,17 +61,20 @@ def create_app(
     adapter_factory: AdapterFactory = default_adapter_factory,
     clock: Callable[[], float] = time.time,
     stream_config: StreamConfig | None = None,
+    writer_factory: WriterFactory = default_writer_factory,
 ) -> HotApp:
     states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
     server = settings.server
     options = LegacyOptions(server.neg_solar, server.site_zero_threshold, server.personal_data)
     answers = ReadModel(hub, options)
-    supervisor = GatewaySupervisor(settings.gateways, hub, adapter_factory, clock)
+    supervisor = GatewaySupervisor(
+        settings.gateways, hub, adapter_factory, clock, writer_factory=writer_factory
+    )
     stats, live = RequestStats(), LiveServices()
-    mqtt = _mqtt_publisher(settings, answers)
+    control = build_control(settings, supervisor)
+    mqtt = _mqtt_publisher(settings, answers, control)
     exposition = Exposition(hub, server_counts(stats, live, mqtt))
-    control = functools.partial(_build_control, settings, supervisor)
     services = AppServices(settings, hub, answers, supervisor, stats, exposition, control, live)
 
     @contextlib.asynccontextmanager
@@ -75,6 +84,7 @@ def create_app(
             supervisor.running(),
             start_streams(answers, settings.server.cors_origins, stream_config) as streams,
             background("poll-timer", exposition.time_polls),
+            background("control-follow-ups", control.follow_ups.run),
             background("mqtt", mqtt.run) if mqtt else contextlib.nullcontext(),
         ):
             services.live.streams = streams
@@ -91,20 +101,15 @@ def create_app(
     return HotApp(web, hot_routes(services), services, lifespan=lifespan, websocket=websocket)
 
 
-def _build_control(settings: Settings, supervisor: GatewaySupervisor) -> ControlAccess:
-    """Control's modules load with the first control request (or the FastAPI app)."""
-    from pypowerwall_server.control.wiring import build_control
-
-    return build_control(settings, supervisor)
-
-
-def _mqtt_publisher(settings: Settings, answers: ReadModel) -> MqttPublisher | None:
+def _mqtt_publisher(
+    settings: Settings, answers: ReadModel, control: ControlAccess
+) -> MqttPublisher | None:
     """The MQTT publisher when a broker is configured; aiomqtt (and paho) load only then."""
     if settings.server.mqtt_host is None:
         return None
     from pypowerwall_server.mqtt.publisher import mqtt_publisher
 
-    return mqtt_publisher(settings, answers)
+    return mqtt_publisher(settings, answers, control)
 
 
 def server_counts(

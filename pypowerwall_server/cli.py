@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from pypowerwall_server.server_tls import HttpsSetup
 
 EXIT_CONFIG = 2
+EXIT_NO_TRANSPORT = 1  # --check-config --probe: a gateway has no working transport
+V1R_KEY_FILE = "tedapi_rsa_private.pem"  # where pypowerwall's v1r registration keeps the key
 Runner = Callable[[list[str]], int]
 
 
@@ -38,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if namespace is not None and namespace.version:
         print(version_text())
         return 0
+    if namespace is not None and namespace.probe and not namespace.check_config:
+        _print_lines("error", ["--probe (command line): only with --check-config"])
+        return EXIT_CONFIG
     if namespace is not None and namespace.setup and not problems:
         return run_setup(namespace.setup, namespace.authpath, namespace.email, os.environ)
     _print_lines("warning", environment_warnings(os.environ))
@@ -47,13 +52,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_lines("error", exc.problems)
         return EXIT_CONFIG
     _print_lines("warning", settings_warnings(settings))
-    return _run(settings, check_only=bool(namespace and namespace.check_config))
-
-
-def _run(settings: Settings, check_only: bool) -> int:
-    if check_only:
+    if namespace is not None and namespace.check_config:
         print(describe(settings))
-        return 0
+        return probe(settings) if namespace.probe else 0
+    return _run(settings)
+
+
+def probe(settings: Settings) -> int:
+    """Try each transport of each gateway once; 0 when every gateway has a working one."""
+    from pypowerwall_server.gateway.library_log import configure_library_logging
+    from pypowerwall_server.gateway.probe import (
+        PROBE_DEADLINE_S,
+        probe_gateways,
+        report_lines,
+        working_gateways,
+    )
+
+    configure_library_logging(debug=False)  # its words are in the report, not on stderr
+    print(f"probe (each transport once, at most {PROBE_DEADLINE_S:g} s):", flush=True)
+    results = probe_gateways(settings.gateways)
+    print("\n".join(report_lines(results)))
+    failed = [gid for gid, works in working_gateways(results).items() if not works]
+    if failed:
+        print(f"no working transport: {', '.join(failed)}")
+        return EXIT_NO_TRANSPORT
+    print("every gateway has a working transport")
+    return 0
+
+
+def _run(settings: Settings) -> int:
     from pypowerwall_server.logs import configure_logging
 
     configure_logging(settings)
@@ -104,6 +131,9 @@ def run_setup(
 ) -> int:
     """Run pypowerwall's own interactive setup (`python -m pypowerwall setup`), which logs in to
     Tesla and writes its auth files (.pypowerwall.auth / .pypowerwall.fleetapi) into authpath.
+    v1r: pypowerwall makes the v1r RSA key pair in authpath unless tedapi_rsa_private.pem is
+    there already, and registers the public key with the gateway through the Tesla cloud
+    (Owner API login, or a Fleet API app); the gateway then asks for a physical proof.
 
     authpath: --authpath, else PW_AUTHPATH / PW_AUTH_PATH, else the current folder.
     """
@@ -141,5 +171,11 @@ def _setup_folder(authpath: str | None, environ: Mapping[str, str]) -> tuple[str
 def _after_setup_hint(kind: str, folder: str, email: str | None) -> str:
     if kind == "fleetapi":
         return f"Start the server with: {PROG} --fleetapi --authpath {folder}"
+    if kind == "v1r":
+        key = os.path.join(folder, V1R_KEY_FILE)
+        return (
+            f"Once the gateway accepted the key, start the server with: {PROG} --host "
+            f"<gateway LAN address> --password <customer password> --rsa-key-path {key}"
+        )
     account = email or "<your Tesla account email>"
     return f"Start the server with: {PROG} --email {account} --authpath {folder}"

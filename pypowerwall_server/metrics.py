@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway.transport_status import TransportStatus
 from pypowerwall_server.models import BatteryUnit, MeterEnergy, MeterPower, Readings
 
 S = TypeVar("S")
@@ -41,6 +42,7 @@ class GatewayView:
     online: bool | None = None
     age_seconds: float | None = None
     last_error: str | None = None
+    transport: TransportStatus | None = None  # the transport chain's own view (issue 13)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ def gateway_view(state: GatewayState, now: float) -> GatewayView:
         online=state.online,
         age_seconds=state.age(now),
         last_error=state.last_error,
+        transport=state.transport,
     )
 
 
@@ -149,6 +152,26 @@ def _alert_count(view: GatewayView) -> Value:
 def _alert_list(view: GatewayView) -> Mapping[str, Any] | None:
     alerts = view.readings.alerts
     return None if alerts is None else {"alerts": list(alerts)}
+
+
+def _active_transport(view: GatewayView) -> Value:
+    return None if view.transport is None else view.transport.active
+
+
+def _on_fallback(view: GatewayView) -> Value:
+    return None if view.transport is None else view.transport.on_fallback
+
+
+def _degraded(view: GatewayView) -> Value:
+    """As /api/gateways says it: the newest answer cannot be right for this site (unknown
+    while there is no answer at all)."""
+    if view.transport is None or view.age_seconds is None:
+        return None
+    return view.transport.degraded is not None
+
+
+def _degraded_reason(view: GatewayView) -> Value:
+    return None if view.transport is None else view.transport.degraded
 
 
 def _hottest(view: GatewayView) -> Value:
@@ -241,7 +264,7 @@ GATEWAY_METRICS: tuple[Metric[GatewayView], ...] = (
     # grid
     Metric("grid_status", "Grid status", _grid_status, device_class="enum", options=GRID_STATUSES),
     _binary("grid_connected", "Grid connected", _grid_connected, "connectivity"),
-    # settings, as state (controls plug in with the control layer: see mqtt/__init__.py)
+    # settings, as state (their controls over MQTT: mqtt/controls.py)
     Metric("backup_reserve", "Backup reserve", lambda v: _r(v).backup_reserve_percent_app, "%",
            None, "measurement"),
     Metric("operating_mode", "Operating mode", lambda v: _r(v).operating_mode),
@@ -255,6 +278,11 @@ GATEWAY_METRICS: tuple[Metric[GatewayView], ...] = (
     Metric("data_age", "Data age", lambda v: v.age_seconds, "s", "duration", "measurement",
            "diagnostic", enabled_by_default=False),
     _diagnostic_text("last_error", "Last error", lambda v: v.last_error),
+    # the transport chain, as /api/gateways reports it (text rows are not in /metrics)
+    _diagnostic_text("transport", "Active transport", _active_transport),
+    _binary("on_fallback", "On fallback transport", _on_fallback, "problem", "diagnostic"),
+    _binary("degraded", "Degraded data", _degraded, "problem", "diagnostic"),
+    _diagnostic_text("degraded_reason", "Degraded data reason", _degraded_reason),
     Metric("alerts", "Alerts", _alert_count, None, None, "measurement", "diagnostic",
            attributes=_alert_list),
     Metric("temperature_max", "Hottest battery temperature", _hottest, "°C", "temperature",

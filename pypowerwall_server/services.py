@@ -6,21 +6,16 @@ see it whole: they ask for one typed dependency each (api/deps.py).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.settings import Settings
 from pypowerwall_server.streams import Streams
-
-if TYPE_CHECKING:  # control's modules load on first use (idle RSS, BENCHMARKS.md)
-    from pypowerwall_server.control.wiring import ControlAccess
 
 
 class LiveServices:
@@ -40,10 +35,5 @@ class AppServices:
     supervisor: GatewaySupervisor
     stats: RequestStats
     exposition: Exposition  # /metrics
-    build_control: Callable[[], ControlAccess]  # called once, by the first use of `control`
+    control: ControlAccess  # writes (api/routes_control.py, mqtt/commands.py)
     live: LiveServices = field(default_factory=LiveServices)
-
-    @functools.cached_property
-    def control(self) -> ControlAccess:
-        """Writes (api/routes_control.py; MQTT controls later)."""
-        return self.build_control()

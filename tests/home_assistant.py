@@ -15,6 +15,6 @@ SENSOR_UNITS: dict[str, set[str | None]] = {
     "temperature": {"°C", "°F"},
     "enum": {None},
 }
-BINARY_DEVICE_CLASSES = {None, "battery_charging", "connectivity"}
+BINARY_DEVICE_CLASSES = {None, "battery_charging", "connectivity", "problem"}
 STATE_CLASSES = {None, "measurement", "total", "total_increasing"}
 ENTITY_CATEGORIES = {None, "diagnostic", "config"}

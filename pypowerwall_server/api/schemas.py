@@ -31,6 +31,9 @@ class TransportInfo(BaseModel):
     on_fallback: bool
     failovers: int = Field(description="switches to a less preferred transport so far")
     recoveries: int = Field(description="switches back to a more preferred one so far")
+    active_since: float | None = Field(
+        default=None, description="epoch seconds of the last switch (null: since the start)"
+    )
     degraded: bool
     degraded_reason: str | None
     transports: list[TransportLink] = Field(description="in preference order")

@@ -9,11 +9,12 @@ from pypowerwall_server.models import Readings
 
 
 def control_state(readings: Readings) -> ControlState:
-    """Anything missing stays None (unknown), never a default; an empty mode is unknown."""
-    reserve = readings.backup_reserve_percent_app
+    """Anything missing stays None (unknown), never a default; an empty mode is unknown.
+    The reserve is the library's get_reserve() as it is (a float, or the int 0 its clamp
+    gives below the 5 % the app hides), which the legacy proxy answers verbatim."""
     status = readings.grid_status
     return ControlState(
-        reserve_percent=None if reserve is None else float(reserve),
+        reserve_percent=readings.backup_reserve_percent_app,
         mode=readings.operating_mode or None,
         grid_charging=readings.grid_charging,
         grid_export=readings.grid_export or None,

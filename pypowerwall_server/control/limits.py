@@ -24,8 +24,9 @@ from pypowerwall_server.control.commands import (
 
 # What a user configures for each transport; named in the 409 answer.
 HOW_TO_CONFIGURE = (
-    "v1r (rsa_key_path, wired LAN), the Tesla cloud (email and authpath) "
-    "or FleetAPI (its config file in authpath)"
+    "set control_transport (PW_CONTROL_TRANSPORT) to fleetapi (FleetAPI: its config file "
+    "in authpath, and siteid) or cloud (the Tesla cloud: email and authpath, and siteid), "
+    "or read it over v1r (rsa_key_path, wired LAN)"
 )
 
 
@@ -90,7 +91,7 @@ def check_command(
     if transport is None:
         return NoWritePath(
             f"gateway '{gateway_id}' has no write transport: it is read over {read_mode}, "
-            f"which is read-only; configure a control transport for it: {HOW_TO_CONFIGURE}"
+            f"which is read-only; {HOW_TO_CONFIGURE}"
         )
     limits = LIMITS[transport]
     missing = [c.value for c in controls_of(command) if c not in limits.controls]

@@ -9,6 +9,7 @@ from dataclasses import fields
 from pypowerwall_server.control import answers
 from pypowerwall_server.control.audit import AuditTrail, value_text
 from pypowerwall_server.control.commands import Command, Control, controls_of
+from pypowerwall_server.control.follow_up import FollowUps
 from pypowerwall_server.control.limits import NotOnTransport, NoWritePath, OverLimit
 from pypowerwall_server.control.readback import ControlState, Value, read_back
 from pypowerwall_server.control.writes import (
@@ -35,12 +36,14 @@ class ControlService:
         *,
         write_timeout: float = WRITE_TIMEOUT,
         refresh_timeout: float = REFRESH_TIMEOUT,
+        follow_ups: FollowUps | None = None,
     ) -> None:
         self._supervisor = supervisor
         self._targets = dict(targets)
         self._audit = audit
         self._write_timeout = write_timeout
         self._refresh_timeout = refresh_timeout
+        self._follow_ups = follow_ups
 
     def target(self, gateway_id: str) -> ControlTarget:
         try:
@@ -70,6 +73,8 @@ class ControlService:
             refresh_timeout=self._refresh_timeout,
         )
         self._record_outcome(client, command, outcome)
+        if self._follow_ups is not None:
+            self._follow_ups.add(outcome)  # pending parts: look again in a few seconds
         return answers.written(outcome)
 
     def refuse(self, gateway_id: str, client: str, what: str, value: Value, result: str) -> None:

@@ -12,6 +12,7 @@ from typing import TypeVar
 from pypowerwall_server.control.audit import AuditTrail
 from pypowerwall_server.control.auth import TokenGuard
 from pypowerwall_server.control.current import control_state
+from pypowerwall_server.control.follow_up import FollowUps
 from pypowerwall_server.control.limits import WriteTransport, supported_controls
 from pypowerwall_server.control.operations import PowerwallWriter
 from pypowerwall_server.control.readback import ControlState
@@ -44,9 +45,24 @@ class ControlGateways:
 
 
 def control_target(config: GatewayConfig) -> ControlTarget:
-    transport = config.control_transport
+    transport = config.write_transport
     return ControlTarget(
-        config.id, config.mode, None if transport is None else WriteTransport(transport)
+        config.id,
+        config.mode,
+        None if transport is None else WriteTransport(transport),
+        _site_unknown(config),
+    )
+
+
+def _site_unknown(config: GatewayConfig) -> str | None:
+    """A cloud/FleetAPI writer of a gateway that another transport reads must name its site:
+    without siteid the library picks the account's first one, maybe another gateway's."""
+    writer, reader = config.write_transport, config.read_transports[0]
+    if writer not in ("cloud", "fleetapi") or writer == reader or config.siteid is not None:
+        return None
+    return (
+        f"gateway '{config.id}' writes over {writer} while {reader} reads it: set its siteid "
+        f"(PW_SITEID), the energy site it is, so a write cannot reach another site"
     )
 
 
@@ -55,6 +71,7 @@ class ControlAccess:
     service: ControlService
     audit: AuditTrail
     guard: TokenGuard | None  # None: control is off (no secret, or switched off)
+    follow_ups: FollowUps  # its `run` is a lifespan task
 
     @property
     def enabled(self) -> bool:
@@ -65,7 +82,8 @@ class ControlAccess:
         can write, so a UI shows or hides its controls. Never a secret."""
         gateways: dict[str, object] = {}
         for gateway_id, target in self.service.targets().items():
-            controls = sorted(c.value for c in supported_controls(target.transport))
+            offered = supported_controls(None if target.unsafe else target.transport)
+            controls = sorted(c.value for c in offered)
             transport = None if target.transport is None else target.transport.value
             gateways[gateway_id] = {"transport": transport, "controls": controls}
         return {"enabled": self.enabled, "gateways": gateways}
@@ -76,6 +94,8 @@ def build_control(settings: Settings, supervisor: GatewaySupervisor) -> ControlA
     secret = server.control_secret.get_secret_value() if server.control_secret else None
     audit = AuditTrail(AUDIT_CAPACITY, secrets=(secret,) if secret else ())
     targets = {config.id: control_target(config) for config in settings.gateways}
-    service = ControlService(ControlGateways(supervisor), targets, audit)
+    gateways = ControlGateways(supervisor)
+    follow_ups = FollowUps(gateways)
+    service = ControlService(gateways, targets, audit, follow_ups=follow_ups)
     guard = TokenGuard(secret) if server.control_on and secret else None
-    return ControlAccess(service, audit, guard)
+    return ControlAccess(service, audit, guard, follow_ups)

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from pypowerwall_server.control.commands import Command, Control, HoldReserve, SetReserve
-from pypowerwall_server.control.limits import Refusal, WriteTransport, check_command
+from pypowerwall_server.control.limits import NoWritePath, Refusal, WriteTransport, check_command
 from pypowerwall_server.control.operations import (
     LibraryCall,
     PowerwallWriter,
@@ -58,6 +58,8 @@ class ControlTarget:
     gateway_id: str
     read_mode: str  # how the gateway is read: "tedapi", "local", "cloud", "fleetapi"
     transport: WriteTransport | None  # how it is written; None = read-only
+    # Why writes are refused although a transport exists (a 409 naming what to set)
+    unsafe: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ def plan_write(
     target: ControlTarget, asked: Command, state: ControlState
 ) -> WritePlan | Refusal | Unresolvable:
     """Resolve, check the transport's limits and pick the library calls; sends nothing."""
+    if target.unsafe is not None:
+        return NoWritePath(target.unsafe)
     command = resolve(asked, state)
     if isinstance(command, Unresolvable):
         return command

@@ -3,9 +3,10 @@ gateway's adapter, poller and serial worker, and the bounded thread pool they sh
 (DESIGN.md decisions 2 and 8).
 
 - `state(gateway_id)`: the gateway's newest state (as published to the hub).
-- `submit(gateway_id, operation, timeout)`: run a blocking operation (e.g. a control write)
-  with the gateway's library connection, on its serial worker, never at the same time as its
-  poll, within a timeout; failures come back as our error classes (errors.py).
+- `submit(gateway_id, operation, timeout)`: run a blocking operation (a control write) with
+  the gateway's write connection (gateway/writer.py; without a writer factory, the one that
+  reads), on its serial worker, never at the same time as its poll, within a timeout;
+  failures come back as our error classes (errors.py).
 - `refresh_slow_tier(gateway_id)`: poll the slow tier now (after a write) and get the state
   that poll published.
 - A poller task that raises is restarted with backoff; the crash is logged once per run of
@@ -27,13 +28,17 @@ from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool, close_wi
 from pypowerwall_server.gateway.poller import GatewayState, Poller
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.schedule import poll_phases, poll_plan, poll_timeout, worker_threads
+from pypowerwall_server.gateway.transports import TransportChain
 from pypowerwall_server.gateway.worker import GatewayWorker
+from pypowerwall_server.gateway.writer import GatewayWriter
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.settings import GatewayConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 AdapterFactory = Callable[[GatewayConfig], GatewayAdapter]
+# The connection a gateway's writes go through, given the adapter that reads it.
+WriterFactory = Callable[[GatewayConfig, GatewayAdapter], GatewayWriter]
 # Runs in a worker thread with the gateway's library connection (pypowerwall.Powerwall for
 # the real adapter; control/operations.py's PowerwallWriter); may block.
 Operation = Callable[[Any], T]
@@ -47,6 +52,7 @@ class SupervisedGateway:
     adapter: GatewayAdapter
     worker: GatewayWorker
     poller: Poller
+    writer: GatewayWriter
 
 
 class GatewaySupervisor:
@@ -57,11 +63,13 @@ class GatewaySupervisor:
         adapter_factory: AdapterFactory,
         clock: Callable[[], float] = time.time,
         restart_backoff: tuple[float, float] = RESTART_BACKOFF_S,
+        writer_factory: WriterFactory | None = None,
     ) -> None:
         self.hub = hub
         self.threads = worker_threads(len(gateways))
         self._configs = gateways
         self._adapter_factory = adapter_factory
+        self._writer_factory = writer_factory or _reader_writes
         self._clock = clock
         self._restart_backoff = restart_backoff
         self._gateways: dict[str, SupervisedGateway] = {}  # while running
@@ -79,7 +87,7 @@ class GatewaySupervisor:
         failure as the adapter classified it; any other exception as GatewayError."""
         gateway = self._gateway(gateway_id)
         deadline = time.monotonic() + timeout
-        future = gateway.worker.submit_before(deadline, lambda: gateway.adapter.run(operation))
+        future = gateway.worker.submit_before(deadline, lambda: gateway.writer.run(operation))
         try:
             async with asyncio.timeout(timeout):
                 return await asyncio.wrap_future(future)
@@ -132,19 +140,22 @@ class GatewaySupervisor:
         gateways: dict[str, SupervisedGateway] = {}
         for config, phase in zip(self._configs, phases, strict=True):
             adapter = self._adapter_factory(config)
+            if isinstance(adapter, TransportChain):  # fail over before clients see stale data
+                adapter.keep_fresh(self.hub.freshness.stale_after_intervals)
             worker = GatewayWorker(pool, config.id)
             poller = Poller(
                 self.hub.get(config.id),
                 adapter,
                 worker,
-                poll_plan(config.control_transport is not None),
+                poll_plan(config.write_transport is not None),
                 self.hub.publish,
                 poll_timeout(config),
                 self._clock,
                 on_start=self.hub.poll_started,
                 phase=phase,
             )
-            gateways[config.id] = SupervisedGateway(config, adapter, worker, poller)
+            writer = self._writer_factory(config, adapter)
+            gateways[config.id] = SupervisedGateway(config, adapter, worker, poller, writer)
         return gateways
 
     async def _supervise(self, poller: Poller) -> None:
@@ -174,7 +185,9 @@ class GatewaySupervisor:
         gateways, self._gateways, self._tasks = self._gateways, {}, []
         # Don't wait for calls stuck on a hung gateway: the threads are daemons.
         pool.shutdown(wait=False, cancel_futures=True)
-        await close_within([g.adapter for g in gateways.values()], CLOSE_DEADLINE_S)
+        own_writers = [g.writer for g in gateways.values() if g.writer is not g.adapter]
+        adapters = [g.adapter for g in gateways.values()]
+        await close_within([*adapters, *own_writers], CLOSE_DEADLINE_S)
 
     def _gateway(self, gateway_id: str) -> SupervisedGateway:
         gateway = self._gateways.get(gateway_id)
@@ -182,3 +195,7 @@ class GatewaySupervisor:
             return gateway
         self.hub.get(gateway_id)  # raises UnknownGateway for an id that is not configured
         raise GatewayUnreachable(f"gateway '{gateway_id}' is not being polled (shutting down)")
+
+
+def _reader_writes(config: GatewayConfig, reader: GatewayAdapter) -> GatewayWriter:
+    return reader

@@ -9,7 +9,8 @@ access point is fragile, so:
   library's own docstring: "Similar to get_status but with additional data"), so one
   controller query per poll also serves every status-derived call;
 - config.json (site info, reserve, mode, battery list) changes only on a write, after
-  which the library drops it itself; it is re-read every CONFIG_EXPIRE_S;
+  which the library drops it itself; it is re-read every CONFIG_EXPIRE_S and by each
+  slow-tier poll (the reserve read forces it: the write may have gone another way);
 - lifetime energy counters from the local API are re-read every ENERGY_EXPIRE_S, so they
   may be up to that old (their age is known per call; power values stay per-poll fresh).
 
@@ -23,7 +24,10 @@ from typing import Any
 
 # The raw basic-status read (legacy /tedapi/status, slow tier) must show the basic query's
 # own answer, not the seeded superset: it bypasses the cache (one request per slow tick).
-FORCED_CALLS = frozenset({"tedapi.get_status()"})
+# The reserve read (slow tier) re-reads config.json, so the settings that follow it (mode,
+# grid charging, export) are fresh after a write through another connection (a FleetAPI
+# or cloud writer, gateway/writer.py), which the library cannot know to drop its copy for.
+FORCED_CALLS = frozenset({"tedapi.get_status()", "get_reserve()"})
 CONFIG_EXPIRE_S = 300.0
 ENERGY_EXPIRE_S = 60.0
 _NATIVE_KEY = "native_meters_aggregates"

@@ -36,6 +36,7 @@ class TransportStatus:
     failovers: int  # switches to a less preferred transport so far
     recoveries: int  # switches back to a more preferred one
     degraded: str | None  # why the newest answer cannot be right for this site, if so
+    active_since: float | None = None  # epoch s of the last switch (None: since the start)
 
     @property
     def preferred(self) -> str:
@@ -61,6 +62,7 @@ class TransportStatus:
             "on_fallback": self.on_fallback,
             "failovers": self.failovers,
             "recoveries": self.recoveries,
+            "active_since": self.active_since,
             "degraded": self.degraded is not None,
             "degraded_reason": self.degraded,
             "transports": [link.as_dict() for link in self.transports],

@@ -7,7 +7,10 @@ serial worker, one call at a time, so the chain's own state needs no lock. What 
 about itself (`status()`) is an immutable TransportStatus, replaced whole.
 
 - The active transport failing `failover_after` polls in a row (an error, or degraded data:
-  gateway/degraded.py) hands over to the next one at once, within the same poll.
+  gateway/degraded.py) hands over to the next one at once, within the same poll; sooner
+  when waiting for the next poll would leave clients with stale data (`keep_fresh`): a
+  failing transport's poll is then cut off in time for the next one to serve before the
+  newest data turns stale.
 - A better-ranked transport that failed is probed again after `recovery_probe` seconds,
   doubling after each failed probe up to MAX_PROBE_S; a probe is one real poll on it, and
   when it answers well (no error, no degraded data) it takes back over with that poll.
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_PROBE_S = 1800.0  # a failed preferred transport is tried at least every 30 min
 CALL_TIMEOUTS = 2  # a transport's poll may take this many call timeouts
+MIN_ATTEMPT_SHARE = 0.1  # a poll that starts late still gets this share of the call deadline
 
 
 class TransportAdapter(Protocol):
@@ -79,8 +83,8 @@ class _Link:
             self.next_probe,
         )
 
-    def call(self, fn: Callable[[], T], bounded: bool = True) -> T:
-        return fn() if self.worker is None else self.worker.call(fn, bounded)
+    def call(self, fn: Callable[[], T], deadline: float | None) -> T:
+        return fn() if self.worker is None else self.worker.call(fn, deadline)
 
 
 class TransportChain:
@@ -102,15 +106,24 @@ class TransportChain:
             _Link(name, adapter, interval, _worker(name, call_deadline))
             for name, adapter, interval in links
         ]
+        self._call_deadline = call_deadline
+        self._stale_after: float | None = None  # keep_fresh
+        self._served_at: float | None = None  # when the newest data was served
         self._failover_after = failover_after
         self._recovery_probe = recovery_probe
         self._clock = clock
         self._active = 0
         self._failovers = 0
         self._recoveries = 0
+        self._active_since: float | None = None
         self._degraded: str | None = None
         self._judge = DegradedData()
         self._status = self._view()
+
+    def keep_fresh(self, stale_after_intervals: float) -> None:
+        """Serve data from a fallback before the newest data is `stale_after_intervals`
+        intervals old (freshness.py), even before `failover_after` failures in a row."""
+        self._stale_after = stale_after_intervals
 
     # --- what the poller reads ------------------------------------------------------------
     def status(self) -> TransportStatus:
@@ -132,7 +145,7 @@ class TransportChain:
         while True:
             link = self._links[self._active]
             try:
-                link.call(link.adapter.connect)
+                link.call(link.adapter.connect, self._call_deadline)
             except GatewayError as exc:
                 if not self._failed(link, exc.message):
                     self._publish()
@@ -154,7 +167,15 @@ class TransportChain:
         """A write or on-demand read goes to the active transport (no failover: a write is
         never repeated on another path behind the caller's back)."""
         link = self._links[self._active]
-        return link.call(lambda: link.adapter.run(operation), bounded=False)
+        return link.call(lambda: link.adapter.run(operation), None)
+
+    def run_on(self, name: str, operation: Callable[[Any], T]) -> T:
+        """A write on the named transport, whichever one reads now (control's write
+        transport, gateway/writer.py). Raises KeyError for a transport not in the chain."""
+        for link in self._links:
+            if link.name == name:
+                return link.call(functools.partial(link.adapter.run, operation), None)
+        raise KeyError(name)
 
     def close(self) -> None:
         for link in self._links:
@@ -164,22 +185,26 @@ class TransportChain:
 
     # --- internals ------------------------------------------------------------------------
     def _fetch_active(self, calls: Sequence[str]) -> dict[str, Any]:
+        took_over = False
         while True:
             link = self._links[self._active]
+            last = self._active + 1 == len(self._links)
+            deadline = self._deadline(handing_over=not last, took_over=took_over)
             try:
-                results = link.call(functools.partial(link.adapter.fetch, calls))
+                results = link.call(functools.partial(link.adapter.fetch, calls), deadline)
             except GatewayError as exc:
-                if self._failed(link, exc.message):
+                took_over = self._failed(link, exc.message)
+                if took_over:
                     continue  # the next transport takes over at once
                 raise
             reason = self._judge.reason(link.name, results)
+            if reason is not None and self._failed(link, reason):
+                took_over = True
+                continue
             if reason is None:
                 self._answered(link)
-                self._degraded = None
-                return results
-            if self._failed(link, reason):
-                continue
-            self._degraded = reason  # served, flagged: better than nothing
+            self._degraded = reason  # degraded data is served, flagged: better than nothing
+            self._served_at = self._clock()
             return results
 
     def _probe(self, calls: Sequence[str]) -> dict[str, Any] | None:
@@ -189,8 +214,9 @@ class TransportChain:
         for index, link in enumerate(self._links[: self._active]):
             if link.next_probe is None or now < link.next_probe:
                 continue
-            try:
-                results = link.call(functools.partial(link.adapter.fetch, calls))
+            try:  # within the time the active transport needs to serve before data is stale
+                fetch = functools.partial(link.adapter.fetch, calls)
+                results = link.call(fetch, self._deadline(handing_over=True))
             except GatewayError as exc:
                 self._probe_failed(link, exc.message)
                 continue
@@ -206,7 +232,9 @@ class TransportChain:
                 link.name,
             )
             self._active, self._recoveries, self._degraded = index, self._recoveries + 1, None
+            self._active_since = self._clock()
             self._answered(link)
+            self._served_at = self._clock()
             return results
         return None
 
@@ -215,27 +243,61 @@ class TransportChain:
         link.failures, link.failing_since, link.last_error = 0, None, None
         link.probe_delay, link.next_probe = 0.0, None
 
+    def _reserve(self, deadline: float) -> float:
+        """The time kept for the next transport to answer after a handover: one call
+        timeout, at most half an interval (so that at the defaults a transport that failed
+        once fast still gets a second poll before it hands over)."""
+        return min(deadline / CALL_TIMEOUTS, self.interval / 2)
+
+    def _handover_at(self) -> float | None:
+        """The last moment the next transport can start and still serve before the newest
+        data turns stale; None without data or without keep_fresh."""
+        deadline = self._call_deadline
+        if self._stale_after is None or self._served_at is None or deadline is None:
+            return None
+        fresh_until = self._served_at + self._stale_after * self.interval
+        return fresh_until - self._reserve(deadline)
+
+    def _deadline(self, handing_over: bool, took_over: bool = False) -> float | None:
+        """How long a transport's poll may take: the call deadline, cut to the handover
+        moment while another transport is waiting to serve; never below a tenth of it, nor
+        below the reserve for a transport that has just taken over."""
+        deadline = self._call_deadline
+        handover = self._handover_at() if handing_over else None
+        if deadline is None or handover is None:
+            return deadline
+        floor = self._reserve(deadline) if took_over else deadline * MIN_ATTEMPT_SHARE
+        return min(deadline, max(floor, handover - self._clock()))
+
     def _failed(self, link: _Link, reason: str) -> bool:
-        """Count a failure of the active transport; True when the next one took over."""
+        """Count a failure of the active transport; True when the next one took over: after
+        `failover_after` failures, or once the next poll would come too late to hand over
+        before the data turns stale."""
         link.tried = True
         link.failures += 1
         link.last_error = reason
         if link.failing_since is None:
             link.failing_since = self._clock()
         following = self._active + 1
-        if link.failures < self._failover_after or following >= len(self._links):
+        if following >= len(self._links):
+            return False
+        handover = self._handover_at()
+        too_late = handover is not None and self._clock() + link.interval > handover
+        if link.failures < self._failover_after and not too_late:
             return False
         log.warning(
-            "gateway %s: transport %s -> %s (failover after %d failures: %s)",
+            "gateway %s: transport %s -> %s (failover after %d failures%s: %s)",
             self._gateway_id,
             link.name,
             self._links[following].name,
             link.failures,
+            "" if link.failures >= self._failover_after else ", before the data turns stale",
             reason,
         )
         link.probe_delay = self._recovery_probe
         link.next_probe = self._clock() + link.probe_delay
         self._active, self._failovers = following, self._failovers + 1
+        self._active_since = self._clock()
         self._links[following].failures = 0  # a fresh start for the one taking over
         return True
 
@@ -256,21 +318,18 @@ class TransportChain:
             failovers=self._failovers,
             recoveries=self._recoveries,
             degraded=self._degraded,
+            active_since=self._active_since,
         )
 
 
 def _worker(name: str, deadline: float | None) -> LinkWorker | None:
-    return None if deadline is None else LinkWorker(name, deadline)
+    return None if deadline is None else LinkWorker(name)
 
 
 # --- building a chain from settings ---------------------------------------------------------
 def transport_names(config: GatewayConfig) -> tuple[str, ...]:
     """The configured order, or the one transport a single-mode configuration gives."""
-    if config.transports:
-        return config.transports
-    if config.rsa_key_path is not None and config.mode in ("local", "tedapi"):
-        return ("v1r",)
-    return (config.mode,)
+    return config.read_transports
 
 
 def transport_config(config: GatewayConfig, name: str) -> GatewayConfig:
@@ -327,7 +386,8 @@ def call_deadline(config: GatewayConfig) -> float:
     takes far less (its calls share one or two requests); a dead gateway holds the library
     for two or three timeouts (TEDAPI reads config and status in turn) and a refused one for
     a minute of retries, so a hung transport is cut off here and its next poll fails at
-    once (LinkWorker): the fallback serves before the data turns stale."""
+    once (LinkWorker). Once data has been served, TransportChain cuts a poll shorter still,
+    so that the fallback serves before the data turns stale."""
     return CALL_TIMEOUTS * config.timeout
 
 

@@ -6,11 +6,9 @@
 - discovery.py: one retained Home Assistant device-discovery config per device; pure.
 - publisher.py: the connection (aiomqtt): reconnects with backoff, republishes on connect
   and when Home Assistant announces itself, newest state wins, never blocks polling.
-
-Controls over MQTT (reserve `number`, mode/export rule `select`, grid charging `switch`,
-reserve hold `button`) are not here yet: they belong to the control layer (control/) with
-its validation, limits and audit. They plug in as (1) `config`-category components with a
-`command_topic` added to the gateway device's `cmps` in discovery.py, (2) a subscription to
-`<prefix>/gateway/+/set/+` in publisher.py's `_listen`, handing each command to the control
-layer and publishing the read-back state it answers with.
+- controls.py: the controls offered over MQTT (reserve `number`, mode/export rule `select`,
+  grid charging `switch`, reserve hold `button`), their `config` components and payloads; pure.
+- commands.py: commands from `<prefix>/gateway/+/set/+` handed to the control layer (control/:
+  validation, limits, audit), newest per entity wins; each answered with the read-back state.
+- readme.py: README's listing of the entities, generated from the discovery configs.
 """

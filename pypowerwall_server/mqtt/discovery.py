@@ -4,7 +4,8 @@ Pure: built from a Device and the table, snapshot-tested.
 
 Each component: stable `unique_id` (<node>_<key>), `default_entity_id` (<platform>.<slug>;
 the old `object_id` no longer works), `expire_after` (stale data turns unavailable), and the
-row's unit, device class, state class, entity category and enabled-by-default. A value the
+row's unit, device class, state class, entity category and enabled-by-default. A gateway's
+controls (controls.py) join its `cmps` as `config` components with a `command_topic`. A value the
 server does not know is `null` in the state JSON. Home Assistant turns a numeric sensor's
 `None` into unknown (an energy counter is never 0) and a binary sensor's too; a text sensor
 would show the word, so its template renders nothing; an enum sensor (whose state must be
@@ -17,13 +18,20 @@ from typing import Any
 
 from pypowerwall_server import __version__
 from pypowerwall_server.metrics import Metric
+from pypowerwall_server.mqtt.controls import MqttControl, control_components
 from pypowerwall_server.mqtt.devices import ATTRIBUTES_KEY, Device, Topics
 
 ORIGIN = {"name": "pypowerwall-server", "sw": __version__}
 MODELS = {"gateway": "Tesla Energy Gateway", "battery": "Powerwall", "site": "Site total"}
 
 
-def discovery_config(device: Device, topics: Topics, expire_after: int | None) -> dict[str, Any]:
+def discovery_config(
+    device: Device,
+    topics: Topics,
+    expire_after: int | None,
+    controls: tuple[MqttControl, ...] = (),
+) -> dict[str, Any]:
+    """`controls`: a gateway's controls over MQTT (controls.py), when control is on."""
     availability: list[dict[str, str]] = [{"topic": topics.status}]
     if device.gateway_id is not None:
         availability.append({"topic": topics.availability(device.gateway_id)})
@@ -34,6 +42,8 @@ def discovery_config(device: Device, topics: Topics, expire_after: int | None) -
             component["availability"] = [*availability, _known(metric, device)]
             component["availability_mode"] = "all"
         components[metric.key] = component
+    if controls:
+        components.update(control_components(device, topics, controls))
     return {
         "dev": _device_block(device),
         "o": ORIGIN,

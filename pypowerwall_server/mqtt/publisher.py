@@ -8,6 +8,11 @@ QoS and retain per topic:
 - states: QoS 0, not retained (a new one comes every poll; Home Assistant gets all of them
   again when it announces itself on `<discovery_prefix>/status`).
 
+Controls (when control is on): the gateways' command topics `<prefix>/gateway/<id>/set/<control>`
+are subscribed (QoS 1) and each command handed to commands.py, which runs it through the
+control layer and answers by queuing the gateway's state again. Control off: no command
+components in discovery and no subscription.
+
 Three loops: `_watch` notes which gateways changed (hub.updates(), which never waits for a
 slow subscriber); `_produce` turns changes and freshness deadlines into messages in the
 outbox, one per topic, newest wins (so it is bounded by the number of topics); `_send`
@@ -29,6 +34,8 @@ import aiomqtt
 import orjson
 
 from pypowerwall_server.answers import ReadModel
+from pypowerwall_server.control.limits import supported_controls
+from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.metrics import (
     BATTERY_METRICS,
@@ -39,6 +46,8 @@ from pypowerwall_server.metrics import (
     site_view,
     values_of,
 )
+from pypowerwall_server.mqtt.commands import MqttCommands
+from pypowerwall_server.mqtt.controls import MqttControl, command_wildcard, offered
 from pypowerwall_server.mqtt.devices import (
     Device,
     Topics,
@@ -66,7 +75,11 @@ class Outgoing:
 
 class MqttPublisher:
     def __init__(
-        self, options: MqttOptions, model: ReadModel, gateway_names: Mapping[str, str]
+        self,
+        options: MqttOptions,
+        model: ReadModel,
+        gateway_names: Mapping[str, str],
+        control: ControlAccess | None = None,
     ) -> None:
         self.options = options
         self.model = model
@@ -86,6 +99,14 @@ class MqttPublisher:
         self._wake = asyncio.Event()
         self._available: dict[str, bool] = {}  # as last queued, per gateway
         self._queued_states: dict[str, GatewayState] = {}  # as last queued, per gateway
+        self.commands: MqttCommands | None = None  # None: control is off
+        self.controls: dict[str, tuple[MqttControl, ...]] = {}  # offered, per gateway
+        if control is not None and control.enabled:
+            self.commands = MqttCommands(control, self.topics, self.gateways, self.answer)
+            self.controls = {
+                gid: offered(supported_controls(control.service.target(gid).transport))
+                for gid in self.gateways
+            }
 
     # --- the task ---------------------------------------------------------------------
     async def run(self) -> None:
@@ -93,6 +114,8 @@ class MqttPublisher:
             group.create_task(self._watch(), name="mqtt-watch")
             group.create_task(self._produce(), name="mqtt-produce")
             group.create_task(self._connect_forever(), name="mqtt-connection")
+            if self.commands is not None:
+                group.create_task(self.commands.run(), name="mqtt-commands")
 
     async def _watch(self) -> None:
         # A poll round of every gateway fits in the queue: no re-welcome under normal load.
@@ -146,7 +169,9 @@ class MqttPublisher:
             yield self.site
 
     def _queue_discovery(self, device: Device) -> None:
-        config = discovery_config(device, self.topics, self._expire_after(device))
+        gid = device.gateway_id
+        controls = self.controls.get(gid, ()) if device.kind == "gateway" and gid else ()
+        config = discovery_config(device, self.topics, self._expire_after(device), controls)
         self._queue(self.topics.config(device.node), orjson.dumps(config), 1, True)
 
     def queue_changes(self, changed: Iterable[str]) -> None:
@@ -164,6 +189,11 @@ class MqttPublisher:
                 self._queue_gateway(gid, now)
         if any_changed and self.site is not None:
             self._queue_site(now)
+
+    def answer(self, gid: str) -> None:
+        """A command's answer: the gateway's state (its read-back) again, even unchanged."""
+        self._queued_states.pop(gid, None)
+        self.queue_changes((gid,))
 
     def _queue_gateway(self, gid: str, now: float) -> None:
         device, state = self.gateways[gid], self.hub.get(gid)
@@ -276,6 +306,8 @@ class MqttPublisher:
     async def _serve(self, client: aiomqtt.Client) -> None:
         await client.subscribe(self.topics.homeassistant_status, qos=1)
         await client.subscribe(self.topics.discovery_wildcard, qos=1)
+        if self.commands is not None:
+            await client.subscribe(command_wildcard(self.topics), qos=1)
         self.queue_everything()
         sender = asyncio.create_task(self._send(client), name="mqtt-send")
         listener = asyncio.create_task(self._listen(client), name="mqtt-listen")
@@ -337,11 +369,19 @@ class MqttPublisher:
                     self.queue_everything()
             elif message.topic.matches(self.topics.discovery_wildcard):
                 self._note_retained_config(topic, payload)
+            elif self.commands is not None:
+                self.commands.receive(topic, payload, message.retain)
 
 
-def mqtt_publisher(settings: Settings, model: ReadModel) -> MqttPublisher | None:
-    """The publisher for these settings, or None when no broker is configured."""
+def mqtt_publisher(
+    settings: Settings, model: ReadModel, control: ControlAccess | None = None
+) -> MqttPublisher | None:
+    """The publisher for these settings, or None when no broker is configured; with
+    controls when `control` is on and mqtt_control allows them."""
     options = mqtt_options(settings)
     if options is None:
         return None
-    return MqttPublisher(options, model, {g.id: g.name for g in settings.gateways})
+    names = {g.id: g.name for g in settings.gateways}
+    # Commands carry no token: MQTT control is its own opt-in on top of control.
+    offered_control = control if settings.server.mqtt_control else None
+    return MqttPublisher(options, model, names, offered_control)

@@ -15,7 +15,7 @@ from pypowerwall_server.settings.row import Level
 from pypowerwall_server.settings.table import CONFIG_ENV, CONFIG_FLAG, CONFIG_HELP, at_level
 
 PROG = "pypowerwall-server"
-SETUP_KINDS = ("cloud", "fleetapi")
+SETUP_KINDS = ("cloud", "fleetapi", "v1r")
 
 GROUPS: tuple[tuple[Level, str], ...] = (
     ("gateway", "single gateway"),
@@ -74,12 +74,21 @@ def _add_actions(group: argparse._ArgumentGroup) -> None:
         const="cloud",
         choices=SETUP_KINDS,
         help="run pypowerwall's interactive Tesla login (cloud, the default, or fleetapi) and "
-        "write its auth files into --authpath (default: current folder), then exit",
+        "write its auth files into --authpath (default: current folder), then exit; v1r: "
+        "make the RSA key for v1r (tedapi_rsa_private.pem in --authpath, kept when it "
+        "exists) and register it with the gateway through the Tesla cloud",
     )
     group.add_argument(
         "--check-config",
         action="store_true",
         help="print the resolved configuration (secrets as ***) and exit",
+    )
+    group.add_argument(
+        "--probe",
+        action="store_true",
+        help="with --check-config: also try each transport of each gateway once (at most "
+        "10 s each, all at once) and print ok or why not (refused, timeout, auth failed, "
+        "TLS, busy, degraded, unreachable); exit 1 when a gateway has no working transport",
     )
     group.add_argument("--version", action="store_true", help="print versions and exit")
 

@@ -32,7 +32,8 @@ subcommand:
   pypowerwall-server simulate [options]   run the built-in gateway simulator
                                           (see: pypowerwall-server simulate --help)
 
-exit codes: 0 ok, 2 invalid configuration (one line per problem on stderr).
+exit codes: 0 ok, 1 --check-config --probe found a gateway with no working transport,
+            2 invalid configuration (one line per problem on stderr).
 """
 
 

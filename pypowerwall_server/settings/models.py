@@ -26,6 +26,9 @@ from pypowerwall_server.settings.rules import gateway_problems
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
 # The ways to read a gateway (gateway/transports.py): v1r is TEDAPI over the wired LAN.
 TransportName = Literal["tedapi", "v1r", "local", "cloud", "fleetapi"]
+# The ones pypowerwall 0.22 can also write through (TEDAPI over Wi-Fi and local are read-only).
+WriterName = Literal["v1r", "cloud", "fleetapi"]
+WRITERS: tuple[WriterName, ...] = get_args(WriterName)
 # The legacy proxy's PW_STYLE names for its power-flow page (Powerwall-Dashboard uses them).
 PageStyle = Literal["clear", "black", "white", "grafana", "grafana-dark", "solar", "dakboard"]
 TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TEDAPI basic auth uses
@@ -253,7 +256,8 @@ class GatewayConfig(BaseModel):
     failover_after: Annotated[
         int,
         Row(
-            "failed or degraded polls in a row before the next transport takes over",
+            "failed or degraded polls in a row before the next transport takes over (sooner "
+            "when waiting would let the data turn stale)",
             "an integer from 1 to 100",
             level="gateway-default",
             env=("PW_FAILOVER_AFTER",),
@@ -283,6 +287,19 @@ class GatewayConfig(BaseModel):
             unit="s",
         ),
     ] = Field(default=60.0, gt=0, allow_inf_nan=False)
+    control_transport: Annotated[
+        WriterName | None,
+        Row(
+            "how control writes to this gateway: fleetapi (authpath with .pypowerwall.fleetapi, "
+            "siteid), cloud (email, authpath with .pypowerwall.auth, siteid) or v1r (a transport "
+            "that reads it); for a gateway read over TEDAPI or the local API",
+            "v1r, cloud or fleetapi (tedapi and local are read-only)",
+            env=("PW_CONTROL_TRANSPORT",),
+            flag="--control-transport",
+            metavar="T",
+            unset="the first of v1r, cloud, fleetapi it is read through; else read-only",
+        ),
+    ] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -368,13 +385,22 @@ class GatewayConfig(BaseModel):
         return "local" if self.password else "tedapi"
 
     @property
-    def control_transport(self) -> Literal["v1r", "cloud", "fleetapi"] | None:
-        """How pypowerwall can write to this gateway through its connection: FleetAPI and the
-        cloud write themselves; a local gateway with rsa_key_path writes over v1r. TEDAPI
-        over Wi-Fi and the plain local API are read-only (None)."""
-        if self.mode in ("fleetapi", "cloud"):
-            return self.mode
-        return "v1r" if self.mode == "local" and self.rsa_key_path is not None else None
+    def read_transports(self) -> tuple[TransportName, ...]:
+        """The configured order, or the one transport a single-mode configuration gives."""
+        if self.transports:
+            return self.transports
+        if self.rsa_key_path is not None and self.mode in ("local", "tedapi"):
+            return ("v1r",)
+        return (self.mode,)
+
+    @property
+    def write_transport(self) -> WriterName | None:
+        """Where control writes go: control_transport, else the first transport it is read
+        through that can write (v1r, cloud, FleetAPI); None when read-only."""
+        if self.control_transport is not None:
+            return self.control_transport
+        writers = [name for name in self.read_transports if name in WRITERS]
+        return writers[0] if writers else None
 
     @property
     def uses_tedapi(self) -> bool:
@@ -673,6 +699,16 @@ class ServerConfig(BaseModel):
             env=("PW_MQTT_DISCOVERY_PREFIX",),
         ),
     ] = "homeassistant"
+    mqtt_control: Annotated[
+        bool,
+        Row(
+            "offer the control entities over MQTT (needs control on; anyone who may publish "
+            "to the command topics controls the Powerwall: restrict them on the broker)",
+            "yes or no",
+            level="server",
+            env=("PW_MQTT_CONTROL",),
+        ),
+    ] = False
     mqtt_min_interval: Annotated[
         float,
         Row(

@@ -23,7 +23,7 @@ def describe(settings: Settings) -> str:
     for gateway in settings.gateways:
         first, name, *rest = _lines(gateway, GATEWAY_ROWS, "    ")
         lines.extend([f"  - {first.strip()}", name, f"    mode: {_mode(gateway)}"])
-        lines.extend([*_transport_lines(gateway), *rest])
+        lines.extend([*_transport_lines(gateway), _writer_line(gateway), *rest])
     return "\n".join(lines)
 
 
@@ -46,3 +46,12 @@ def _transport_lines(gateway: GatewayConfig) -> list[str]:
     for position, transport in enumerate(gateway.transports, 1):
         lines.append(f"      {position}. {transport}: uses {TRANSPORT_NOTES[transport]}")
     return lines
+
+
+def _writer_line(gateway: GatewayConfig) -> str:
+    """Where control writes go (gateway/writer.py), and what that connection uses."""
+    writer = gateway.write_transport
+    if writer is None:
+        return "    control writes: none (read-only; control_transport names a writer)"
+    own = "" if writer in gateway.read_transports else " (a connection of its own)"
+    return f"    control writes: {writer}{own}, uses {TRANSPORT_NOTES[writer]}"

@@ -6,6 +6,7 @@ fields the way the user wrote them (PW_GW_PWD, --gw-pwd, gateways[1].gw_pwd).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Protocol
 
@@ -34,6 +35,14 @@ class GatewayFields(Protocol):
     def wifi_host(self) -> str | None: ...
     @property
     def transports(self) -> tuple[str, ...]: ...
+    @property
+    def authpath(self) -> str | None: ...
+    @property
+    def siteid(self) -> int | None: ...
+    @property
+    def control_transport(self) -> str | None: ...
+    @property
+    def read_transports(self) -> tuple[str, ...]: ...
 
 
 Problem = tuple[str | None, str]  # (field that triggered it, or None for the whole gateway; text)
@@ -42,6 +51,10 @@ Namer = Callable[[str], str]
 
 def gateway_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
     """What is missing or contradictory in this gateway's settings; empty when usable."""
+    return [*_read_problems(gateway, name), *_writer_problems(gateway, name)]
+
+
+def _read_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
     if gateway.transports:
         return _transport_problems(gateway, name)
     if gateway.fleetapi:
@@ -113,4 +126,38 @@ def _transport_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
         if missing:
             listed = ", ".join(name(key) for key in missing)
             problems.append(("transports", f"transport {transport} needs {listed}"))
+    return problems
+
+
+# pypowerwall's auth files in authpath, written by --setup cloud / --setup fleetapi
+AUTH_FILES = {"cloud": ".pypowerwall.auth", "fleetapi": ".pypowerwall.fleetapi"}
+
+
+def _writer_problems(gateway: GatewayFields, name: Namer) -> list[Problem]:
+    """A control_transport that does not read the gateway gets a connection of its own
+    (gateway/writer.py): the cloud or FleetAPI, with its own credentials and site."""
+    writer = gateway.control_transport
+    if writer is None or writer in gateway.read_transports:
+        return []
+    key = name("control_transport")
+    if writer == "v1r":
+        where = f"set {name('rsa_key_path')} or list v1r in {name('transports')}"
+        return [("control_transport", f"{key} v1r writes over a v1r connection: {where}")]
+    problems: list[Problem] = []
+    missing = [k for k in (*TRANSPORT_NEEDS[writer], "siteid") if getattr(gateway, k) is None]
+    if missing:
+        listed = ", ".join(name(k) for k in missing)
+        why = (
+            " (its energy site: a write never reaches another site)" if "siteid" in missing else ""
+        )
+        problems.append(("control_transport", f"{key} {writer} needs {listed}{why}"))
+    folder = os.path.expanduser(gateway.authpath or ".")
+    if not os.path.isfile(os.path.join(folder, AUTH_FILES[writer])):
+        problems.append(
+            (
+                "control_transport",
+                f"{key} {writer} needs {AUTH_FILES[writer]} in {name('authpath')} "
+                f"({folder}): run --setup {writer}",
+            )
+        )
     return problems

@@ -19,6 +19,15 @@ class HidesMeters(Protocol):
         ...
 
 
+@runtime_checkable
+class DelaysWrites(Protocol):
+    """A simulated gateway that can apply settings writes late (SimulatedGateway)."""
+
+    def set_apply_delay(self, seconds: float) -> None:
+        """Settings writes accepted from now on apply `seconds` later (0: at once)."""
+        ...
+
+
 class AppSettings:
     """The app-level settings the simulator has applied to one gateway. The app exposes
     setters only, so the values the state does not show (wrong password) are tracked here."""
@@ -28,6 +37,7 @@ class AppSettings:
         self.wrong_password = False
         self.missing_powerwall: int | None = None
         self.solar_only = False
+        self.apply_delay = 0.0
 
     def _app(self) -> SimulatedGatewayApp:
         if self._site is None:
@@ -44,6 +54,8 @@ class AppSettings:
             return self.missing_powerwall
         if fault.kind == "solar_only":
             return self.solar_only
+        if fault.kind == "slow_apply":
+            return self.apply_delay
         return self._app().state().firmware_version
 
     def apply(self, fault: Fault) -> None:
@@ -57,6 +69,8 @@ class AppSettings:
             self._app().set_firmware(fault.version)
         elif fault.kind == "solar_only":
             self.set_solar_only(True)
+        elif fault.kind == "slow_apply":
+            self.set_apply_delay(fault.delay_s)
 
     def restore(self, fault: Fault, previous: Any) -> None:
         if fault.kind == "wrong_password":
@@ -69,6 +83,8 @@ class AppSettings:
             self._app().set_firmware(str(previous))
         elif fault.kind == "solar_only":
             self.set_solar_only(bool(previous))
+        elif fault.kind == "slow_apply":
+            self.set_apply_delay(float(previous))
 
     def set_wrong_password(self, enabled: bool) -> None:
         self.wrong_password = enabled
@@ -84,3 +100,10 @@ class AppSettings:
             raise FaultError("this simulated gateway cannot play the solar_only state")
         self.solar_only = enabled
         app.set_solar_only(enabled)
+
+    def set_apply_delay(self, seconds: float) -> None:
+        app = self._app()
+        if not isinstance(app, DelaysWrites):
+            raise FaultError("this simulated gateway cannot apply writes late")
+        self.apply_delay = seconds
+        app.set_apply_delay(seconds)

@@ -7,10 +7,13 @@ does not match are untouched), a count (the next N matching requests) and/or a d
 Kinds that shape one answer (transport): latency, hang, status, truncated, garbage.
 Kinds that act on a connection or port: tls_failure (per new connection), refused (the
 port stops listening). Kinds that change the site (app): wrong_password, grid_outage,
-missing_powerwall, firmware, solar_only; these are global while active, and a path pattern
-only chooses which requests use up their count. solar_only is the "solar only" state of a
-confused gateway: its local answers (local API meter aggregates, TEDAPI meterAggregates)
+missing_powerwall, firmware, solar_only, slow_apply; these are global while active, and a path
+pattern only chooses which requests use up their count. solar_only is the "solar only" state
+of a confused gateway: its local answers (local API meter aggregates, TEDAPI meterAggregates)
 lose the battery and grid meters; the Fleet API (the cloud's own copy) keeps them.
+slow_apply: the gateway accepts settings writes (reserve, mode, grid charging, export rule;
+over v1r, the Fleet API, the local API or the admin API) and applies them `delay_s` real
+seconds later, so reads show the old value until then.
 """
 
 from __future__ import annotations
@@ -34,17 +37,19 @@ FaultKind = Literal[
     "missing_powerwall",
     "firmware",
     "solar_only",
+    "slow_apply",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 RESPONSE_KINDS = frozenset({"hang", "status", "truncated", "garbage"})
 APP_KINDS = frozenset(
-    {"wrong_password", "grid_outage", "missing_powerwall", "firmware", "solar_only"}
+    {"wrong_password", "grid_outage", "missing_powerwall", "firmware", "solar_only", "slow_apply"}
 )
 KIND_FIELDS = {
     "latency": "latency_ms",
     "status": "status",
     "missing_powerwall": "index",
     "firmware": "version",
+    "slow_apply": "delay_s",
 }
 _ALL_KIND_FIELDS = frozenset(KIND_FIELDS.values())
 # At most one active fault of these kinds per gateway; a new one replaces the old one.
@@ -66,6 +71,7 @@ class Fault:
     status: int = 503  # status: the HTTP status to answer
     index: int = 0  # missing_powerwall: 0-based unit index
     version: str = ""  # firmware: e.g. "23.36.1 abc"
+    delay_s: float = 0.0  # slow_apply: seconds between accepting a write and applying it
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -106,6 +112,8 @@ def _validate_kind_fields(fault: Fault) -> None:
         raise FaultError("missing_powerwall needs index >= 0")
     if fault.kind == "firmware" and not (isinstance(fault.version, str) and fault.version):
         raise FaultError("firmware needs a version string")
+    if fault.kind == "slow_apply" and not _positive_number(fault.delay_s):
+        raise FaultError("slow_apply needs delay_s > 0")
     if fault.kind == "tls_failure" and scoped_by_path:
         raise FaultError("tls_failure happens before any path is known; use count/duration")
     if fault.kind == "refused" and (scoped_by_path or fault.count is not None):

@@ -87,6 +87,8 @@ class SimulatedGateway:
         self._cached: tuple[float, SiteState] | None = None
         self.v1r_keys = KeyRing()
         self._manual_backup: ManualBackup | None = None
+        self._apply_delay_s = 0.0  # the slow_apply fault
+        self._late: list[tuple[float, Callable[[SiteModel], None]]] = []  # (due, change)
 
     # --- requests ---
     def handle(self, request: SimRequest) -> SimResponse:
@@ -201,6 +203,7 @@ class SimulatedGateway:
     def state(self) -> SiteState:
         with self._lock:
             now = self._clock()
+            self._apply_due(now)
             if self._cached is not None and 0 <= now - self._cached[0] < STATE_REFRESH_S:
                 return self._cached[1]
             self._model.advance(now)
@@ -220,13 +223,40 @@ class SimulatedGateway:
         self._change(lambda model: model.set_grid_up(up))
 
     def set_operation(self, mode: OperatingMode | None, reserve_raw_percent: float | None) -> None:
-        self._change(lambda model: model.set_operation(mode, reserve_raw_percent))
+        self._setting(lambda model: model.set_operation(mode, reserve_raw_percent))
 
     def set_grid_charging(self, enabled: bool) -> None:
-        self._change(lambda model: model.set_grid_charging(enabled))
+        self._setting(lambda model: model.set_grid_charging(enabled))
 
     def set_export_rule(self, rule: ExportRule) -> None:
-        self._change(lambda model: model.set_export_rule(rule))
+        self._setting(lambda model: model.set_export_rule(rule))
+
+    def set_apply_delay(self, seconds: float) -> None:
+        """Settings writes accepted from now on apply `seconds` real seconds later (the
+        slow_apply fault; 0: at once). Writes already waiting keep their time."""
+        with self._lock:
+            self._apply_delay_s = seconds
+
+    def _setting(self, change: Callable[[SiteModel], None]) -> None:
+        """A settings write: at once, or queued while the slow_apply fault is active (a
+        gateway that accepted a write but does not show it yet)."""
+        with self._lock:
+            if self._apply_delay_s > 0:
+                self._late.append((time.monotonic() + self._apply_delay_s, change))
+                return
+        self._change(change)
+
+    def _apply_due(self, now: float) -> None:
+        """Queued writes whose time has come, in order (call with the lock held)."""
+        ready = time.monotonic()
+        due = [change for at, change in self._late if at <= ready]
+        if not due:
+            return
+        self._late = [(at, change) for at, change in self._late if at > ready]
+        self._model.advance(now)
+        for change in due:
+            change(self._model)
+        self._cached = None
 
     def set_manual_backup(self, event: ManualBackup | None) -> None:
         """A manual backup event (max backup / storm watch): the battery is held as with

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from pypowerwall_server.api.control_cors import is_control_path
 from pypowerwall_server.app import create_app
 from pypowerwall_server.settings import ServerConfig, Settings
+from tests.waiting import wait_until
 
 from .conftest import FakeAdapter, contract_calls, gateway
 
@@ -107,3 +108,19 @@ def test_write_answers_are_never_cached(client: TestClient) -> None:
     answer = client.post("/control/reserve", json={"value": 20})
     assert answer.status_code == 401
     assert answer.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("library", "body"), [(19.97, b'{"reserve":19.97}'), (0, b'{"reserve":0}')]
+)
+def test_the_legacy_reserve_read_is_the_library_value_as_the_proxy_answers_it(
+    library: float, body: bytes
+) -> None:
+    """The legacy proxy answers `{"reserve": pw.get_reserve()}`: a float on the app scale,
+    the int 0 when the library clamps a reserve under 5 % (control-contract.md's example)."""
+    settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(gateway("home"),))
+    adapter = FakeAdapter({**contract_calls("tedapi"), "get_reserve()": library}, tedapi=True)
+    with TestClient(create_app(settings, adapter_factory=lambda _: adapter)) as test_client:
+        wait_until(lambda: test_client.get("/control/reserve").json()["reserve"] is not None)
+        answer = test_client.get("/control/reserve")
+        assert answer.status_code == 200 and answer.content.replace(b" ", b"") == body

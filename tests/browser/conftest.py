@@ -94,6 +94,10 @@ class SiteOptions:
     adapter: Callable[[GatewayConfig], GatewayAdapter] = default_adapter_factory
     server: dict[str, Any] | None = None
     faults: dict[str, Fault] | None = None  # set before the server's first poll
+    gateways: Callable[[RunningSimulator, dict[str, str] | None], tuple[GatewayConfig, ...]] = (
+        site_gateways
+    )
+    ready: str = "healthy"  # the /health status to wait for before the tests
 
 
 def start_site(options: SiteOptions) -> Iterator[Site]:
@@ -102,14 +106,14 @@ def start_site(options: SiteOptions) -> Iterator[Site]:
             sim.set_fault(gateway_id, fault)
         settings = Settings(
             server=ServerConfig(bind_address="127.0.0.1", **(options.server or {})),
-            gateways=site_gateways(sim, options.names),
+            gateways=options.gateways(sim, options.names),
         )
         app = create_app(settings, adapter_factory=options.adapter)
         server = Server(app, use_uvloop=True, http=hot_protocol(app), ws_per_message_deflate=False)
         with server:
             site = Site(f"http://127.0.0.1:{server.port}", sim, server)
             wait_until(lambda: httpx.get(f"{site.url}/health", timeout=5).status_code == 200, 60)
-            wait_until(lambda: site.get("/health")["status"] == "healthy", 60)
+            wait_until(lambda: site.get("/health")["status"] == options.ready, 60)
             yield site
 
 

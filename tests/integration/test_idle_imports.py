@@ -44,13 +44,12 @@ sys.argv = ["pypowerwall_server"]
 runpy.run_module("pypowerwall_server", run_name="__main__")
 """
 
-# Loaded only when used: the first /metrics scrape, control (a control request or the
-# FastAPI app), the FastAPI app itself (first non-hot request), MQTT with a broker, HTTPS,
-# and httpx's command-line tool (rich, pygments) that pypowerwall's cloud client would pull in.
+# Loaded only when used: the first /metrics scrape, the FastAPI app (first non-hot request),
+# MQTT with a broker, HTTPS, and httpx's command-line tool (rich, pygments) that
+# pypowerwall's cloud client would pull in.
 NOT_AT_IDLE = (
     "prometheus_client",
     "pypowerwall_server.prometheus",
-    "pypowerwall_server.control",
     "fastapi",
     "aiomqtt",
     "paho",

@@ -149,6 +149,7 @@ def test_a_gateway_without_data_has_no_data_rows(client: TestClient) -> None:
     }
     assert known == {
         "pypowerwall_online",  # 0: it is offline, which we know
+        "pypowerwall_on_fallback",  # which transport is tried is known without data
         "pypowerwall_gateway_info",
         "pypowerwall_polls_total",
         "pypowerwall_poll_failures_total",

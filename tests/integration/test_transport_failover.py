@@ -5,6 +5,7 @@ answers well. Nothing leaves the machine (`no_internet`)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -46,33 +47,75 @@ SOLAR_ONLY_SITE = replace(SiteConfig.for_index(1), gateway_id="sunny", powerwall
 
 @dataclass
 class Watch:
-    """Samples /api/gateways/home in the background: the newest-data times seen and the
-    transport each answer named."""
+    """Samples /api/gateways in the background: the newest-data times seen per gateway."""
 
     client: TestClient
-    updated: list[tuple[float, float]] = field(default_factory=list)  # (seen at, last_updated)
+    # gateway id -> [(seen at, last_updated)]
+    updated: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         while not self.stop.wait(0.1):
-            body = self.client.get("/api/gateways").json()["gateways"][0]
-            if body["last_updated"] is not None:
-                self.updated.append((time.time(), body["last_updated"]))
+            for body in self.client.get("/api/gateways").json()["gateways"]:
+                if body["last_updated"] is not None:
+                    seen = (time.time(), body["last_updated"])
+                    self.updated.setdefault(body["id"], []).append(seen)
 
-    def longest_gap(self) -> float:
+    def longest_gap(self, gateway_id: str = "home") -> float:
         """The longest time any sample saw data that old (the age clients were served)."""
-        return max(seen - updated for seen, updated in self.updated)
+        return max(seen - updated for seen, updated in self.updated[gateway_id])
+
+
+@contextlib.contextmanager
+def watching(client: TestClient) -> Iterator[Watch]:
+    watch = Watch(client)
+    watcher = threading.Thread(target=watch.run, daemon=True)
+    watcher.start()
+    try:
+        yield watch
+    finally:
+        watch.stop.set()
+        watcher.join(5)
+
+
+TEDAPI_FAULTS = {
+    "refused": [Fault(kind="refused")],
+    "hang": [Fault(kind="hang")],
+    "503": [Fault(kind="status", status=503)],
+    # New TLS connections fail; a short refusal drops the open ones (a Wi-Fi drop-out).
+    "tls_failure": [Fault(kind="tls_failure"), Fault(kind="refused", duration=0.3)],
+}
+
+
+# One gateway per TEDAPI fault kind, all in one simulator, faulted at the same moment.
+FAULTED_SITES = [
+    replace(SiteConfig.for_index(i), gateway_id=f"gw-{kind}", powerwalls=2)
+    for i, kind in enumerate(TEDAPI_FAULTS, start=3)
+]
 
 
 @pytest.fixture
 def sim() -> Iterator[RunningSimulator]:
+    sites = [HOME, SOLAR_ONLY_SITE, *FAULTED_SITES]
     with running_simulator(
-        [HOME, SOLAR_ONLY_SITE], app_factory=frozen_gateway, fleet_api=True, admin=False
+        sites, app_factory=frozen_gateway, fleet_api=True, admin=False
     ) as running:
         yield running
 
 
-def gateway(sim: RunningSimulator, gateway_id: str, authpath: Path) -> GatewayConfig:
+# Shortened timing, so that a test sees failover and recovery in seconds.
+QUICK: dict[str, Any] = {
+    "poll_interval": INTERVAL,
+    "timeout": TIMEOUT,
+    "failover_after": FAILOVER_AFTER,
+    "recovery_probe": 1.0,
+    "remote_interval": INTERVAL,
+}
+
+
+def gateway(
+    sim: RunningSimulator, gateway_id: str, authpath: Path, timing: dict[str, Any] = QUICK
+) -> GatewayConfig:
     """[tedapi, fleetapi]: the Wi-Fi TEDAPI preferred, the Fleet API as the fallback."""
     gw = sim.gateway(gateway_id)
     folder = authpath / gateway_id
@@ -85,11 +128,7 @@ def gateway(sim: RunningSimulator, gateway_id: str, authpath: Path) -> GatewayCo
         gw_pwd=SecretStr(gw.config.gw_pwd),
         authpath=str(folder),
         transports=("tedapi", "fleetapi"),
-        poll_interval=INTERVAL,
-        timeout=TIMEOUT,
-        failover_after=FAILOVER_AFTER,
-        recovery_probe=1.0,
-        remote_interval=INTERVAL,
+        **timing,
     )
 
 
@@ -127,13 +166,12 @@ def agrees_with_the_site(sim: RunningSimulator, data: dict[str, Any]) -> None:
     assert data["soe"]["percent_raw"] == pytest.approx(state.soe_raw_percent, abs=0.1)
 
 
-TEDAPI_FAULTS = {
-    "refused": [Fault(kind="refused")],
-    "hang": [Fault(kind="hang")],
-    "503": [Fault(kind="status", status=503)],
-    # New TLS connections fail; a short refusal drops the open ones (a Wi-Fi drop-out).
-    "tls_failure": [Fault(kind="tls_failure"), Fault(kind="refused", duration=0.3)],
-}
+@contextlib.contextmanager
+def cleared_afterwards(sim: RunningSimulator) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        sim.clear_faults()
 
 
 @pytest.mark.usefixtures("trusted")
@@ -145,10 +183,7 @@ def test_tedapi_fails_fleetapi_serves_then_tedapi_takes_back_over(
     with serve(sim, tmp_path, "home") as client:
         wait_until(lambda: active(client) == "tedapi", 30)
         assert client.get("/health").json()["status"] == "healthy"
-        watch = Watch(client)
-        watcher = threading.Thread(target=watch.run, daemon=True)
-        watcher.start()
-        try:
+        with watching(client) as watch, cleared_afterwards(sim):
             faulted = time.monotonic()
             for fault in TEDAPI_FAULTS[kind]:
                 sim.set_fault("home", fault)
@@ -172,10 +207,6 @@ def test_tedapi_fails_fleetapi_serves_then_tedapi_takes_back_over(
             agrees_with_the_site(sim, body["data"])
             assert (body["transport"]["failovers"], body["transport"]["recoveries"]) == (1, 1)
             wait_until(lambda: client.get("/health").json()["status"] == "healthy", 10)
-        finally:
-            watch.stop.set()
-            watcher.join(5)
-            sim.clear_faults("home")
     lines = switch_lines(caplog)
     assert len(lines) == 2, lines  # each switch logged once
     assert lines[0].startswith("gateway home: transport tedapi -> fleetapi (failover after 2 ")
@@ -187,6 +218,39 @@ def test_tedapi_fails_fleetapi_serves_then_tedapi_takes_back_over(
     gap = watch.longest_gap()
     print(f"{kind}: fleetapi after {took:.2f} s; oldest data served {gap:.2f} s")
     assert gap < STALE_LIMIT, gap  # no data gap longer than the stale limit
+
+
+DEFAULT_STALE_LIMIT = GatewayConfig.model_fields["poll_interval"].default * (
+    ServerConfig.model_fields["stale_after_intervals"].default
+)
+
+
+@pytest.mark.usefixtures("trusted")
+def test_each_tedapi_fault_fails_over_within_the_stale_limit_at_default_settings(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """The default interval (5 s), call timeout (5 s), failover_after (3) and stale limit
+    (3 intervals): a hung or refused TEDAPI is cut off in time for the Fleet API to serve
+    before the newest data turns stale."""
+    with cleared_afterwards(sim):
+        gateways = tuple(gateway(sim, site.gateway_id, tmp_path, {}) for site in FAULTED_SITES)
+        assert all(g.poll_interval == 5.0 and g.failover_after == 3 for g in gateways)
+        settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=gateways)
+        ids = [g.id for g in gateways]
+        on = lambda client, name: all(active(client, gid) == name for gid in ids)  # noqa: E731
+        with TestClient(create_app(settings)) as client:
+            wait_until(lambda: on(client, "tedapi"), 30)
+            with watching(client) as watch:
+                for kind, faults in TEDAPI_FAULTS.items():
+                    for fault in faults:
+                        sim.set_fault(f"gw-{kind}", fault)
+                wait_until(lambda: on(client, "fleetapi"), 4 * DEFAULT_STALE_LIMIT)
+                time.sleep(0.3)  # a sample after the last switch
+            gaps = {gid: round(watch.longest_gap(gid), 2) for gid in ids}
+            print(f"oldest data served per fault (stale limit {DEFAULT_STALE_LIMIT:g} s): {gaps}")
+            assert all(gap <= DEFAULT_STALE_LIMIT for gap in gaps.values()), gaps
+            for gid in ids:
+                assert summary(client, gid)["data"]["transport"] == "fleetapi"
 
 
 @pytest.mark.usefixtures("trusted")

@@ -201,6 +201,10 @@ def test_states_equal_the_api(sim: RunningSimulator, broker: Broker, recorder: R
             assert published["operating_mode"] == data["operating_mode"]
             assert published["time_remaining"] == data["time_remaining_hours"]
             assert published["firmware"] == data["firmware_version"]
+            assert published["transport"] == detail["transport"]["active"]
+            assert published["on_fallback"] == detail["transport"]["on_fallback"]
+            assert published["degraded"] == detail["degraded"]
+            assert published["degraded_reason"] == detail["transport"]["degraded_reason"]
             assert published["grid_import_energy"] == aggregates["site"]["energy_imported"]
             assert published["solar_energy"] == aggregates["solar"]["energy_exported"]
         site_power = client.get("/api/aggregate/power").json()

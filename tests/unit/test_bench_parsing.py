@@ -213,7 +213,7 @@ def test_p99_row_against_floor() -> None:
 
 def test_evaluate_without_measurements_says_na() -> None:
     rows = targets.evaluate({})
-    assert len(rows) == 13  # one per target, MQTT and abuse included
+    assert len(rows) == 14  # one per target, MQTT, abuse and failover included
     assert {r.result for r in rows} == {targets.NA}
 
 
@@ -310,7 +310,17 @@ def test_parse_ready_reads_simulator_banner() -> None:
         (
             None,
             False,
-            {"http", "floor", "gateway-load", "scale", "footprint", "ws", "mqtt", "abuse"},
+            {
+                "http",
+                "floor",
+                "gateway-load",
+                "scale",
+                "footprint",
+                "ws",
+                "mqtt",
+                "abuse",
+                "failover",
+            },
         ),
     ],
 )
@@ -541,3 +551,41 @@ def test_a_target_limited_to_some_connections_skips_the_others() -> None:
     peer = HttpTarget("peer", "http://127.0.0.1:1", 1, connections=(16, 64))
     assert peer.runs(16) and peer.runs(64) and not peer.runs(1)
     assert HttpTarget("ours", "http://127.0.0.1:1", 1).runs(1)
+
+
+def _failover_run(during_p99: float, after_threads: int, back: float | None) -> dict[str, Any]:
+    api = {"n": 100, "p50_ms": 0.6}
+    return {
+        "gateways": 10,
+        "fault_seconds": 20.0,
+        "faults_set": 20,
+        "failovers": 7,
+        "on_fallback_when_faults_stopped": 3,
+        "all_back_on_tedapi": back is not None,
+        "all_back_on_tedapi_after_s": back,
+        "threads": {
+            "before": 40,
+            "max_during": 45,
+            "after": after_threads,
+            "bound": 50,
+            "settled": True,
+        },
+        "api_before": {**api, "p99_ms": 4.0},
+        "api_during": {**api, "p99_ms": during_p99},
+        "api_after": {**api, "p99_ms": 3.0},
+    }
+
+
+@pytest.mark.parametrize(
+    ("run", "result"),
+    [
+        (_failover_run(8.9, 45, 30.0), targets.PASS),  # within 5 ms of the quiet p99
+        (_failover_run(9.1, 45, 30.0), targets.FAIL),  # > 2 x and > quiet + 5 ms
+        (_failover_run(5.0, 51, 30.0), targets.FAIL),  # more threads than one per gateway
+        (_failover_run(5.0, 45, None), targets.FAIL),  # a gateway never came back
+    ],
+)
+def test_failover_row(run: dict[str, Any], result: str) -> None:
+    assert targets.failover_row({"failover": run}).result == result
+    table = report.failover_table({"failover": run})
+    assert "during faults" in table and "(bound 50)" in table

@@ -125,6 +125,49 @@ def test_password_without_host(tmp_path: Path) -> None:
     assert_config_error(run, "error: PW_PASSWORD (environment): local mode needs PW_HOST/--host")
 
 
+def test_a_control_transport_without_its_credentials(tmp_path: Path) -> None:
+    gateways = [
+        {"id": "a", "gw_pwd": GW_SECRET, "control_transport": "fleetapi"},
+        {"id": "b", "gw_pwd": GW_SECRET, "control_transport": "cloud", "siteid": 7},
+        {"id": "c", "host": "10.0.0.2", "password": PASSWORD_SECRET, "control_transport": "v1r"},
+        {"id": "d", "gw_pwd": GW_SECRET, "control_transport": "tedapi"},
+    ]
+    path = write(tmp_path, "config.json", json.dumps({"gateways": gateways}))
+    run = run_cli(["--config", path], {}, tmp_path)
+    assert_config_error(
+        run,
+        f"error: gateways[0].control_transport (file {path}): gateways[0].control_transport "
+        "fleetapi needs gateways[0].siteid (its energy site: a write never reaches another site)",
+        "gateways[0].control_transport fleetapi needs .pypowerwall.fleetapi in "
+        "gateways[0].authpath (.): run --setup fleetapi",
+        "gateways[1].control_transport cloud needs gateways[1].email",
+        "gateways[1].control_transport cloud needs .pypowerwall.auth in gateways[1].authpath",
+        "gateways[2].control_transport v1r writes over a v1r connection: set "
+        "gateways[2].rsa_key_path or list v1r in gateways[2].transports",
+        "error: gateways[3].control_transport (file",
+    )
+    assert run.errors[2].endswith("needs gateways[1].email")
+    assert "v1r, cloud or fleetapi" in run.errors[-1]
+
+
+def test_check_config_shows_where_writes_go(tmp_path: Path) -> None:
+    (tmp_path / ".pypowerwall.fleetapi").write_text("{}")
+    env = {
+        "PW_GW_PWD": GW_SECRET,
+        "PW_CONTROL_TRANSPORT": "fleetapi",
+        "PW_AUTHPATH": str(tmp_path),
+        "PW_SITEID": "42",
+    }
+    run = run_cli(["--check-config"], env, tmp_path)
+    assert run.code == 0, run.stderr
+    assert "    mode: tedapi" in run.stdout
+    assert "    control writes: fleetapi (a connection of its own), uses authpath" in run.stdout
+    read_only = run_cli(["--check-config"], {"PW_GW_PWD": GW_SECRET}, tmp_path)
+    assert "    control writes: none (read-only; control_transport names a writer)" in (
+        read_only.stdout
+    )
+
+
 def test_port_out_of_range_in_environment(tmp_path: Path) -> None:
     run = run_cli([], {"PW_GW_PWD": GW_SECRET, "PW_PORT": "70000"}, tmp_path)
     assert_config_error(

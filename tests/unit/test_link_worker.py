@@ -13,18 +13,18 @@ from pypowerwall_server.gateway.link_worker import LinkWorker
 
 
 def test_hung_call_is_cut_off_and_the_transport_fails_fast_until_it_returns() -> None:
-    worker = LinkWorker("tedapi", deadline=0.05)
+    worker = LinkWorker("tedapi")
     release = threading.Event()
     try:
         with pytest.raises(GatewayUnreachable, match=r"tedapi did not answer within 0\.05 s"):
-            worker.call(lambda: release.wait(10))
+            worker.call(lambda: release.wait(10), 0.05)
         with pytest.raises(GatewayUnreachable, match="an earlier call has not returned yet"):
-            worker.call(lambda: "never run")
+            worker.call(lambda: "never run", 0.05)
         release.set()
         answered = threading.Event()
         for _ in range(200):  # the hung call returns; then the transport works again
             try:
-                assert worker.call(lambda: "answer") == "answer"
+                assert worker.call(lambda: "answer", 5.0) == "answer"
                 answered.set()
                 break
             except GatewayUnreachable:
@@ -36,9 +36,9 @@ def test_hung_call_is_cut_off_and_the_transport_fails_fast_until_it_returns() ->
 
 
 def test_calls_run_on_the_transports_own_thread() -> None:
-    worker = LinkWorker("fleetapi", deadline=5.0)
+    worker = LinkWorker("fleetapi")
     try:
-        name = worker.call(lambda: threading.current_thread().name)
+        name = worker.call(lambda: threading.current_thread().name, 5.0)
         assert name != threading.current_thread().name and "transport-fleetapi" in name
     finally:
         worker.close()

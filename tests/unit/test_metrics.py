@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pypowerwall_server.gateway.transport_status import TransportState, TransportStatus
 from pypowerwall_server.metrics import (
     BATTERY_METRICS,
     GATEWAY_METRICS,
@@ -52,6 +53,16 @@ FULL = GatewayView(
     online=True,
     age_seconds=1.5,
     last_error=None,
+    transport=TransportStatus(
+        "v1r",
+        (
+            TransportState("tedapi", "failing", 1000.0, 3, "timed out", 1300.0),
+            TransportState("v1r", "ok", None, 0, "battery data missing", None),
+        ),
+        failovers=1,
+        recoveries=0,
+        degraded="battery data missing",
+    ),
 )
 
 # key → the value from FULL. Every row of the table must be here (checked below).
@@ -89,6 +100,10 @@ EXPECTED = {
     "online": True,
     "data_age": 1.5,
     "last_error": None,
+    "transport": "v1r",
+    "on_fallback": True,
+    "degraded": True,
+    "degraded_reason": "battery data missing",
     "alerts": 2,
     "temperature_max": 24.0,
 }
@@ -318,3 +333,19 @@ def test_electrical_rows_keep_only_real_numbers(site, voltage, frequency):
     view = GatewayView(Readings(verbatim={"aggregates": {"site": site}}))
     values = values_of(GATEWAY_METRICS, view, "home", None)
     assert (values["site_voltage"], values["site_frequency"]) == (voltage, frequency)
+
+
+def test_transport_rows_say_what_api_gateways_says_and_nothing_without_an_answer():
+    healthy = TransportStatus(
+        "tedapi", (TransportState("tedapi", "ok", None, 0, None, None),), 0, 0, None
+    )
+    answered = GatewayView(Readings(), age_seconds=1.0, transport=healthy)
+    values = values_of(GATEWAY_METRICS, answered, "home", None)
+    assert [values[k] for k in ("transport", "on_fallback", "degraded", "degraded_reason")] == [
+        "tedapi",
+        False,
+        False,
+        None,
+    ]
+    never_answered = GatewayView(Readings(), transport=healthy)  # no data: degraded unknown
+    assert values_of(GATEWAY_METRICS, never_answered, "home", None)["degraded"] is None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -461,3 +463,40 @@ def test_seed_file_keys_control_enabled_and_control_token(tmp_path: Path) -> Non
     text = "server:\n  control_enabled: true\n  control_token: tok3n\ngateways:\n  - gw_pwd: x\n"
     settings = load_settings(["--config", write(tmp_path, "c.yaml", text)], {})
     assert settings.server.control_on
+
+
+def test_setup_v1r_runs_pypowerwalls_key_registration_into_authpath(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--setup v1r`: pypowerwall's `setup -v1r` (v1r_register: makes the RSA key in authpath
+    unless it is there, registers it through the Tesla cloud) with the folder; no email."""
+    calls: list[list[str]] = []
+
+    def fake_runner(command: list[str]) -> int:
+        calls.append(command)
+        return 0
+
+    folder = tmp_path / "keys"
+    code = run_setup("v1r", str(folder), "me@example.com", {}, fake_runner)
+    assert code == 0 and folder.is_dir()
+    (command,) = calls
+    assert command[1:] == ["-m", "pypowerwall", "setup", "-v1r", "-authpath", str(folder)]
+    hint = capsys.readouterr().out.splitlines()[-1]
+    assert hint.endswith(f"--rsa-key-path {folder / 'tedapi_rsa_private.pem'}")
+
+
+def test_pypowerwall_setup_v1r_is_its_key_registration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command --setup v1r runs reaches pypowerwall's v1r_register.main with the folder
+    (run in-process here, with the registration itself replaced: it needs the Tesla cloud)."""
+    import runpy
+
+    import pypowerwall.v1r_register as v1r_register
+
+    folders: list[str] = []
+    monkeypatch.setattr(v1r_register, "main", lambda authpath="": folders.append(authpath))
+    monkeypatch.setattr(sys, "argv", ["pypowerwall", "setup", "-v1r", "-authpath", str(tmp_path)])
+    with contextlib.suppress(SystemExit):
+        runpy.run_module("pypowerwall", run_name="__main__")
+    assert folders == [str(tmp_path)]

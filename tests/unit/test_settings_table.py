@@ -45,6 +45,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "failover_after": ("5", 5),
     "recovery_probe": ("30", 30.0),
     "remote_interval": ("120", 120.0),
+    "control_transport": ("v1r", "v1r"),
     "bind_address": ("127.0.0.1", "127.0.0.1"),
     "port": ("9001", 9001),
     "cors_origins": ("https://a.example", ("https://a.example",)),
@@ -57,6 +58,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "mqtt_username": ("pw-server", "pw-server"),
     "mqtt_password": ("mqtt-secret", "mqtt-secret"),
     "mqtt_tls": ("yes", True),
+    "mqtt_control": ("yes", True),
     "mqtt_ca_file": ("{key}", "{key}"),
     "mqtt_prefix": ("pw2", "pw2"),
     "mqtt_discovery_prefix": ("ha", "ha"),
@@ -81,6 +83,7 @@ COMPANIONS: dict[str, dict[str, str]] = {
     "fleetapi": {},
     "password": {"host": "10.0.0.7"},
     "wifi_host": {"rsa_key_path": "{key}", "gw_pwd": "GwPassword1"},
+    "control_transport": {"rsa_key_path": "{key}", "gw_pwd": "GwPassword1"},
     "tls_cert": {"tls_key": "{key}"},
     "tls_key": {"tls_cert": "{key}"},
     "control_enabled": {"control_secret": "s3cret-token"},
@@ -172,7 +175,8 @@ def test_help_comes_from_the_table() -> None:
     text = " ".join(parser.format_help().split())  # argparse wraps lines
     flags = {option for action in parser._actions for option in action.option_strings}
     table_flags = {setting.row.flag for setting in TABLE if setting.row.flag}
-    actions = {"-h", "--help", "--demo", "--setup", "--check-config", "--version", CONFIG_FLAG}
+    actions = {"-h", "--help", "--demo", "--setup", "--check-config", "--probe", "--version"}
+    actions.add(CONFIG_FLAG)
     assert flags == table_flags | actions
     for setting in TABLE:
         for name in setting.row.env:

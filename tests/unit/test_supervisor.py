@@ -204,3 +204,33 @@ async def test_a_crashed_poller_is_restarted_and_logged_once(
     assert [r.getMessage() for r in errors] == ["gateway gw: poller crashed; restarting"]
     again = [r for r in caplog.records if "crashed again" in r.getMessage()]
     assert len(again) == 2
+
+
+class OwnWriter(RecordingAdapter):
+    """A write-only connection (gateway/writer.py): never polled, closed with the gateway."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_writes_go_to_the_write_connection_on_the_worker_and_it_is_closed() -> None:
+    config = gateway()
+    hub = Hub([GatewayState("gw", "gw", "local", 0.05)], stale_after_intervals=3)
+    reader, writer = RecordingAdapter(), OwnWriter()
+    supervisor = GatewaySupervisor(
+        (config,), hub, lambda _: reader, writer_factory=lambda _config, _reader: writer
+    )
+    async with supervisor.running():
+        await until(lambda: hub.get("gw").polls >= 1)
+        reader.hold.set()
+        await until(reader.polling.is_set)
+        write = asyncio.ensure_future(supervisor.submit("gw", lambda w: w.write(21), timeout=5))
+        await asyncio.sleep(0.1)
+        assert not write.done()  # behind the poll: the gateway's worker is serial
+        reader.hold.clear()
+        reader.release.set()
+        assert await write == 42
+    assert writer.max_active == 1 and writer.fetches == []  # it wrote, it never polled
+    assert writer.closed

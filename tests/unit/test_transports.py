@@ -4,6 +4,7 @@ failover after N failures, recovery probes with growing intervals, degraded data
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -240,3 +241,90 @@ def test_battery_known_from_its_power_when_system_status_has_no_capacity() -> No
     tedapi.answer = answer(capacity=0.0, battery=False, grid=False)
     poll(chain)
     assert chain.status().degraded is not None and "solar only" in chain.status().degraded
+
+
+class HangingLink(Link):
+    """A transport whose calls hang (until released) while `hung`."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.hung = False
+        self.release = threading.Event()
+
+    def fetch(self, calls: Sequence[str]) -> dict[str, Any]:
+        if self.hung:
+            self.release.wait(10)
+        return super().fetch(calls)
+
+
+def fresh_chain(
+    *names: str, after: int, deadline: float = 1.0
+) -> tuple[TransportChain, list[HangingLink], Clock]:
+    """Each transport on its own thread, handing over before the data is 3 intervals (15 s)
+    old."""
+    links, clock = [HangingLink(name) for name in names], Clock()
+    pairs = [(link.name, link, 5.0) for link in links]
+    chain = TransportChain("home", pairs, after, 60.0, clock, call_deadline=deadline)
+    chain.keep_fresh(3.0)
+    return chain, links, clock
+
+
+def test_hands_over_before_the_data_turns_stale_even_before_n_failures(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    chain, (tedapi, fleet), clock = fresh_chain("tedapi", "fleetapi", after=3)
+    try:
+        assert poll(chain) == tedapi.answer  # served at 1000: stale after 1015
+        tedapi.down = True
+        clock.now = 1005.0
+        assert poll(chain) is None  # a retry at 1010 still leaves time to hand over
+        clock.now = 1010.0
+        with caplog.at_level(logging.INFO):
+            assert poll(chain) == fleet.answer  # the third failure would come too late
+        assert chain.status().active == "fleetapi"
+        assert switches(caplog) == [
+            "gateway home: transport tedapi -> fleetapi (failover after 2 failures, before "
+            "the data turns stale: tedapi refused the connection)"
+        ]
+    finally:
+        chain.close()
+
+
+def test_a_hung_poll_is_cut_off_in_time_for_the_fallback_to_serve() -> None:
+    chain, (tedapi, fleet), clock = fresh_chain("tedapi", "fleetapi", after=3)
+    try:
+        assert poll(chain) == tedapi.answer  # served at 1000: hand over by 1014.5
+        tedapi.hung = True
+        clock.now = 1014.0
+        assert poll(chain) == fleet.answer  # tedapi had 0.5 s, not the 1 s call deadline
+        failing = chain.status().transports[0]
+        assert failing.last_error == "tedapi did not answer within 0.5 s"
+        assert failing.consecutive_failures == 1
+    finally:
+        tedapi.release.set()
+        chain.close()
+
+
+def test_without_data_yet_a_transport_has_its_whole_call_deadline() -> None:
+    chain, (tedapi, fleet), _ = fresh_chain("tedapi", "fleetapi", after=1, deadline=0.2)
+    tedapi.hung = True
+    try:
+        assert poll(chain) == fleet.answer
+        assert chain.status().transports[0].last_error == "tedapi did not answer within 0.2 s"
+    finally:
+        tedapi.release.set()
+        chain.close()
+
+
+def test_active_since_is_the_moment_of_the_last_switch() -> None:
+    chain, (tedapi, _), clock = chain_of("tedapi", "fleetapi", after=1, probe=10.0)
+    poll(chain)
+    assert chain.status().active_since is None  # the preferred one, since the start
+    tedapi.down = True
+    clock.now = 1005.0
+    poll(chain)
+    assert chain.status().as_dict()["active_since"] == 1005.0
+    tedapi.down = False
+    clock.now = 1015.0
+    poll(chain)  # the probe answers well: tedapi again
+    assert (chain.status().active, chain.status().active_since) == ("tedapi", 1015.0)

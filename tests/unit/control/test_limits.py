@@ -96,7 +96,7 @@ def test_a_read_only_gateway_names_what_to_configure(read_mode: str, command: Co
     assert f"gateway 'garage' has no write transport: it is read over {read_mode}" in (
         refusal.message
     )
-    for hint in ("rsa_key_path", "email and authpath", "FleetAPI"):
+    for hint in ("control_transport", "rsa_key_path", "email and authpath", "FleetAPI"):
         assert hint in refusal.message
 
 

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from pypowerwall_server.control.limits import WriteTransport
+from pypowerwall_server.control.commands import SetReserve
+from pypowerwall_server.control.limits import NoWritePath, WriteTransport
+from pypowerwall_server.control.readback import ControlState
 from pypowerwall_server.control.wiring import ControlAccess, build_control, control_target
+from pypowerwall_server.control.writes import plan_write
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
@@ -84,3 +87,18 @@ def test_control_is_off_without_a_secret_and_the_overview_holds_no_secret(key_fi
 def test_a_switched_off_secret_refuses_writes(key_file: str) -> None:
     server = ServerConfig(control_secret=SecretStr("s3cret-value"), control_enabled=False)
     assert _control(server, *_two(key_file)).enabled is False
+
+
+def test_a_remote_writer_of_a_gateway_read_another_way_needs_its_siteid() -> None:
+    chained = GatewayConfig(id="a", gw_pwd=SecretStr("pw"), transports=("tedapi", "fleetapi"))
+    target = control_target(chained)
+    assert target.transport is WriteTransport.FLEETAPI
+    assert target.unsafe is not None and "siteid" in target.unsafe
+    refusal = plan_write(target, SetReserve(30), ControlState())
+    assert isinstance(refusal, NoWritePath) and "fleetapi while tedapi reads" in refusal.message
+    with_site = chained.model_copy(update={"siteid": 7})
+    assert control_target(with_site).unsafe is None
+    # read and written over FleetAPI alike: the site it reads is the one it writes
+    assert control_target(GatewayConfig(id="b", fleetapi=True)).unsafe is None
+    overview = _control(ServerConfig(control_secret=SecretStr("s3cret-value")), chained)
+    assert overview.overview()["gateways"]["a"] == {"transport": "fleetapi", "controls": []}

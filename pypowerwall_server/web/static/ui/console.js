@@ -1,6 +1,7 @@
 // The management console: every gateway, one gateway's detail, the server's own numbers.
 import { duration, el, getJson, kw, percent, setupLook } from "./common.js";
 import { ControlPanel } from "./control.js";
+import { degradedBadge, transportCard, transportCell } from "./transport.js";
 
 setupLook();
 const REFRESH_MS = 5000;
@@ -9,6 +10,7 @@ const detail = document.getElementById("detail");
 const serverStats = document.getElementById("server-stats");
 const banner = document.getElementById("banner");
 let selected = new URLSearchParams(location.search).get("gw") || "";
+let lastList = []; // the newest /api/gateways answer (a stale gateway's detail is a 503)
 const control = new ControlPanel(document.getElementById("control"), () => showDetail(selected));
 
 function cell(...children) {
@@ -21,11 +23,17 @@ function stateText(g) {
   return el("span", { class: "state-ok" }, "online");
 }
 
+function stateCell(g) {
+  const badge = degradedBadge(g);
+  return badge ? cell(stateText(g), " ", badge) : cell(stateText(g));
+}
+
 async function refresh() {
   const [list, stats] = await Promise.all([getJson("api/gateways"), getJson("stats")]);
   banner.hidden = list.ok && stats.ok;
   banner.textContent = list.ok ? "" : "Cannot read /api/gateways";
   if (!list.ok) return;
+  lastList = list.body.gateways;
   const counts = stats.ok ? stats.body.gateways || {} : {};
   const details = await Promise.all(list.body.gateways.map((g) => getJson(`api/gateways/${encodeURIComponent(g.id)}`)));
   if (!selected && list.body.gateways.length) selected = list.body.gateways[0].id;
@@ -37,8 +45,8 @@ async function refresh() {
         "tr",
         { "data-id": g.id, class: g.id === selected ? "selected" : null, onclick: () => select(g.id) },
         cell(el("strong", null, g.name || g.id), el("br"), el("span", { class: "note" }, g.id)),
-        cell(g.mode),
-        cell(stateText(g)),
+        cell(...transportCell(g)),
+        stateCell(g),
         cell(duration(g.age_seconds)),
         cell(data && data.firmware_version ? data.firmware_version : "–"),
         cell(c.polls ?? "–"),
@@ -100,12 +108,13 @@ async function showDetail(id) {
   ]);
   if (id !== selected) return;
   const d = gw.ok ? gw.body.data : null;
+  const w = (d && d.power_w) || {}; // null when the meters are missing (degraded data)
   const power = d
     ? list([
-        `Solar: ${kw(d.power_w.solar)}`,
-        `Powerwall: ${kw(d.power_w.battery)}${direction(d.power_w.battery, "discharging", "charging")}`,
-        `Grid: ${kw(d.power_w.site)}${direction(d.power_w.site, "importing", "exporting")}`,
-        `Home: ${kw(d.power_w.load)}`,
+        `Solar: ${kw(w.solar)}`,
+        `Powerwall: ${kw(w.battery)}${direction(w.battery, "discharging", "charging")}`,
+        `Grid: ${kw(w.site)}${direction(w.site, "importing", "exporting")}`,
+        `Home: ${kw(w.load)}`,
       ])
     : unavailable(gw);
   const summary = d
@@ -126,9 +135,11 @@ async function showDetail(id) {
   const tempList = temps.ok && temps.body ? list(Object.entries(temps.body).map(([name, t]) => `${name}: ${t} °C`)) : unavailable(temps);
   const alertList = alerts.ok && Array.isArray(alerts.body) ? list(alerts.body) : unavailable(alerts);
   const title = gw.ok ? gw.body.name || id : id;
+  const listed = lastList.find((g) => g.id === id);
   detail.replaceChildren(
     el("h2", null, `Detail · ${title}`),
     el("div", { class: "cards" },
+      listed ? transportCard(listed) : null,
       card("Power", power),
       card("Summary", summary),
       card("Batteries", blocks),
