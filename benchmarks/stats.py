@@ -21,6 +21,13 @@ def median(values: Sequence[float]) -> float | None:
     return percentile(values, 50.0)
 
 
+def geometric_mean(values: Sequence[float]) -> float | None:
+    """The mean of ratios (no one cell weighs more because its numbers are larger)."""
+    if not values or min(values) <= 0:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
 def ratio(ours: float | None, other: float | None) -> float | None:
     """ours / other, or None when either is missing or other is 0."""
     if ours is None or other is None or other == 0:
