@@ -7,8 +7,8 @@ markers; tests/unit/test_settings_table.py fails when the README and the table d
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
+from pypowerwall_server.readme_sections import rewrite, with_section
 from pypowerwall_server.settings.docs import default_text
 from pypowerwall_server.settings.table import (
     CONFIG_ENV,
@@ -57,17 +57,11 @@ def readme_table() -> str:
 
 def with_readme_table(readme: str) -> str:
     """The README text with its settings table replaced by the generated one."""
-    head, start, rest = readme.partition(README_START)
-    _, end, tail = rest.partition(README_END)
-    if not start or not end:
-        raise ValueError(f"README has no {README_START!r} ... {README_END!r} section")
-    return head + readme_table() + tail
+    return with_section(readme, README_START, README_END, readme_table())
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[0] if argv else "README.md")
-    path.write_text(with_readme_table(path.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+    return rewrite(argv, with_readme_table)
 
 
 if __name__ == "__main__":
