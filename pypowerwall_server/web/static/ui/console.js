@@ -73,7 +73,7 @@ function select(id) {
 function showServer(s) {
   const server = s.server || {};
   const rows = [
-    ["Version", s.pypowerwall],
+    ["pypowerwall", s.pypowerwall],
     ["Uptime", s.uptime],
     ["Requests", s.gets],
     ["Errors", s.errors],
