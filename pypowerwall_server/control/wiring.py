@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from pypowerwall_server.control.audit import AuditTrail
 from pypowerwall_server.control.auth import TokenGuard
+from pypowerwall_server.control.commands import Control
 from pypowerwall_server.control.current import control_state
 from pypowerwall_server.control.follow_up import FollowUps
 from pypowerwall_server.control.limits import WriteTransport, supported_controls
@@ -77,13 +78,18 @@ class ControlAccess:
     def enabled(self) -> bool:
         return self.guard is not None
 
+    def offered(self, gateway_id: str) -> frozenset[Control]:
+        """The controls a gateway can be written: none while its writer is unsafe (a
+        FleetAPI/cloud writer without siteid answers every write 409)."""
+        target = self.service.target(gateway_id)
+        return supported_controls(None if target.unsafe else target.transport)
+
     def overview(self) -> dict[str, object]:
         """What anyone may know (no token): whether control is on and what each gateway
         can write, so a UI shows or hides its controls. Never a secret."""
         gateways: dict[str, object] = {}
         for gateway_id, target in self.service.targets().items():
-            offered = supported_controls(None if target.unsafe else target.transport)
-            controls = sorted(c.value for c in offered)
+            controls = sorted(c.value for c in self.offered(gateway_id))
             transport = None if target.transport is None else target.transport.value
             gateways[gateway_id] = {"transport": transport, "controls": controls}
         return {"enabled": self.enabled, "gateways": gateways}

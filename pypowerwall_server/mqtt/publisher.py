@@ -34,7 +34,6 @@ import aiomqtt
 import orjson
 
 from pypowerwall_server.answers import ReadModel
-from pypowerwall_server.control.limits import supported_controls
 from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.metrics import (
@@ -103,10 +102,7 @@ class MqttPublisher:
         self.controls: dict[str, tuple[MqttControl, ...]] = {}  # offered, per gateway
         if control is not None and control.enabled:
             self.commands = MqttCommands(control, self.topics, self.gateways, self.answer)
-            self.controls = {
-                gid: offered(supported_controls(control.service.target(gid).transport))
-                for gid in self.gateways
-            }
+            self.controls = {gid: offered(control.offered(gid)) for gid in self.gateways}
 
     # --- the task ---------------------------------------------------------------------
     async def run(self) -> None:
@@ -255,7 +251,7 @@ class MqttPublisher:
             return
         state_topic = str(config.get("state_topic", ""))
         gid = self.topics.gateway_of_state_topic(state_topic)
-        departed_site = self.site is None and state_topic == f"{self.options.prefix}/site/state"
+        departed_site = self.site is None and state_topic == self.topics.site_state
         if departed_site or (gid is not None and gid not in self.gateways):
             log.info("MQTT: removing discovery of departed device %s", node)
             self._queue(topic, b"", 1, True)

@@ -179,9 +179,9 @@ def discovery_controls(control: ControlAccess | None) -> dict[str, set[str]]:
     return found
 
 
-def access(guard: TokenGuard | None) -> ControlAccess:
+def access(guard: TokenGuard | None, home_unsafe: str | None = None) -> ControlAccess:
     targets = {
-        "home": ControlTarget("home", "tedapi", WriteTransport.CLOUD),
+        "home": ControlTarget("home", "tedapi", WriteTransport.CLOUD, unsafe=home_unsafe),
         "shed": ControlTarget("shed", "local", None),  # read-only: nothing to offer
     }
     audit = AuditTrail(10)
@@ -195,6 +195,9 @@ def test_controls_are_offered_only_where_control_is_on_and_the_gateway_can_write
     assert discovery_controls(access(TokenGuard("secret"))) == {"home": every, "shed": set()}
     assert discovery_controls(access(None)) == {"home": set(), "shed": set()}  # control off
     assert discovery_controls(None) == {"home": set(), "shed": set()}
+    # a writer every write refuses (no siteid) offers nothing, as /api/control says
+    unsafe = access(TokenGuard("secret"), home_unsafe="set siteid")
+    assert discovery_controls(unsafe) == {"home": set(), "shed": set()}
 
 
 @pytest.mark.parametrize("mqtt_control", [False, True])
