@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
+from pypowerwall_server.control.commands import ExportRule
 from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.transport_status import TransportStatus
 from pypowerwall_server.models import BatteryUnit, MeterEnergy, MeterPower, Readings
@@ -29,7 +30,7 @@ Direction = Literal["imported_wh", "exported_wh"]
 # Idle batteries read a few tens of W either way; below this they are not "charging".
 CHARGING_THRESHOLD_W = 50.0
 GRID_STATUSES = ("UP", "DOWN", "SYNCING")
-EXPORT_RULES = ("battery_ok", "pv_only", "never")
+EXPORT_RULES = tuple(rule.value for rule in ExportRule)
 
 
 @dataclass(frozen=True, slots=True)

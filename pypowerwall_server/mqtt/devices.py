@@ -53,6 +53,10 @@ class Topics:
     def discovery_wildcard(self) -> str:
         return f"{self.discovery_prefix}/device/+/config"
 
+    @property
+    def site_state(self) -> str:
+        return f"{self.prefix}/site/state"
+
     def availability(self, gateway_id: str) -> str:
         return f"{self.prefix}/gateway/{gateway_id}/availability"
 
@@ -121,7 +125,7 @@ def site_device(topics: Topics) -> Device:
         kind="site",
         node=f"{topics.prefix}_site",
         name="Powerwall site total",
-        state_topic=f"{topics.prefix}/site/state",
+        state_topic=topics.site_state,
         entity_base=_slug(f"{topics.prefix}_site"),
     )
 
