@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pypowerwall_server.gateway.numbers import number, positive
+
 CapacitySource = Literal["system_status", "battery_blocks", "site_info", "powerwall_model"]
 RATED_USABLE_WH = 13_500.0
 # Part-number prefixes (PackagePartNumber) -> rated usable energy in Wh.
@@ -52,7 +54,7 @@ def battery_energy(status: Any, site_info: Any, level_raw: float | None) -> Batt
     status = status if isinstance(status, Mapping) else {}
     blocks = status.get("battery_blocks")
     blocks = [b for b in blocks if isinstance(b, Mapping)] if isinstance(blocks, list) else []
-    full = _positive(status.get("nominal_full_pack_energy"))
+    full = positive(status.get("nominal_full_pack_energy"))
     if full is not None:
         remaining = status.get("nominal_energy_remaining")
         return _with_remaining(full, remaining, level_raw, "system_status")
@@ -61,7 +63,7 @@ def battery_energy(status: Any, site_info: Any, level_raw: float | None) -> Batt
         remaining = _sum([b.get("nominal_energy_remaining") for b in blocks], allow_zero=True)
         return _with_remaining(block_full, remaining, level_raw, "battery_blocks")
     site = site_info if isinstance(site_info, Mapping) else {}
-    site_kwh = _positive(site.get("nominal_system_energy_kWh"))
+    site_kwh = positive(site.get("nominal_system_energy_kWh"))
     if site_kwh is not None:
         return _with_remaining(site_kwh * 1000.0, None, level_raw, "site_info")
     model_full = _sum([_model_wh(b.get("PackagePartNumber")) for b in blocks])
@@ -73,7 +75,7 @@ def battery_energy(status: Any, site_info: Any, level_raw: float | None) -> Batt
 def _with_remaining(
     capacity: float, remaining: Any, level_raw: float | None, source: CapacitySource
 ) -> BatteryEnergy:
-    value = _number(remaining)
+    value = number(remaining)
     if value is None or value < 0:
         value = capacity * level_raw / 100.0 if level_raw is not None else None
     return BatteryEnergy(float(capacity), None if value is None else float(value), source)
@@ -87,18 +89,7 @@ def _model_wh(part_number: Any) -> float | None:
 
 def _sum(values: list[Any], allow_zero: bool = False) -> float | None:
     """The sum, or None when there is nothing to add or any value is missing."""
-    numbers = [_number(v) for v in values]
+    numbers = [number(v) for v in values]
     if not numbers or any(n is None or n < 0 or (n == 0 and not allow_zero) for n in numbers):
         return None
     return float(sum(n for n in numbers if n is not None))
-
-
-def _positive(value: Any) -> float | None:
-    number = _number(value)
-    return number if number is not None and number > 0 else None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return None

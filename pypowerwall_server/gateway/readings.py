@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pypowerwall_server.gateway.capacity import battery_energy
+from pypowerwall_server.gateway.numbers import number, positive
 from pypowerwall_server.legacy.derivations import make_view
 from pypowerwall_server.models import (
     VERBATIM_NAMES,
@@ -71,7 +72,7 @@ METERS = ("site", "battery", "load", "solar")
 
 def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
     calls = make_view(polled)  # polled calls, plus what legacy/ derives (temps, sorted alerts)
-    level = _number(calls.get(LEVEL_CALL))
+    level = number(calls.get(LEVEL_CALL))
     energy = battery_energy(calls.get(SYSTEM_STATUS_CALL), calls.get(SITE_INFO_CALL), level)
     return Readings(
         power_w=power_from_aggregates(calls.get(AGGREGATES_CALL)),
@@ -82,11 +83,11 @@ def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
         energy_remaining_wh=energy.energy_remaining_wh,
         capacity_source=energy.source,
         grid_status=_text(calls.get(GRID_STATUS_CALL)),
-        backup_reserve_percent_app=_number(calls.get(RESERVE_CALL)),
+        backup_reserve_percent_app=number(calls.get(RESERVE_CALL)),
         operating_mode=_text(calls.get(MODE_CALL)),
         grid_charging=_flag(calls.get(GRID_CHARGING_CALL)),
         grid_export=_text(calls.get(GRID_EXPORT_CALL)),
-        time_remaining_hours=_number(calls.get(TIME_REMAINING_CALL)),
+        time_remaining_hours=number(calls.get(TIME_REMAINING_CALL)),
         firmware_version=_text(calls.get(VERSION_CALL)) or None,  # TEDAPI may say ""
         site_name=_text(calls.get(SITE_NAME_CALL)),
         batteries=_batteries(calls.get(SYSTEM_STATUS_CALL)),
@@ -104,7 +105,7 @@ def power_from_aggregates(aggregates: Any) -> MeterPower | None:
     power: list[float] = []
     for meter in METERS:
         section = aggregates.get(meter)
-        value = _number(section.get("instant_power") if isinstance(section, Mapping) else None)
+        value = number(section.get("instant_power") if isinstance(section, Mapping) else None)
         if value is None:
             return None
         power.append(float(value))
@@ -118,8 +119,8 @@ def _energy_counters(aggregates: Any) -> dict[str, MeterEnergy]:
     for meter in METERS:
         section = aggregates.get(meter)
         if isinstance(section, Mapping):
-            imported = _positive(section.get("energy_imported"))
-            exported = _positive(section.get("energy_exported"))
+            imported = positive(section.get("energy_imported"))
+            exported = positive(section.get("energy_exported"))
             counters[meter] = MeterEnergy(imported, exported)
     return counters
 
@@ -131,9 +132,9 @@ def _batteries(status: Any) -> tuple[BatteryUnit, ...]:
     return tuple(
         BatteryUnit(
             serial=_text(block.get("PackageSerialNumber")),
-            capacity_wh=_number(block.get("nominal_full_pack_energy")),
-            energy_remaining_wh=_number(block.get("nominal_energy_remaining")),
-            power_w=_number(block.get("p_out")),
+            capacity_wh=number(block.get("nominal_full_pack_energy")),
+            energy_remaining_wh=number(block.get("nominal_energy_remaining")),
+            power_w=number(block.get("p_out")),
         )
         for block in blocks
         if isinstance(block, Mapping)
@@ -146,9 +147,9 @@ def _strings(strings: Any) -> tuple[SolarString, ...]:
     return tuple(
         SolarString(
             name=str(name),
-            voltage_v=_number(data.get("Voltage")),
-            current_a=_number(data.get("Current")),
-            power_w=_number(data.get("Power")),
+            voltage_v=number(data.get("Voltage")),
+            current_a=number(data.get("Current")),
+            power_w=number(data.get("Power")),
             connected=data.get("Connected") if isinstance(data.get("Connected"), bool) else None,
         )
         for name, data in strings.items()
@@ -159,26 +160,13 @@ def _strings(strings: Any) -> tuple[SolarString, ...]:
 def _temperatures(temps: Any) -> dict[str, float | None]:
     if not isinstance(temps, Mapping):
         return {}
-    return {str(device): _number(value) for device, value in temps.items()}
+    return {str(device): number(value) for device, value in temps.items()}
 
 
 def _alerts(alerts: Any) -> tuple[str, ...] | None:
     if not isinstance(alerts, list):
         return None
     return tuple(name for name in alerts if isinstance(name, str))
-
-
-def _number(value: Any) -> float | None:
-    """A number as the library gave it (an int stays an int: the bytes we serve keep it)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return None
-
-
-def _positive(value: Any) -> float | None:
-    """A lifetime counter: 0 or less means the gateway does not know it yet."""
-    number = _number(value)
-    return number if number is not None and number > 0 else None
 
 
 def _flag(value: Any) -> bool | None:
