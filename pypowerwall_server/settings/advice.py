@@ -23,7 +23,6 @@ PROXY_IGNORED = frozenset(
         "PW_TEDAPI_PROBE_INTERVAL", "PW_API_LOCK_TIMEOUT",
     }
 )  # fmt: skip
-PROXY_UNSUPPORTED: dict[str, str] = {}
 
 
 def environment_warnings(environ: Mapping[str, str]) -> list[str]:
@@ -32,9 +31,7 @@ def environment_warnings(environ: Mapping[str, str]) -> list[str]:
     for name in sorted(environ):
         if not name.startswith("PW_") or not environ[name] or name in KNOWN_ENV:
             continue
-        if name in PROXY_UNSUPPORTED:
-            warnings.append(f"{name} (environment): ignored; {PROXY_UNSUPPORTED[name]}")
-        elif name not in PROXY_IGNORED:
+        if name not in PROXY_IGNORED:
             warnings.append(f"{name} (environment): unknown variable, ignored{_hint(name)}")
     return warnings
 
