@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningGateway
+from tests.integration.server_process import free_port
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -29,9 +29,7 @@ NOON_LOS_ANGELES = 1782070200.0  # 2026-06-21 12:30 PDT: the sun is up
 
 def closed_port() -> int:
     """A loopback port nothing listens on (connections to it are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def frozen_gateway(config: SiteConfig) -> SimulatedGateway:

@@ -4,7 +4,6 @@ gateway and battery, values equal our API's, and nothing for unknown values."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +20,7 @@ from pypowerwall_server.simulator.runner import RunningSimulator, running_simula
 from tests.demo_readers import demo_gateways
 from tests.waiting import wait_until
 
-from .conftest import frozen_gateway
+from .conftest import closed_port, frozen_gateway
 
 pytestmark = pytest.mark.integration
 # What the demo cannot know: the local-mode gateway (cabin) has no vitals (temperatures);
@@ -37,13 +36,6 @@ UNKNOWN_IN_DEMO = {
 Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
 
 
-def unreachable_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # closed again: connections are refused
-
-
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSimulator]:
     with running_simulator(DEMO_SITES, app_factory=frozen_gateway) as running:
@@ -53,7 +45,7 @@ def sim() -> Iterator[RunningSimulator]:
 @pytest.fixture(scope="module")
 def client(sim: RunningSimulator) -> Iterator[TestClient]:
     gone = GatewayConfig(
-        id="gone", host=f"127.0.0.1:{unreachable_port()}", gw_pwd="ABCDEFGHIJ", poll_interval=1.0
+        id="gone", host=f"127.0.0.1:{closed_port()}", gw_pwd="ABCDEFGHIJ", poll_interval=1.0
     )
     settings = Settings(
         server=ServerConfig(bind_address="127.0.0.1"),

@@ -18,16 +18,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.conftest import require_tool
+from tests.integration.server_process import free_port
 from tests.waiting import wait_until
 
 SBIN = "/usr/sbin"  # where Debian puts mosquitto; not on every user's PATH
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Broker:

@@ -4,12 +4,12 @@ deadline and holds only its own thread; further calls fail at once until it retu
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from pypowerwall_server.errors import GatewayUnreachable
 from pypowerwall_server.gateway.link_worker import LinkWorker
+from tests.waiting import wait_until
 
 
 def test_hung_call_is_cut_off_and_the_transport_fails_fast_until_it_returns() -> None:
@@ -21,15 +21,14 @@ def test_hung_call_is_cut_off_and_the_transport_fails_fast_until_it_returns() ->
         with pytest.raises(GatewayUnreachable, match="an earlier call has not returned yet"):
             worker.call(lambda: "never run", 0.05)
         release.set()
-        answered = threading.Event()
-        for _ in range(200):  # the hung call returns; then the transport works again
+
+        def answers() -> bool:  # the hung call returns; then the transport works again
             try:
-                assert worker.call(lambda: "answer", 5.0) == "answer"
-                answered.set()
-                break
+                return worker.call(lambda: "answer", 5.0) == "answer"
             except GatewayUnreachable:
-                time.sleep(0.01)
-        assert answered.is_set()
+                return False
+
+        wait_until(answers, 2.0)
     finally:
         release.set()
         worker.close()
