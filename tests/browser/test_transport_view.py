@@ -18,14 +18,14 @@ from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator
 from tests.integration.conftest import closed_port
 
-from .conftest import INTERVAL, Site, SiteOptions, start_site, watch
+from .conftest import INTERVAL, Site, SiteOptions, site_gateways, start_site, watch
 from .test_layout import OVERFLOWING
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 def gateways(sim: RunningSimulator, names: dict[str, str] | None) -> tuple[GatewayConfig, ...]:
-    home, cabin = sim.gateways
+    home = sim.gateways[0]
     return (
         GatewayConfig(  # the wired LAN refuses; the gateway's Wi-Fi TEDAPI serves
             id="home",
@@ -40,15 +40,7 @@ def gateways(sim: RunningSimulator, names: dict[str, str] | None) -> tuple[Gatew
             poll_interval=INTERVAL,
             timeout=1.0,
         ),
-        GatewayConfig(  # in the "solar only" state (simulator fault): degraded data
-            id="cabin",
-            name="Cabin (local)",
-            host=cabin.host,
-            password=SecretStr(cabin.config.customer_password),
-            email=cabin.config.customer_email,
-            poll_interval=INTERVAL,
-            timeout=1.0,
-        ),
+        site_gateways(sim, names)[1],  # in the "solar only" state (a fault): degraded data
     )
 
 
