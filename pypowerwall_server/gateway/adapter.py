@@ -126,8 +126,7 @@ class PypowerwallAdapter:
             except Exception as exc:
                 raise self._failure(poll_log, "operation failed", str(exc)) from None
             if timed_out(poll_log.messages):
-                text = "; ".join(dict.fromkeys(poll_log.messages))
-                raise GatewayTimeout(printable(self._scrub(text), MAX_ERROR_TEXT))
+                raise GatewayTimeout(self._shown(poll_log.messages))
             return result
 
     def close(self) -> None:
@@ -173,10 +172,15 @@ class PypowerwallAdapter:
         messages = [*poll_log.messages, raised] if raised else poll_log.messages
         return self._classify(messages or [default], poll_log.responses)
 
+    def _shown(self, messages: Sequence[str]) -> str:
+        """The library's messages as we may log or answer them: once each, no secret,
+        escaped and length-capped."""
+        return printable(self._scrub("; ".join(dict.fromkeys(messages))), MAX_ERROR_TEXT)
+
     def _classify(
         self, messages: Sequence[str], responses: Sequence[HttpResponse] = ()
     ) -> GatewayError:
-        text = printable(self._scrub("; ".join(dict.fromkeys(messages))), MAX_ERROR_TEXT)
+        text = self._shown(messages)
         kind = error_class(text, responses)
         if kind is AuthFailed:
             refused = refusal(responses)
