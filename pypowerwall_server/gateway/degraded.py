@@ -20,10 +20,10 @@ from pypowerwall_server.gateway.readings import (
     AGGREGATES_CALL,
     SITE_INFO_CALL,
     SYSTEM_STATUS_CALL,
+    instant_power,
     power_from_aggregates,
 )
-
-VITALS_CALL = "vitals()"
+from pypowerwall_server.legacy.derived_vitals import VITALS
 
 
 class DegradedData:
@@ -40,8 +40,8 @@ class DegradedData:
         if self._has_battery and "battery" in missing:
             meters = " and ".join(missing)
             return f"{meters} meter missing on a site with a battery (the 'solar only' state)"
-        if VITALS_CALL in results:
-            if results[VITALS_CALL]:
+        if VITALS in results:
+            if results[VITALS]:
                 self._gave_vitals.add(transport)
             elif transport in self._gave_vitals:
                 return "vitals gone (they were there before: a firmware change?)"
@@ -60,10 +60,5 @@ def _missing_meters(aggregates: Any) -> list[str]:
     aggregate is missing (that is a failed poll, not degraded data)."""
     if not isinstance(aggregates, Mapping):
         return []
-    missing = []
-    for meter, label in (("battery", "battery"), ("site", "grid")):
-        section = aggregates.get(meter)
-        power = section.get("instant_power") if isinstance(section, Mapping) else None
-        if not isinstance(power, int | float) or isinstance(power, bool):
-            missing.append(label)
-    return missing
+    meters = (("battery", "battery"), ("site", "grid"))
+    return [label for meter, label in meters if instant_power(aggregates, meter) is None]

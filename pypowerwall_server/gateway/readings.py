@@ -98,14 +98,19 @@ def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
     )
 
 
+def instant_power(aggregates: Mapping[str, Any], meter: str) -> float | None:
+    """One meter's instant_power in an aggregates answer, when it is a number."""
+    section = aggregates.get(meter)
+    return number(section.get("instant_power") if isinstance(section, Mapping) else None)
+
+
 def power_from_aggregates(aggregates: Any) -> MeterPower | None:
     """instant_power of each meter, or None unless all four are numbers."""
     if not isinstance(aggregates, Mapping):
         return None
     power: list[float] = []
     for meter in METERS:
-        section = aggregates.get(meter)
-        value = number(section.get("instant_power") if isinstance(section, Mapping) else None)
+        value = instant_power(aggregates, meter)
         if value is None:
             return None
         power.append(float(value))
