@@ -60,7 +60,7 @@ QUICK, FULL = Size(10, 20.0), Size(50, 60.0)
 def write_setup(sim: Simulator, work: Path, port: int) -> tuple[Path, Path]:
     """(server config, CA bundle): each gateway [tedapi, fleetapi] with its own
     .pypowerwall.fleetapi; the bundle trusts the simulator's CA besides the system's."""
-    fleet = sim._request("GET", "/fleetapi")
+    fleet = sim.fleetapi()
     bundle = work / "ca-bundle.pem"
     base = os.environ.get("REQUESTS_CA_BUNDLE", "")
     existing = Path(base).read_text() if base and Path(base).is_file() else ""
@@ -69,7 +69,7 @@ def write_setup(sim: Simulator, work: Path, port: int) -> tuple[Path, Path]:
     for gw in sim.gateways:
         folder = work / "auth" / gw.id
         folder.mkdir(parents=True, exist_ok=True)
-        fleet_config = sim._request("GET", f"/gateways/{gw.id}/fleetapi_config")
+        fleet_config = sim.fleetapi_config(gw.id)
         (folder / ".pypowerwall.fleetapi").write_text(json.dumps(fleet_config))
         gateways.append(
             {
@@ -159,13 +159,13 @@ def run_failover(
         fault = {**rng.choice(FAULTS), "duration": rng.uniform(*FAULT_SECONDS)}
         if fault["kind"] == "tls_failure":  # drop kept-alive connections too
             refused = {"kind": "refused", "duration": 0.3}
-            sim._request("POST", f"/gateways/{gw.id}/faults", refused)
-        sim._request("POST", f"/gateways/{gw.id}/faults", fault)
+            sim.set_fault(gw.id, refused)
+        sim.set_fault(gw.id, fault)
         faults_set += 1
         during += latencies(base, 1.0)
         threads_during.append(sample(server.pid).threads)
     on_fallback_at_end = sum(1 for t in transports(base).values() if t != "tedapi")
-    sim._request("DELETE", "/faults")
+    sim.clear_faults()
     say(f"failover: faults stopped, {on_fallback_at_end} on a fallback; waiting for tedapi")
     back_after = _back_on_tedapi_after(server, on_tedapi)
     time.sleep(2 * INTERVAL_S)

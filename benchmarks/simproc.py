@@ -49,6 +49,22 @@ class Simulator:
     def add_latency_everywhere(self, latency_ms: float) -> None:
         self._request("POST", "/faults", {"kind": "latency", "latency_ms": latency_ms})
 
+    def set_fault(self, gateway_id: str, fault: dict[str, Any]) -> None:
+        self._request("POST", f"/gateways/{gateway_id}/faults", fault)
+
+    def clear_faults(self) -> None:
+        self._request("DELETE", "/faults")
+
+    def fleetapi(self) -> dict[str, Any]:
+        """The simulator's Fleet API listener: its CA (`ca_pem`) and address."""
+        answer: dict[str, Any] = self._request("GET", "/fleetapi")
+        return answer
+
+    def fleetapi_config(self, gateway_id: str) -> dict[str, Any]:
+        """The .pypowerwall.fleetapi file that points pypowerwall at this gateway's site."""
+        answer: dict[str, Any] = self._request("GET", f"/gateways/{gateway_id}/fleetapi_config")
+        return answer
+
 
 def parse_ready(text: str) -> tuple[str, str, list[SimGateway]]:
     """(admin URL, admin token, gateways) from what `simulate` prints when it is ready."""
