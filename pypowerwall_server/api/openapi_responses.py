@@ -32,10 +32,7 @@ JSON_404_ON_HTML: Responses = {
 # Legacy routes: JSON, or plain text for the CSV routes (their errors too).
 LEGACY: Responses = {
     200: {"content": {"text/plain": {}}, "description": "the proxy's JSON, or its CSV text"},
-    404: {
-        "model": schemas.ErrorBody,
-        "description": "unknown gateway or legacy path",
-    },
+    404: error("unknown gateway or legacy path"),
     503: {
         "model": schemas.ErrorBody,
         "content": {"text/plain": {}},

@@ -10,12 +10,13 @@ from starlette.responses import Response
 
 from pypowerwall_server.api import schemas
 from pypowerwall_server.api.deps import AnswersDep
+from pypowerwall_server.api.openapi_responses import error
 from pypowerwall_server.models import VERBATIM_NAMES
 
 router = APIRouter()
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": schemas.ErrorBody, "description": "unknown gateway id (or data name)"},
-    503: {"model": schemas.ErrorBody, "description": "no data yet, or data too old"},
+    404: error("unknown gateway id (or data name)"),
+    503: error("no data yet, or data too old"),
 }
 # A str, not a Literal: an unknown name is a missing resource (404), not a malformed request.
 DataName = Annotated[

@@ -13,16 +13,14 @@ from pypowerwall_server import __version__
 from pypowerwall_server.api import schemas, stats_legacy
 from pypowerwall_server.api.deps import HubDep, ServicesDep
 from pypowerwall_server.api.help_page import render_help
-from pypowerwall_server.api.openapi_responses import JSON_404_ON_HTML
+from pypowerwall_server.api.openapi_responses import JSON_404_ON_HTML, error
 from pypowerwall_server.gateway.adapter import library_version
 from pypowerwall_server.http.answer import json_answer
 from pypowerwall_server.services import AppServices
 from pypowerwall_server.settings import Settings
 
 router = APIRouter()
-_UNKNOWN_GATEWAY: dict[int | str, dict[str, Any]] = {
-    404: {"model": schemas.ErrorBody, "description": "unknown gateway id"}
-}
+_UNKNOWN_GATEWAY: dict[int | str, dict[str, Any]] = {404: error("unknown gateway id")}
 
 
 @router.get(
