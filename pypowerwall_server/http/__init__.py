@@ -16,8 +16,9 @@ Three layers can answer it, outermost first; each passes what it does not handle
 
 Before any of them, every request passes the guard in the hot protocol's base class
 (guarded_protocol.py: head size, head timeout, connection cap; request_rules.py: Host,
-HTTP version, framing), with the limits of client_limits.py; server_options.py gives uvicorn
-these classes and limits.
+HTTP version, framing), with the limits of client_limits.py; lean_connection.py keeps the
+per-connection state uvicorn makes for every connection small until it is used;
+server_options.py gives uvicorn these classes and limits.
 
 hot_routes.py is the hot table (raw target → answer function), answer.py the finished
 answer (status, bytes, header block) all three layers send, asgi.py the ASGI types. api/

@@ -22,6 +22,7 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from pypowerwall_server.http.client_limits import ClientLimits
+from pypowerwall_server.http.lean_connection import LeanFlowControl, Pipeline
 from pypowerwall_server.http.request_rules import HostPolicy, Refusal, head_refusal
 from pypowerwall_server.log_limit import RateLimitedLog
 
@@ -134,6 +135,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         # only if they come in the same order from __init__; one set later costs ~1.5 KB a
         # connection (3,000 trickling clients: 4.5 MB).
         self.url = b""
+        self.pipeline = Pipeline()  # type: ignore[assignment]  # uvicorn's deque, lean
         self.init_extra()
 
     def init_extra(self) -> None:
@@ -141,6 +143,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.flow = LeanFlowControl(transport)  # uvicorn's, without an Event per connection
         if self.cap.full(len(self.connections)):
             self._refuse_now(503, "too many connections; try again later")
             return
