@@ -3,12 +3,15 @@
 wrk runs at 64 connections on /aggregates, alone (quiet), then again while
 benchmarks/abuse_client.py opens 3,000 connections that trickle a request head and never
 finish it and sends one header of up to 200 MB; quiet and abused windows alternate for a few
-rounds. Measured: wrk's p99 under abuse against the quiet one of the same round (judged: the
-median over rounds), the server's RSS growth (peak while abused, against the RSS before the
-first round), when the server closed each slow connection, how many header lines the slow
-connections sent, and how much of the big header the server took before refusing it. Then,
+rounds. The server and wrk share one core, the attack and the gateway have the others
+(benchmarks/cores.py), as if on two machines. Measured: wrk's p99 under abuse against the
+quiet one of the same round (judged: the median over rounds), the server's RSS growth (peak
+while abused, against the RSS before the first round), when the server closed each slow
+connection, how many header lines the slow connections sent, and how much of the big header
+the server took before refusing it. Then,
 reported and not judged: the same attack sent to a socket that never accepts, beside wrk, for
-the generator's own share of the p99.
+the generator's own share of the p99; and one more round with every process on every core
+(the method until 2026-11-30), where the attack's own CPU competes with the server's.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.procs import Children, ProcSample, cpu_percent, sample
+from benchmarks.cores import Split, pin, split
+from benchmarks.procs import Child, Children, ProcSample, cpu_percent, sample
 from benchmarks.wrk import parse_wrk, run_wrk, wrk_command
 
 ABUSE_CLIENT = Path(__file__).resolve().parent / "abuse_client.py"
@@ -49,40 +53,65 @@ def run_abuse(
     work: Path,
     say: Callable[[str], None],
     rounds: int = 3,
+    gateway_pid: int | None = None,
 ) -> dict[str, Any]:
     url = base_url + PATH
     run_wrk(url, 16, 1)  # warm-up
     rss_start: int | None = None  # before the first abused window; every round against it
     done: list[dict[str, Any]] = []
-    for number in range(1, rounds + 1):
-        one = _round(children, url, pid, work, rss_start)
-        if "error" in one:
-            return one
-        rss_start = one["rss_start_bytes"]
-        done.append(one)
-        say(
-            f"  round {number}/{rounds}: p99 quiet {one['quiet']['p99_ms']:.2f} ms, abused "
-            f"{one['under_abuse']['p99_ms']:.2f} ms = {one['p99_ratio']:.2f}x; "
-            f"RSS +{one['rss_growth_peak_mib']:.1f} MiB; slow closed "
-            f"{one['slow']['closed_by_server']:,}/{one['slow']['opened']:,} by "
-            f"{one['slow']['closed_after_s_max'] or 0:.1f} s; "
-            f"{one['lines_per_connection']:.1f} lines per slow connection; "
-            f"client CPU {one['client_cpu_percent'] or 0:.0f} %; server CPU per request "
-            f"{_us(one['server_cpu_us_per_request']['quiet'])} quiet, "
-            f"{_us(one['server_cpu_us_per_request']['abused'])} abused"
-        )
+    with split(pid, [] if gateway_pid is None else [gateway_pid]) as cores:
+        say(f"  cores: {cores.to_json() if cores else 'all shared (nothing pinned)'}")
+        for number in range(1, rounds + 1):
+            one = _round(children, url, pid, work, rss_start, cores)
+            if "error" in one:
+                return one
+            rss_start = one["rss_start_bytes"]
+            done.append(one)
+            say(_round_line(f"round {number}/{rounds}", one))
+        alone = generator_alone(children, url, work, cores)
     summary = summarize(done)
-    alone = generator_alone(children, url, work)
+    summary["cores"] = cores.to_json() if cores else None
     summary["generator_alone"] = alone
     say(
         f"  slow-client generator alone (into a socket that never accepts): p99 "
         f"{alone['quiet']['p99_ms']:.2f} ms quiet, {alone['beside']['p99_ms']:.2f} ms beside it "
         f"= {alone['p99_ratio'] or 0:.2f}x"
     )
+    shared = _round(children, url, pid, work, rss_start, None)
+    if "error" not in shared:
+        say(_round_line("every process on every core (reported, not judged)", shared))
+    summary["shared_cores_round"] = shared
     return summary
 
 
-def generator_alone(children: Children, url: str, work: Path) -> dict[str, Any]:
+def _round_line(label: str, one: dict[str, Any]) -> str:
+    return (
+        f"  {label}: p99 quiet {one['quiet']['p99_ms']:.2f} ms, abused "
+        f"{one['under_abuse']['p99_ms']:.2f} ms = {one['p99_ratio']:.2f}x; "
+        f"RSS +{one['rss_growth_peak_mib']:.1f} MiB; slow closed "
+        f"{one['slow']['closed_by_server']:,}/{one['slow']['opened']:,} by "
+        f"{one['slow']['closed_after_s_max'] or 0:.1f} s; "
+        f"{one['lines_per_connection']:.1f} lines per slow connection; "
+        f"client CPU {one['client_cpu_percent'] or 0:.0f} %; server CPU per request "
+        f"{_us(one['server_cpu_us_per_request']['quiet'])} quiet, "
+        f"{_us(one['server_cpu_us_per_request']['abused'])} abused"
+    )
+
+
+def _start_attacker(
+    children: Children, name: str, port: int | str, give_up_s: float, out: Path, cores: Split | None
+) -> Child:
+    argv = [sys.executable, str(ABUSE_CLIENT), "--port", str(port), "--slow", str(SLOW_CONNECTIONS)]
+    argv += ["--big-bytes", str(BIG_HEADER_BYTES), "--give-up", str(give_up_s), "--json", str(out)]
+    client = children.start(name, argv)
+    if cores:  # at once: it inherited this thread's core, the server's
+        pin(client.pid, cores.attacker)
+    return client
+
+
+def generator_alone(
+    children: Children, url: str, work: Path, cores: Split | None
+) -> dict[str, Any]:
     """The same attack sent to a socket that listens and never accepts (the kernel takes
     it), while wrk runs on the server: how much of the abused p99 is the generator's own
     share of the machine's cores, the server doing nothing for it. Reported, not judged."""
@@ -94,10 +123,10 @@ def generator_alone(children: Children, url: str, work: Path) -> dict[str, Any]:
             wrk_command(url, CONNECTIONS, ABUSE_S), stdout=subprocess.PIPE, text=True
         )
         time.sleep(WRK_HEAD_START_S)
-        argv = [sys.executable, str(ABUSE_CLIENT), "--port", str(sink.getsockname()[1])]
-        argv += ["--slow", str(SLOW_CONNECTIONS), "--big-bytes", str(BIG_HEADER_BYTES)]
-        argv += ["--give-up", str(ABUSE_S), "--json", str(work / "abuse-client-alone.json")]
-        client = children.start("abuse-client-alone", argv)
+        out = work / "abuse-client-alone.json"
+        client = _start_attacker(
+            children, "abuse-client-alone", sink.getsockname()[1], ABUSE_S, out, cores
+        )
         beside = parse_wrk(wrk.communicate()[0])
         with contextlib.suppress(subprocess.TimeoutExpired):  # then stopped below
             client.popen.wait(timeout=ABUSE_S + 20)
@@ -110,7 +139,12 @@ def generator_alone(children: Children, url: str, work: Path) -> dict[str, Any]:
 
 
 def _round(
-    children: Children, url: str, pid: int, work: Path, rss_start: int | None
+    children: Children,
+    url: str,
+    pid: int,
+    work: Path,
+    rss_start: int | None,
+    cores: Split | None,
 ) -> dict[str, Any]:
     quiet_before = sample(pid)
     quiet = run_wrk(url, CONNECTIONS, QUIET_S)
@@ -125,9 +159,7 @@ def _round(
     )
     time.sleep(WRK_HEAD_START_S)
     port = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
-    argv = [sys.executable, str(ABUSE_CLIENT), "--port", port, "--slow", str(SLOW_CONNECTIONS)]
-    argv += ["--big-bytes", str(BIG_HEADER_BYTES), "--give-up", str(GIVE_UP_S)]
-    client = children.start("abuse-client", [*argv, "--json", str(out)])
+    client = _start_attacker(children, "abuse-client", port, GIVE_UP_S, out, cores)
     client_before: ProcSample | None = None
     client_after: ProcSample | None = None
     peak = rss_start

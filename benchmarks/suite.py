@@ -150,7 +150,7 @@ def _ws_phase(
 ) -> None:
     """The issue's setup: 3 gateways changing every second (1 s poll interval), our server
     alone on the machine with the load clients."""
-    child, base_url = _ours_alone(children, options, WS_GATEWAYS, WS_POLL_INTERVAL_S, "ws")
+    child, base_url, _ = _ours_alone(children, options, WS_GATEWAYS, WS_POLL_INTERVAL_S, "ws")
     say(
         f"ws: {WS_GATEWAYS} gateways every {WS_POLL_INTERVAL_S:g} s; "
         f"{', '.join(map(str, options.ws_clients))} clients, {options.ws_seconds:g} s each"
@@ -168,28 +168,28 @@ def _ws_phase(
 
 def _ours_alone(
     children: Children, options: Options, gateways: int, interval: float, part: str
-) -> tuple[Child, str]:
+) -> tuple[Child, str, Simulator]:
     """A simulator and our server polling it, for one part; returns once it has data."""
     sim = start_simulator(children, gateways, name=f"{part}-simulator")
     port = free_port()
     child = servers.start_ours(children, options.work, sim.gateways, port, interval, f"ours-{part}")
     base_url = f"http://127.0.0.1:{port}"
     servers.wait_first_data(child, base_url)
-    return child, base_url
+    return child, base_url, sim
 
 
 def _abuse_phase(
     children: Children, options: Options, results: dict[str, Any], say: Callable[[str], None]
 ) -> None:
     """Our server alone with its gateway, wrk and the abusive clients."""
-    child, base_url = _ours_alone(children, options, 1, POLL_INTERVAL_S, "abuse")
+    child, base_url, sim = _ours_alone(children, options, 1, POLL_INTERVAL_S, "abuse")
     say(
         f"abuse: wrk at {abuse.CONNECTIONS} connections on {abuse.PATH}, quiet, then with "
         f"{abuse.SLOW_CONNECTIONS:,} slow connections and a "
         f"{abuse.BIG_HEADER_BYTES // abuse.MIB} MiB header, {options.abuse_rounds} rounds"
     )
     results["abuse"] = abuse.run_abuse(
-        children, base_url, child.pid, options.work, say, options.abuse_rounds
+        children, base_url, child.pid, options.work, say, options.abuse_rounds, sim.child.pid
     )
 
 
