@@ -259,8 +259,21 @@ def abuse_row(results: dict[str, Any]) -> Row:
     alone = run.get("generator_alone")
     if alone:  # reported, not judged: the attack's generator's own share of the cores
         measured += f"; the slow-client generator alone: {_fmt_ratio(alone['p99_ratio'])}"
+    cores = run.get("cores")
+    if cores:  # judged with the machine split in two (benchmarks/cores.py)
+        measured += (
+            f"; server and wrk on core {_cores(cores['server_and_wrk'])}, the attack on "
+            f"{_cores(cores['attacker_and_gateway'])}"
+        )
+    shared = run.get("shared_cores_round")
+    if shared and "error" not in shared:  # reported, not judged: the attack's CPU competes
+        measured += f"; every process on every core: {_fmt_ratio(shared['p99_ratio'])}"
     reference = f"quiet p99 {statistics.median(run['quiet_p99_ms']):.1f} ms"
     return Row(target, measured, reference, ABUSE_GOAL, verdict(list(checks)))
+
+
+def _cores(cores: list[int]) -> str:
+    return ",".join(map(str, cores))
 
 
 def rss_row(results: dict[str, Any]) -> Row:

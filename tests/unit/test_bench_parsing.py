@@ -446,6 +446,16 @@ def test_abuse_row(run: dict[str, Any], result: str) -> None:
     assert "slow closed" in row.measured
 
 
+def test_abuse_row_names_the_core_split_and_reports_the_shared_round_unjudged() -> None:
+    run = _abuse_run(11.0, 19.0, 3000, 10.6)
+    run["cores"] = {"server_and_wrk": [1], "attacker_and_gateway": [0]}
+    run["shared_cores_round"] = _abuse_round(40.0, 1.0, 3000, 10.1)  # 10x, not judged
+    row = targets.abuse_row({"abuse": run})
+    assert row.result == targets.PASS
+    assert "server and wrk on core 1, the attack on 0" in row.measured
+    assert "every process on every core: 10.00x" in row.measured
+
+
 def test_slow_summary_counts_answers() -> None:
     summary = slow_summary(
         [
