@@ -22,6 +22,7 @@ from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor, WriterFactory
 from pypowerwall_server.gateway.transports import build_chain
 from pypowerwall_server.gateway.writer import GatewayWriter, build_writer
+from pypowerwall_server.gc_freeze import freeze_after_start
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
@@ -62,6 +63,7 @@ def create_app(
     clock: Callable[[], float] = time.time,
     stream_config: StreamConfig | None = None,
     writer_factory: WriterFactory = default_writer_factory,
+    freeze_start_up: bool = False,
 ) -> HotApp:
     states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
@@ -86,6 +88,11 @@ def create_app(
             background("poll-timer", exposition.time_polls),
             background("control-follow-ups", control.follow_ups.run),
             background("mqtt", mqtt.run) if mqtt else contextlib.nullcontext(),
+            (
+                background("gc-freeze", functools.partial(freeze_after_start, hub))
+                if freeze_start_up  # process-wide: the server's process only, not tests'
+                else contextlib.nullcontext()
+            ),
         ):
             services.live.streams = streams
             try:
@@ -127,6 +134,6 @@ def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:
     from pypowerwall_server.listeners import serve
     from pypowerwall_server.stop_signal import exit_zero_on_sigterm
 
-    app = create_app(settings)
+    app = create_app(settings, freeze_start_up=True)
     exit_zero_on_sigterm()
     serve(app, settings, https)
