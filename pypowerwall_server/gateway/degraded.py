@@ -20,9 +20,9 @@ from pypowerwall_server.gateway.readings import (
     AGGREGATES_CALL,
     SITE_INFO_CALL,
     SYSTEM_STATUS_CALL,
-    instant_power,
     power_from_aggregates,
 )
+from pypowerwall_server.legacy.aggregates import instant_power
 from pypowerwall_server.legacy.derived_vitals import VITALS
 
 

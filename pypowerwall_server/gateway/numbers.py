@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pypowerwall_server.legacy.derived import is_number
+
 
 def number(value: Any) -> float | None:
     """A number as the library gave it (an int stays an int: the bytes we serve keep it)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return None
+    return value if is_number(value) else None
 
 
 def positive(value: Any) -> float | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pypowerwall_server.gateway.capacity import battery_energy
 from pypowerwall_server.gateway.numbers import number, positive
+from pypowerwall_server.legacy.aggregates import instant_power
 from pypowerwall_server.legacy.derivations import make_view
 from pypowerwall_server.models import (
     VERBATIM_NAMES,
@@ -96,12 +97,6 @@ def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
         alerts=_alerts(calls.get(ALERTS_CALL)),
         verbatim={name: calls.get(VERBATIM_CALLS[name]) for name in VERBATIM_NAMES},
     )
-
-
-def instant_power(aggregates: Mapping[str, Any], meter: str) -> float | None:
-    """One meter's instant_power in an aggregates answer, when it is a number."""
-    section = aggregates.get(meter)
-    return number(section.get("instant_power") if isinstance(section, Mapping) else None)
 
 
 def power_from_aggregates(aggregates: Any) -> MeterPower | None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pypowerwall_server.legacy import env_rules
@@ -58,11 +59,11 @@ def meter_aggregates(view: CallView) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) and payload else None
 
 
-def instant_power(aggregates: dict[str, Any], section: str) -> Any:
-    """A section's instant_power; None when the section is missing or null (the proxy
-    crashed on a null section in /json)."""
+def instant_power(aggregates: Mapping[str, Any], section: str) -> Any:
+    """A section's instant_power when it is a number, else None (the section missing or
+    null: the proxy crashed on a null section in /json). Shared with gateway/readings.py."""
     block = aggregates.get(section)
-    value = block.get("instant_power") if isinstance(block, dict) else None
+    value = block.get("instant_power") if isinstance(block, Mapping) else None
     return value if is_number(value) else None
 
 
