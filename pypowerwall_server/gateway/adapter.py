@@ -34,6 +34,24 @@ T = TypeVar("T")
 MAX_ERROR_TEXT = 500  # characters of the library's messages kept in an error
 
 
+def config_secrets(config: GatewayConfig) -> tuple[str, ...]:
+    """The gateway's passwords that are set: what no message may show."""
+    return tuple(
+        secret.get_secret_value()
+        for secret in (config.gw_pwd, config.password)
+        if secret is not None and secret.get_secret_value()
+    )
+
+
+def shown_messages(messages: Sequence[str], secrets: Sequence[str], limit: int) -> str:
+    """The library's messages as we may log or answer them: once each, no secret,
+    escaped and length-capped."""
+    text = "; ".join(dict.fromkeys(messages))
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return printable(text, limit)
+
+
 class PypowerwallAdapter:
     """A pypowerwall.Powerwall for one configured gateway, created on first connect."""
 
@@ -42,11 +60,7 @@ class PypowerwallAdapter:
         self._cache_expire = cache_expire
         self._pw: Any = None
         self._scratch = tempfile.mkdtemp(prefix="pypowerwall-server-")  # mode 0700
-        self._secrets = tuple(
-            secret.get_secret_value()
-            for secret in (config.gw_pwd, config.password)
-            if secret is not None and secret.get_secret_value()
-        )
+        self._secrets = config_secrets(config)
 
     # --- public API -------------------------------------------------------------------
     def connect(self) -> GatewayAttributes:
@@ -173,9 +187,7 @@ class PypowerwallAdapter:
         return self._classify(messages or [default], poll_log.responses)
 
     def _shown(self, messages: Sequence[str]) -> str:
-        """The library's messages as we may log or answer them: once each, no secret,
-        escaped and length-capped."""
-        return printable(self._scrub("; ".join(dict.fromkeys(messages))), MAX_ERROR_TEXT)
+        return shown_messages(messages, self._secrets, MAX_ERROR_TEXT)
 
     def _classify(
         self, messages: Sequence[str], responses: Sequence[HttpResponse] = ()
@@ -202,11 +214,6 @@ class PypowerwallAdapter:
             f"the gateway refused the {which}: fix it and restart; until then the server "
             "tries only every few minutes, so the gateway does not lock the account"
         )
-
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
 
     def _reset_library_backoff(self) -> None:
         """The library pauses a gateway for 5 minutes after a 429/503 and caches failures.

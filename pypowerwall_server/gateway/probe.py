@@ -19,10 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 
-from pydantic import SecretStr
-
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError
-from pypowerwall_server.gateway.adapter import PypowerwallAdapter
+from pypowerwall_server.gateway.adapter import PypowerwallAdapter, config_secrets, shown_messages
 from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool
 from pypowerwall_server.gateway.degraded import DegradedData
 from pypowerwall_server.gateway.library_log import HTTP_LOGGER, LIBRARY_LOGGER
@@ -33,7 +31,6 @@ from pypowerwall_server.gateway.transports import (
     transport_names,
 )
 from pypowerwall_server.settings import GatewayConfig
-from pypowerwall_server.untrusted import printable
 
 PROBE_DEADLINE_S = 10.0
 MAX_THREADS = 32
@@ -129,7 +126,8 @@ class _Job:
             said = "; ".join(dict.fromkeys(heard.said(self.thread)))
             outcome, took = outcome_of(None, said), deadline
             detail = said or f"no answer within {deadline:g} s"
-        shown = printable(_scrub(detail, self.config), MAX_DETAIL) if detail else None
+        secrets = config_secrets(self.config)
+        shown = shown_messages([detail], secrets, MAX_DETAIL) if detail else None
         return ProbeResult(self.config.id, self.transport, outcome, shown, took)
 
 
@@ -154,13 +152,6 @@ def _run_batch(jobs: Sequence[_Job], make: AdapterMaker, deadline: float) -> Non
 
 def _library_adapter(config: GatewayConfig) -> TransportAdapter:
     return PypowerwallAdapter(config, cache_expire=0.0)
-
-
-def _scrub(text: str, config: GatewayConfig) -> str:
-    for value in config.__dict__.values():
-        if isinstance(value, SecretStr) and value.get_secret_value():
-            text = text.replace(value.get_secret_value(), "***")
-    return text
 
 
 class _ThreadMessages(logging.Handler):

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pypowerwall_server.control.commands import Control, ExportRule, OperatingMode
+from pypowerwall_server.control.values import MAX_VALUE_CHARS
 from pypowerwall_server.mqtt.devices import Device, Topics
 
 ControlPlatform = Literal["number", "select", "switch", "button"]
 PRESS, ON, OFF = "PRESS", "ON", "OFF"
-MAX_PAYLOAD_BYTES = 64  # longer command payloads are refused unread (values.MAX_VALUE_CHARS)
+MAX_PAYLOAD_BYTES = MAX_VALUE_CHARS  # longer command payloads are refused unread
 _PERCENT = re.compile(r"[0-9]{1,3}(\.0+)?")  # Home Assistant sends 80 or 80.0 for a step of 1
 
 
