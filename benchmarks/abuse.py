@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks import stats
 from benchmarks.cores import Split, pin, split
 from benchmarks.procs import Child, Children, ProcSample, cpu_percent, sample
 from benchmarks.wrk import parse_wrk, run_wrk, wrk_command
@@ -52,17 +52,18 @@ def run_abuse(
     pid: int,
     work: Path,
     say: Callable[[str], None],
-    rounds: int = 3,
-    gateway_pid: int | None = None,
+    rounds: int,
+    gateway_pid: int,
 ) -> dict[str, Any]:
     url = base_url + PATH
+    port = int(base_url.rsplit(":", 1)[1])
     run_wrk(url, 16, 1)  # warm-up
     rss_start: int | None = None  # before the first abused window; every round against it
     done: list[dict[str, Any]] = []
-    with split(pid, [] if gateway_pid is None else [gateway_pid]) as cores:
+    with split(pid, [gateway_pid]) as cores:
         say(f"  cores: {cores.to_json() if cores else 'all shared (nothing pinned)'}")
         for number in range(1, rounds + 1):
-            one = _round(children, url, pid, work, rss_start, cores)
+            one = _round(children, url, port, pid, work, rss_start, cores)
             if "error" in one:
                 return one
             rss_start = one["rss_start_bytes"]
@@ -77,7 +78,7 @@ def run_abuse(
         f"{alone['quiet']['p99_ms']:.2f} ms quiet, {alone['beside']['p99_ms']:.2f} ms beside it "
         f"= {alone['p99_ratio'] or 0:.2f}x"
     )
-    shared = _round(children, url, pid, work, rss_start, None)
+    shared = _round(children, url, port, pid, work, rss_start, None)
     if "error" not in shared:
         say(_round_line("every process on every core (p99 reported, not judged)", shared))
         # Memory does not depend on the cores: this round's growth is judged as well.
@@ -103,7 +104,7 @@ def _round_line(label: str, one: dict[str, Any]) -> str:
 
 
 def _start_attacker(
-    children: Children, name: str, port: int | str, give_up_s: float, out: Path, cores: Split | None
+    children: Children, name: str, port: int, give_up_s: float, out: Path, cores: Split | None
 ) -> Child:
     argv = [sys.executable, str(ABUSE_CLIENT), "--port", str(port), "--slow", str(SLOW_CONNECTIONS)]
     argv += ["--big-bytes", str(BIG_HEADER_BYTES), "--give-up", str(give_up_s), "--json", str(out)]
@@ -138,13 +139,14 @@ def generator_alone(
     return {
         "quiet": quiet.to_json(),
         "beside": beside.to_json(),
-        "p99_ratio": beside.p99_ms / quiet.p99_ms if quiet.p99_ms else None,
+        "p99_ratio": stats.ratio(beside.p99_ms, quiet.p99_ms),
     }
 
 
 def _round(
     children: Children,
     url: str,
+    port: int,
     pid: int,
     work: Path,
     rss_start: int | None,
@@ -162,7 +164,6 @@ def _round(
         wrk_command(url, CONNECTIONS, ABUSE_S), stdout=subprocess.PIPE, text=True
     )
     time.sleep(WRK_HEAD_START_S)
-    port = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
     client = _start_attacker(children, "abuse-client", port, GIVE_UP_S, out, cores)
     client_before: ProcSample | None = None
     client_after: ProcSample | None = None
@@ -188,7 +189,7 @@ def _round(
     return {
         "quiet": quiet.to_json(),
         "under_abuse": under_abuse.to_json(),
-        "p99_ratio": under_abuse.p99_ms / quiet.p99_ms if quiet.p99_ms else None,
+        "p99_ratio": stats.ratio(under_abuse.p99_ms, quiet.p99_ms),
         "server_cpu_percent": cpu_percent(before, after_wrk),
         # The server's CPU per normal request, quiet and abused (the abused one includes the
         # slow connections' work): unlike a p99, CPU time does not count waiting for a core.
@@ -227,7 +228,7 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "connections": CONNECTIONS,
         "head_timeout_s": HEAD_TIMEOUT_S,
         "window_s": ABUSE_S,
-        "p99_ratio": statistics.median(ratios) if ratios else None,
+        "p99_ratio": stats.median(ratios),
         "p99_ratios": ratios,
         "quiet_p99_ms": [r["quiet"]["p99_ms"] for r in rounds],
         "abused_p99_ms": [r["under_abuse"]["p99_ms"] for r in rounds],
