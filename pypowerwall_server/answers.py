@@ -17,11 +17,11 @@ from typing import Any
 import orjson
 
 from pypowerwall_server import site_totals
+from pypowerwall_server.encoded_answer import Answer, AnswerFn, error_answer, json_answer
 from pypowerwall_server.errors import NoData, ServerError
 from pypowerwall_server.freshness import FreshnessRule
-from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.readings import VERBATIM_CALLS
-from pypowerwall_server.http.answer import Answer, AnswerFn, error_answer, json_answer
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import (
     NOT_PROVIDED_HEADER,

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 
 from pypowerwall_server.errors import NoData
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.models import Snapshot
 
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 from pypowerwall_server.errors import UnknownGateway
 from pypowerwall_server.freshness import FreshnessRule
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 
 log = logging.getLogger(__name__)
 

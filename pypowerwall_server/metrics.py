@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from pypowerwall_server.control.commands import ExportRule
-from pypowerwall_server.gateway.poller import GatewayState
-from pypowerwall_server.gateway.transport_status import TransportStatus
+from pypowerwall_server.gateway_state import GatewayState, TransportStatus
 from pypowerwall_server.models import BatteryUnit, MeterEnergy, MeterPower, Readings
 
 S = TypeVar("S")

@@ -25,12 +25,13 @@ from typing import Any, TypeVar
 
 from pypowerwall_server.errors import GatewayError, GatewayTimeout, GatewayUnreachable
 from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool, close_within
-from pypowerwall_server.gateway.poller import GatewayState, Poller
+from pypowerwall_server.gateway.poller import Poller
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.schedule import poll_phases, poll_plan, poll_timeout, worker_threads
 from pypowerwall_server.gateway.transports import TransportChain
 from pypowerwall_server.gateway.worker import GatewayWorker
 from pypowerwall_server.gateway.writer import GatewayWriter
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.settings import GatewayConfig
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 from pypowerwall_server.errors import GatewayError
 from pypowerwall_server.gateway.degraded import DegradedData
 from pypowerwall_server.gateway.link_worker import LinkWorker
-from pypowerwall_server.gateway.transport_status import (
+from pypowerwall_server.gateway_state import (
     LinkState,
     TransportState,
     TransportStatus,

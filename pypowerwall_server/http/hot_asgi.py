@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
-from pypowerwall_server.http.answer import AnswerFn
+from pypowerwall_server.encoded_answer import AnswerFn
 from pypowerwall_server.http.asgi import ASGIApp, Message, Receive, Scope, Send
 from pypowerwall_server.services import AppServices
 from pypowerwall_server.streams.direct import RAW_SEND_KEY

@@ -35,7 +35,7 @@ import orjson
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.control.wiring import ControlAccess
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.metrics import (
     BATTERY_METRICS,
     GATEWAY_METRICS,
