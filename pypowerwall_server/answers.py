@@ -1,5 +1,5 @@
 """The read model: every answer HTTP and the WebSocket streams serve, computed from the hub's
-state in one place that neither api/ nor streams/ owns (DESIGN.md data flow).
+state in one place that neither api/ nor streams/ owns (docs/architecture.md, data flow).
 
 No FastAPI here, so the hot path (http/) and the declared routes (api/) call the very same
 methods and give the same bytes. What depends only on a Snapshot (legacy bodies, gateway

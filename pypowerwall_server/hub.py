@@ -1,4 +1,4 @@
-"""The newest state per gateway, and fan-out of changes to subscribers (DESIGN.md).
+"""The newest state per gateway, and fan-out of changes to subscribers (docs/architecture.md).
 
 Pollers publish; API routes read; each subscriber (WebSocket streams, later MQTT, metrics)
 iterates `hub.updates()`: the current state first, then each change, from its own bounded

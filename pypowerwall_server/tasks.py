@@ -1,5 +1,5 @@
-"""Named background tasks owned by the lifespan (DESIGN.md decision 8): a task that crashes
-is logged once and restarted with backoff, never disappears silently; leaving the context
+"""Named background tasks owned by the lifespan (docs/architecture.md, decision 8): a task that
+crashes is logged once and restarted with backoff, never disappears silently; leaving the context
 cancels it and waits for it."""
 
 from __future__ import annotations

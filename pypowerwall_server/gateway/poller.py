@@ -1,4 +1,5 @@
-"""One Poller per gateway: the gateway sets the pace, not the clients (DESIGN.md 2, 3).
+"""One Poller per gateway: the gateway sets the pace, not the clients (docs/architecture.md,
+decisions 2, 3).
 
 Each tick makes the fast calls (and the slow ones when due, or at once when asked with
 `refresh_slow_tier`) on the gateway's serial worker (gateway/worker.py), at most one poll in

@@ -1,6 +1,6 @@
 """The gateway supervisor: one object, owned by the app's lifespan, that holds every
 gateway's adapter, poller and serial worker, and the bounded thread pool they share
-(DESIGN.md decisions 2 and 8).
+(docs/architecture.md, decisions 2 and 8).
 
 - `state(gateway_id)`: the gateway's newest state (as published to the hub).
 - `submit(gateway_id, operation, timeout)`: run a blocking operation (a control write) with

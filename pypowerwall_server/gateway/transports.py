@@ -1,4 +1,4 @@
-"""Ordered transports per gateway with failover and recovery (issue 13).
+"""Ordered transports per gateway with failover and recovery.
 
 A `TransportChain` stands where a single adapter stood (it is a GatewayAdapter): one adapter
 per transport, in preference order, one of them active. The poller and the supervisor's

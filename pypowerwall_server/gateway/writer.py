@@ -1,4 +1,4 @@
-"""Which connection carries a gateway's control writes (issue 11, point 5).
+"""Which connection carries a gateway's control writes.
 
 pypowerwall writes only through v1r, the Tesla cloud and FleetAPI. A gateway's write
 transport (GatewayConfig.write_transport) is either one of the transports that read it, or

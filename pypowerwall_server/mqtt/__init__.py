@@ -1,4 +1,4 @@
-"""MQTT publishing with Home Assistant device discovery (DESIGN.md data flow: hub → mqtt/).
+"""MQTT publishing with Home Assistant device discovery (docs/architecture.md, data flow).
 
 - options.py: the MQTT settings as one value (off unless a broker host is set).
 - devices.py: which devices there are (gateways, their battery units, the site total), their
