@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pypowerwall_server.backoff import Backoff, restart_with_backoff
 from pypowerwall_server.errors import GatewayError, GatewayTimeout, GatewayUnreachable
 from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool, close_within
 from pypowerwall_server.gateway.poller import Poller
@@ -161,23 +162,26 @@ class GatewaySupervisor:
 
     async def _supervise(self, poller: Poller) -> None:
         """Run the poller; restart it with backoff when it raises."""
-        first, cap = self._restart_backoff
-        delay, crashes = first, 0
         gateway_id = poller.state.gateway_id
-        while True:
-            polls_before = poller.state.polls
-            try:
-                await poller.run()
-            except Exception:
-                if poller.state.polls > polls_before:
-                    delay, crashes = first, 0  # it had recovered: a new run of crashes
-                crashes += 1
-                if crashes == 1:
-                    log.exception("gateway %s: poller crashed; restarting", gateway_id)
-                else:
-                    log.debug("gateway %s: poller crashed again (%d)", gateway_id, crashes)
-                await asyncio.sleep(delay)
-                delay = min(cap, delay * 2)
+        polls_before, crashes = poller.state.polls, 0
+
+        def recovered() -> bool:
+            """Whether it had polled since the last crash: a new run of crashes."""
+            nonlocal polls_before, crashes
+            polled, polls_before = poller.state.polls > polls_before, poller.state.polls
+            if polled:
+                crashes = 0
+            return polled
+
+        def crashed(_: Exception, delay: float) -> None:
+            nonlocal crashes
+            crashes += 1
+            if crashes == 1:
+                log.exception("gateway %s: poller crashed; restarting", gateway_id)
+            else:
+                log.debug("gateway %s: poller crashed again (%d)", gateway_id, crashes)
+
+        await restart_with_backoff(poller.run, Backoff(*self._restart_backoff), crashed, recovered)
 
     async def _stop(self, pool: DaemonThreadPool) -> None:
         for task in self._tasks:
