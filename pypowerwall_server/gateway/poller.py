@@ -24,9 +24,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
-from pypowerwall_server.gateway.protocol import GatewayAdapter
+from pypowerwall_server.gateway.protocol import GatewayAdapter, OrderedTransports
 from pypowerwall_server.gateway.readings import readings_from_calls
-from pypowerwall_server.gateway.transports import TransportChain
 from pypowerwall_server.gateway_state import GatewayState as GatewayState  # re-exported
 from pypowerwall_server.models import GatewayAttributes, Snapshot
 
@@ -145,14 +144,14 @@ class Poller:
         if self._attributes is None:
             self._attributes = self._adapter.connect()
         results = self._adapter.fetch(calls)
-        if isinstance(self._adapter, TransportChain):  # the transport that answered
+        if isinstance(self._adapter, OrderedTransports):  # the transport that answered
             self._attributes = self._adapter.attributes()
         return results
 
     def _transport_fields(self) -> dict[str, Any]:
         """A transport chain's status and the active transport's pace, for the state."""
         chain = self._adapter
-        if not isinstance(chain, TransportChain):
+        if not isinstance(chain, OrderedTransports):
             return {}
         return {"transport": chain.status(), "interval": chain.interval}
 

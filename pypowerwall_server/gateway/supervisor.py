@@ -27,9 +27,8 @@ from pypowerwall_server.backoff import Backoff, restart_with_backoff
 from pypowerwall_server.errors import GatewayError, GatewayTimeout, GatewayUnreachable
 from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool, close_within
 from pypowerwall_server.gateway.poller import Poller
-from pypowerwall_server.gateway.protocol import GatewayAdapter
+from pypowerwall_server.gateway.protocol import GatewayAdapter, OrderedTransports
 from pypowerwall_server.gateway.schedule import poll_phases, poll_plan, poll_timeout, worker_threads
-from pypowerwall_server.gateway.transports import TransportChain
 from pypowerwall_server.gateway.worker import GatewayWorker
 from pypowerwall_server.gateway.writer import GatewayWriter
 from pypowerwall_server.gateway_state import GatewayState
@@ -142,7 +141,7 @@ class GatewaySupervisor:
         gateways: dict[str, SupervisedGateway] = {}
         for config, phase in zip(self._configs, phases, strict=True):
             adapter = self._adapter_factory(config)
-            if isinstance(adapter, TransportChain):  # fail over before clients see stale data
+            if isinstance(adapter, OrderedTransports):  # fail over before clients see stale data
                 adapter.keep_fresh(self.hub.freshness.stale_after_intervals)
             worker = GatewayWorker(pool, config.id)
             poller = Poller(
