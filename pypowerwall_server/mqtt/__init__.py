@@ -10,5 +10,5 @@
   grid charging `switch`, reserve hold `button`), their `config` components and payloads; pure.
 - commands.py: commands from `<prefix>/gateway/+/set/+` handed to the control layer (control/:
   validation, limits, audit), newest per entity wins; each answered with the read-back state.
-- readme.py: README's listing of the entities, generated from the discovery configs.
+- readme.py: docs/mqtt.md's listing of the entities, generated from the discovery configs.
 """
