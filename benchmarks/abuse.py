@@ -1,4 +1,4 @@
-"""Part 8: abusive clients while normal ones are served (issue 15's acceptance).
+"""Part 8: abusive clients while normal ones are served (the client limits' acceptance).
 
 wrk runs at 64 connections on /aggregates, alone (quiet), then again while
 benchmarks/abuse_client.py opens 3,000 connections that trickle a request head and never

@@ -1,4 +1,4 @@
-"""Failover under random faults (issue 13): G simulated gateways, each read as
+"""Failover under random faults (ordered transports): G simulated gateways, each read as
 [tedapi, fleetapi] by our server; for a while, random TEDAPI faults (refused, hang, 503,
 TLS failure) come and go on random gateways. Measured: the server's thread count before,
 during and after; API latency (GET /api/gateways and /aggregates, sequential) before and

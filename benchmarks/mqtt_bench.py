@@ -5,7 +5,7 @@ Three servers of ours, each polling its own simulated gateway every second; one 
 a local mosquitto (Debian package), one also has control on (so it subscribes to the
 command topics: controls over MQTT), the other has MQTT off. wrk drives both, interleaved
 (http_bench), so the ratio on/off per cell is the cost of publishing on the hot path (the
-issue's target: within 5 %). The MQTT server's /metrics shows it kept publishing.
+target: within 5 %). The MQTT server's /metrics shows it kept publishing.
 """
 
 from __future__ import annotations

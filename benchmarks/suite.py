@@ -148,7 +148,7 @@ def _main_phases(
 def _ws_phase(
     children: Children, options: Options, results: dict[str, Any], say: Callable[[str], None]
 ) -> None:
-    """The issue's setup: 3 gateways changing every second (1 s poll interval), our server
+    """The target's setup: 3 gateways changing every second (1 s poll interval), our server
     alone on the machine with the load clients."""
     child, base_url, _ = _ours_alone(children, options, WS_GATEWAYS, WS_POLL_INTERVAL_S, "ws")
     say(

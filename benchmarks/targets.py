@@ -1,5 +1,5 @@
-"""The issue's targets, evaluated against a results dict: one row per target with what was
-measured, the reference (upstream / floor), the goal and PASS / FAIL / n/a."""
+"""The benchmark targets (BENCHMARKS.md), evaluated against a results dict: one row per target with
+what was measured, the reference (upstream / floor), the goal and PASS / FAIL / n/a."""
 
 from __future__ import annotations
 
@@ -231,7 +231,7 @@ def ws_row(results: dict[str, Any]) -> Row:
 
 
 def abuse_row(results: dict[str, Any]) -> Row:
-    """Issue 15: 3,000 slow connections and a 200 MB header while wrk runs at 64; the p99
+    """Client limits: 3,000 slow connections and a 200 MB header while wrk runs at 64; the p99
     ratio is the median over rounds (each abused window against the quiet one before it)."""
     run = results.get("abuse")
     target = "abusive clients beside wrk c64"
@@ -295,8 +295,8 @@ def rss_row(results: dict[str, Any]) -> Row:
 
 
 def first_data_row(results: dict[str, Any]) -> Row:
-    """The issue sets <= 0.65 s, the figure it measured for upstream: parity with upstream.
-    Every upstream figure measured here is 2-4x slower than the issue's (the peer starts in
+    """The goal is <= 0.65 s, a figure measured for upstream elsewhere: parity with upstream.
+    Every upstream figure measured here is 2-4x slower than that one (the peer starts in
     ~1.4 s), so with the peer in the same run the goal is also met at <= 1.0 x its time."""
     start = results.get("start_to_first_data_s", {})
     ours, peer = start.get("ours"), start.get("peer")
@@ -334,7 +334,7 @@ def evaluate(results: dict[str, Any]) -> list[Row]:
 
 
 def failover_row(results: dict[str, Any]) -> Row:
-    """Issue 13: gateways with [tedapi, fleetapi] under random TEDAPI faults."""
+    """Ordered transports: gateways with [tedapi, fleetapi] under random TEDAPI faults."""
     run = results.get("failover")
     target = "transport failover under random faults"
     if not run:

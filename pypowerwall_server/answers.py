@@ -1,5 +1,5 @@
 """The read model: every answer HTTP and the WebSocket streams serve, computed from the hub's
-state in one place that neither api/ nor streams/ owns (DESIGN.md data flow).
+state in one place that neither api/ nor streams/ owns (docs/architecture.md, data flow).
 
 No FastAPI here, so the hot path (http/) and the declared routes (api/) call the very same
 methods and give the same bytes. What depends only on a Snapshot (legacy bodies, gateway
@@ -17,11 +17,11 @@ from typing import Any
 import orjson
 
 from pypowerwall_server import site_totals
+from pypowerwall_server.encoded_answer import Answer, AnswerFn, error_answer, json_answer
 from pypowerwall_server.errors import NoData, ServerError
 from pypowerwall_server.freshness import FreshnessRule
-from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.readings import VERBATIM_CALLS
-from pypowerwall_server.http.answer import Answer, AnswerFn, error_answer, json_answer
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.legacy import (
     NOT_PROVIDED_HEADER,

@@ -11,23 +11,23 @@ from typing import TYPE_CHECKING
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
-from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
 from pypowerwall_server.control.wiring import ControlAccess, build_control
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.exposition_data import ServerCounts
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
-from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervisor, WriterFactory
 from pypowerwall_server.gateway.transports import build_chain
 from pypowerwall_server.gateway.writer import GatewayWriter, build_writer
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.gc_freeze import freeze_after_start
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
+from pypowerwall_server.request_stats import RequestStats
 from pypowerwall_server.services import AppServices, LiveServices
 from pypowerwall_server.settings import GatewayConfig, Settings
 from pypowerwall_server.streams import StreamConfig, start_streams

@@ -1,4 +1,4 @@
-"""The few error classes the server knows (DESIGN.md decision 5). The adapter and the
+"""The few error classes the server knows (docs/architecture.md, decision 5). The adapter and the
 supervisor translate library failures into these; one exception handler maps them to HTTP
 answers (answers.guarded for the hot path). A capability a gateway lacks is not an error:
 the legacy routes answer it as the proxy did (200, empty)."""

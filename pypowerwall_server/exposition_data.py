@@ -7,7 +7,7 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pypowerwall_server.api.stats import RequestStats
+from pypowerwall_server.request_stats import RequestStats
 
 POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # seconds
 

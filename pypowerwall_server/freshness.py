@@ -1,4 +1,4 @@
-"""The one freshness rule (DESIGN.md decision 4): a gateway's data is fresh until
+"""The one freshness rule (docs/architecture.md, decision 4): a gateway's data is fresh until
 `stale_after_intervals` poll intervals after it was taken; after that it is stale, and
 before the first poll it is missing. Stale and missing data is answered 503 with a
 Retry-After of one poll interval. The hub, the HTTP answers (hot path included) and the
@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 
 from pypowerwall_server.errors import NoData
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.models import Snapshot
 
 

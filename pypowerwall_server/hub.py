@@ -1,4 +1,4 @@
-"""The newest state per gateway, and fan-out of changes to subscribers (DESIGN.md).
+"""The newest state per gateway, and fan-out of changes to subscribers (docs/architecture.md).
 
 Pollers publish; API routes read; each subscriber (WebSocket streams, later MQTT, metrics)
 iterates `hub.updates()`: the current state first, then each change, from its own bounded
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 from pypowerwall_server.errors import UnknownGateway
 from pypowerwall_server.freshness import FreshnessRule
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Log lines a client can cause at will: the first one of a kind, then one per interval with a
-count of those left out, so a fuzzer or a scanner cannot fill the disk (issue 15, item 11)."""
+count of those left out, so a fuzzer or a scanner cannot fill the disk."""
 
 from __future__ import annotations
 

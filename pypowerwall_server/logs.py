@@ -1,5 +1,5 @@
 """Logging for the process: one format, the library kept quiet, and configured secrets
-scrubbed from every record as a last line of defence (DESIGN.md decision 9)."""
+scrubbed from every record as a last line of defence (docs/architecture.md, decision 9)."""
 
 from __future__ import annotations
 

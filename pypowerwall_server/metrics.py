@@ -1,8 +1,8 @@
-"""The ONE table of metrics (DESIGN.md): each row a frozen description that drives MQTT
-state, Home Assistant discovery and Prometheus `/metrics` alike. Adding a sensor = adding
-one row. Value functions read our typed Readings (never library call names); unknown is
-None, never 0. Units and signs as DESIGN.md: W (grid > 0 imports, battery > 0 discharges),
-Wh, percent 0-100 with its scale in the name.
+"""The ONE table of metrics (docs/architecture.md): each row a frozen description that drives MQTT
+state, Home Assistant discovery and Prometheus `/metrics` alike. Adding a sensor = adding one row.
+Value functions read our typed Readings (never library call names); unknown is None, never 0. Units
+and signs as docs/architecture.md: W (grid > 0 imports, battery > 0 discharges), Wh, percent 0-100
+with its scale in the name.
 
 Three subjects, one row type: a gateway (GatewayView), the site total of several gateways
 (also a GatewayView, built by `site_view`; rows with `site=True`) and a battery unit
@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from pypowerwall_server.control.commands import ExportRule
-from pypowerwall_server.gateway.poller import GatewayState
-from pypowerwall_server.gateway.transport_status import TransportStatus
+from pypowerwall_server.gateway_state import GatewayState, TransportStatus
 from pypowerwall_server.models import BatteryUnit, MeterEnergy, MeterPower, Readings
 
 S = TypeVar("S")
@@ -43,7 +42,7 @@ class GatewayView:
     online: bool | None = None
     age_seconds: float | None = None
     last_error: str | None = None
-    transport: TransportStatus | None = None  # the transport chain's own view (issue 13)
+    transport: TransportStatus | None = None  # the transport chain's own view
 
 
 @dataclass(frozen=True, slots=True)

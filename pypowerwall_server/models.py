@@ -34,14 +34,14 @@ class GatewayAttributes:
 
 def app_scale(raw_percent: float) -> float:
     """The Tesla app's scale of a raw state of energy: the gateway keeps 5 % in reserve
-    (DESIGN.md units), clamped to 0-100."""
+    (docs/architecture.md, units), clamped to 0-100."""
     return min(100.0, max(0.0, (raw_percent - 5.0) / 0.95))
 
 
 @dataclass(frozen=True, slots=True)
 class MeterPower:
-    """instant_power of each meter in W; signs as DESIGN.md (site > 0 imports, battery > 0
-    discharges, solar > 0 produces, load > 0 consumes)."""
+    """instant_power of each meter in W; signs as docs/architecture.md (site > 0 imports, battery >
+    0 discharges, solar > 0 produces, load > 0 consumes)."""
 
     site: float
     battery: float

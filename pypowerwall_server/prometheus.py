@@ -22,7 +22,7 @@ from prometheus_client.metrics_core import Metric as PromMetric
 from prometheus_client.registry import Collector
 
 from pypowerwall_server.exposition_data import PollDurations, ServerCounts
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.metrics import (
     BATTERY_METRICS,

@@ -1,6 +1,7 @@
-"""Generated sections of README.md: the text between a start and an end marker line,
-replaced whole (settings/readme.py: the settings table; mqtt/readme.py: the Home Assistant
-entities). Tests compare the README with what its generator gives, so it stays true."""
+"""Generated sections of the documentation: the text between a start and an end marker line,
+replaced whole (settings/readme.py: the settings table in docs/configuration.md;
+mqtt/readme.py: the Home Assistant entities in docs/mqtt.md). Tests compare each file with
+what its generator gives, so it stays true."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ def with_section(readme: str, start_marker: str, end_marker: str, section: str) 
     head, start, rest = readme.partition(start_marker)
     _, end, tail = rest.partition(end_marker)
     if not start or not end:
-        raise ValueError(f"README has no {start_marker!r} ... {end_marker!r} section")
+        raise ValueError(f"no {start_marker!r} ... {end_marker!r} section")
     return head + section + tail
 
 
-def rewrite(argv: list[str], update: Callable[[str], str]) -> int:
-    """`python -m ... [README.md]`: rewrite the file's generated section in place."""
-    path = Path(argv[0] if argv else "README.md")
+def rewrite(argv: list[str], update: Callable[[str], str], default: Path) -> int:
+    """`python -m ... [FILE]`: rewrite the file's generated section in place (`default`, a
+    path from the repository's root, when no file is given)."""
+    path = Path(argv[0]) if argv else default
     path.write_text(update(path.read_text(encoding="utf-8")), encoding="utf-8")
     return 0

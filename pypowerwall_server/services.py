@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pypowerwall_server.answers import ReadModel
-from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
+from pypowerwall_server.request_stats import RequestStats
 from pypowerwall_server.settings import Settings
 from pypowerwall_server.streams import Streams
 

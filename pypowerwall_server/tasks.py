@@ -1,5 +1,5 @@
-"""Named background tasks owned by the lifespan (DESIGN.md decision 8): a task that crashes
-is logged once and restarted with backoff, never disappears silently; leaving the context
+"""Named background tasks owned by the lifespan (docs/architecture.md, decision 8): a task that
+crashes is logged once and restarted with backoff, never disappears silently; leaving the context
 cancels it and waits for it."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+
+from pypowerwall_server.backoff import Backoff, restart_with_backoff
 
 log = logging.getLogger(__name__)
 RESTART_BACKOFF_S = (1.0, 60.0)  # first delay, cap (doubling in between)
@@ -36,14 +38,7 @@ async def background(
 async def _restarting(
     name: str, run: Callable[[], Awaitable[None]], backoff: tuple[float, float]
 ) -> None:
-    delay, cap = backoff
-    while True:
-        try:
-            await run()
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("task %s crashed; restarting in %.0f s", name, delay)
-            await asyncio.sleep(delay)
-            delay = min(cap, delay * 2)
+    def crashed(_: Exception, delay: float) -> None:
+        log.exception("task %s crashed; restarting in %.0f s", name, delay)
+
+    await restart_with_backoff(run, Backoff(*backoff), crashed)

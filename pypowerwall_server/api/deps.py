@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from pypowerwall_server.answers import ReadModel
-from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
+from pypowerwall_server.request_stats import RequestStats
 from pypowerwall_server.services import AppServices
 from pypowerwall_server.settings import Settings
 

@@ -10,8 +10,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pypowerwall_server import __version__
+from pypowerwall_server.encoded_answer import error_answer
 from pypowerwall_server.errors import ServerError
-from pypowerwall_server.http.answer import error_answer
 from pypowerwall_server.services import AppServices
 
 if TYPE_CHECKING:

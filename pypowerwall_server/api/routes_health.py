@@ -14,8 +14,8 @@ from pypowerwall_server.api import schemas, stats_legacy
 from pypowerwall_server.api.deps import HubDep, ServicesDep
 from pypowerwall_server.api.help_page import render_help
 from pypowerwall_server.api.openapi_responses import JSON_404_ON_HTML, error
+from pypowerwall_server.encoded_answer import json_answer
 from pypowerwall_server.gateway.adapter import library_version
-from pypowerwall_server.http.answer import json_answer
 from pypowerwall_server.services import AppServices
 from pypowerwall_server.settings import Settings
 

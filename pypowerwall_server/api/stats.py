@@ -1,33 +1,6 @@
-"""Request and error counts per route, for /stats. Counting is one dict update per request,
-so it runs on the hot path too."""
+"""Where RequestStats was: it lives in request_stats.py now, below services.py and api/.
+Kept only for imports not yet rewritten; the relayout script removes this module."""
 
-from __future__ import annotations
-
-import time
-from dataclasses import dataclass
-
-MAX_ROUTES = 200  # beyond this, new route keys count under "other" (random paths can't grow it)
-
-
-@dataclass(slots=True)
-class RouteCount:
-    requests: int = 0
-    errors: int = 0
-
-
-class RequestStats:
-    def __init__(self) -> None:
-        self.started = time.time()
-        self.routes: dict[str, RouteCount] = {}
-
-    def count(self, route: str, status: int) -> None:
-        entry = self.routes.get(route)
-        if entry is None:
-            route = route if len(self.routes) < MAX_ROUTES else "other"
-            entry = self.routes.setdefault(route, RouteCount())
-        entry.requests += 1
-        if status >= 400:
-            entry.errors += 1
-
-    def as_dict(self) -> dict[str, dict[str, int]]:
-        return {k: {"requests": v.requests, "errors": v.errors} for k, v in self.routes.items()}
+from pypowerwall_server.request_stats import MAX_ROUTES as MAX_ROUTES
+from pypowerwall_server.request_stats import RequestStats as RequestStats
+from pypowerwall_server.request_stats import RouteCount as RouteCount

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pypowerwall_server.answers import ReadModel
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 
 MB = 1024 * 1024

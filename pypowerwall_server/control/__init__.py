@@ -1,4 +1,4 @@
-"""Control writes (DESIGN.md decision 11); no HTTP framework in here.
+"""Control writes (docs/architecture.md, decision 11); no HTTP framework in here.
 
 A request goes: values.parse_control / parse_combined (typed command or legacy error text)
 -> auth.presented_token + TokenGuard.check (Bearer or form token, never the URL; lockout)

@@ -1,4 +1,4 @@
-"""The only module that imports pypowerwall (DESIGN.md data flow).
+"""The only module that imports pypowerwall (docs/architecture.md, data flow).
 
 One `PypowerwallAdapter` owns one library connection for one gateway. Its methods block
 (network I/O); the poller runs them in a worker thread, one call at a time per gateway.

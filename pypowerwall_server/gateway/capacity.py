@@ -1,4 +1,4 @@
-"""A gateway's battery capacity from the first source that has it (issue 15 item 13).
+"""A gateway's battery capacity from the first source that has it.
 
 Some gateways' /api/system_status gives no nominal_full_pack_energy while their state of
 energy and battery power are there; a site total that then leaves the battery out is wrong.

@@ -1,4 +1,4 @@
-"""Degraded data: an answer that came back but cannot be right for this site (issue 13).
+"""Degraded data: an answer that came back but cannot be right for this site.
 
 - The "solar only" state: the battery meter (and usually the grid meter) is missing from the
   meter aggregates of a site that has a battery. A site without a battery (solar only by

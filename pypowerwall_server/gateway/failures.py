@@ -1,4 +1,4 @@
-"""Which of our error classes a failed poll is (DESIGN.md decision 5).
+"""Which of our error classes a failed poll is (docs/architecture.md, decision 5).
 
 HTTP statuses decide first: a login or TEDAPI request answered 401/403 means the gateway
 refused our password (pypowerwall 0.22.2 says so in words that vary by mode and version:

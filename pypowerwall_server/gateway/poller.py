@@ -1,4 +1,5 @@
-"""One Poller per gateway: the gateway sets the pace, not the clients (DESIGN.md 2, 3).
+"""One Poller per gateway: the gateway sets the pace, not the clients (docs/architecture.md,
+decisions 2, 3).
 
 Each tick makes the fast calls (and the slow ones when due, or at once when asked with
 `refresh_slow_tier`) on the gateway's serial worker (gateway/worker.py), at most one poll in
@@ -23,10 +24,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
-from pypowerwall_server.gateway.protocol import GatewayAdapter
+from pypowerwall_server.gateway.protocol import GatewayAdapter, OrderedTransports
 from pypowerwall_server.gateway.readings import readings_from_calls
-from pypowerwall_server.gateway.transport_status import TransportStatus
-from pypowerwall_server.gateway.transports import TransportChain
+from pypowerwall_server.gateway_state import GatewayState as GatewayState  # re-exported
 from pypowerwall_server.models import GatewayAttributes, Snapshot
 
 log = logging.getLogger(__name__)
@@ -36,29 +36,6 @@ AUTH_BACKOFF_S = 60.0  # first retry after a refused password: minutes, not inte
 MAX_AUTH_BACKOFF_S = 300.0  # since repeated wrong-password logins can lock the account out
 SLOW_TIER_INTERVAL_S = 300.0
 EARLY_WAKE_S = 0.005  # timers fire up to ~1 ms early (uvloop: ms resolution)
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayState:
-    """Everything the API says about one gateway; replaced whole on every change."""
-
-    gateway_id: str
-    name: str
-    mode: str
-    interval: float
-    snapshot: Snapshot | None = None
-    online: bool = False
-    last_error: str | None = None
-    last_attempt: float | None = None
-    consecutive_failures: int = 0
-    polls: int = 0
-    failures: int = 0
-    problem: str | None = None  # GatewayError.code of the current outage ("auth_failed")
-    hint: str | None = None  # what the user can do about it
-    transport: TransportStatus | None = None  # active transport, failovers (transports.py)
-
-    def age(self, now: float) -> float | None:
-        return None if self.snapshot is None else max(0.0, now - self.snapshot.taken_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,14 +144,14 @@ class Poller:
         if self._attributes is None:
             self._attributes = self._adapter.connect()
         results = self._adapter.fetch(calls)
-        if isinstance(self._adapter, TransportChain):  # the transport that answered
+        if isinstance(self._adapter, OrderedTransports):  # the transport that answered
             self._attributes = self._adapter.attributes()
         return results
 
     def _transport_fields(self) -> dict[str, Any]:
         """A transport chain's status and the active transport's pace, for the state."""
         chain = self._adapter
-        if not isinstance(chain, TransportChain):
+        if not isinstance(chain, OrderedTransports):
             return {}
         return {"transport": chain.status(), "interval": chain.interval}
 

@@ -1,4 +1,4 @@
-"""`--check-config --probe`: try each configured transport of each gateway once (issue 13).
+"""`--check-config --probe`: try each configured transport of each gateway once.
 
 Every transport of every gateway is tried at the same time (in batches of MAX_THREADS), each
 with its own library connection: connect, then one poll of the meters, the system status and

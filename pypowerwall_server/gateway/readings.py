@@ -1,4 +1,4 @@
-"""Library results → our typed Readings, once per Snapshot (DESIGN.md data flow).
+"""Library results → our typed Readings, once per Snapshot (docs/architecture.md, data flow).
 
 This module and legacy/ are the only readers of pypowerwall call names: everything else
 reads `Snapshot.readings`. A value of the wrong type counts as unknown (None), never as 0.

@@ -1,6 +1,6 @@
 """The gateway supervisor: one object, owned by the app's lifespan, that holds every
 gateway's adapter, poller and serial worker, and the bounded thread pool they share
-(DESIGN.md decisions 2 and 8).
+(docs/architecture.md, decisions 2 and 8).
 
 - `state(gateway_id)`: the gateway's newest state (as published to the hub).
 - `submit(gateway_id, operation, timeout)`: run a blocking operation (a control write) with
@@ -23,14 +23,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pypowerwall_server.backoff import Backoff, restart_with_backoff
 from pypowerwall_server.errors import GatewayError, GatewayTimeout, GatewayUnreachable
 from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool, close_within
-from pypowerwall_server.gateway.poller import GatewayState, Poller
-from pypowerwall_server.gateway.protocol import GatewayAdapter
+from pypowerwall_server.gateway.poller import Poller
+from pypowerwall_server.gateway.protocol import GatewayAdapter, OrderedTransports
 from pypowerwall_server.gateway.schedule import poll_phases, poll_plan, poll_timeout, worker_threads
-from pypowerwall_server.gateway.transports import TransportChain
 from pypowerwall_server.gateway.worker import GatewayWorker
 from pypowerwall_server.gateway.writer import GatewayWriter
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.settings import GatewayConfig
 
@@ -140,7 +141,7 @@ class GatewaySupervisor:
         gateways: dict[str, SupervisedGateway] = {}
         for config, phase in zip(self._configs, phases, strict=True):
             adapter = self._adapter_factory(config)
-            if isinstance(adapter, TransportChain):  # fail over before clients see stale data
+            if isinstance(adapter, OrderedTransports):  # fail over before clients see stale data
                 adapter.keep_fresh(self.hub.freshness.stale_after_intervals)
             worker = GatewayWorker(pool, config.id)
             poller = Poller(
@@ -160,23 +161,26 @@ class GatewaySupervisor:
 
     async def _supervise(self, poller: Poller) -> None:
         """Run the poller; restart it with backoff when it raises."""
-        first, cap = self._restart_backoff
-        delay, crashes = first, 0
         gateway_id = poller.state.gateway_id
-        while True:
-            polls_before = poller.state.polls
-            try:
-                await poller.run()
-            except Exception:
-                if poller.state.polls > polls_before:
-                    delay, crashes = first, 0  # it had recovered: a new run of crashes
-                crashes += 1
-                if crashes == 1:
-                    log.exception("gateway %s: poller crashed; restarting", gateway_id)
-                else:
-                    log.debug("gateway %s: poller crashed again (%d)", gateway_id, crashes)
-                await asyncio.sleep(delay)
-                delay = min(cap, delay * 2)
+        polls_before, crashes = poller.state.polls, 0
+
+        def recovered() -> bool:
+            """Whether it had polled since the last crash: a new run of crashes."""
+            nonlocal polls_before, crashes
+            polled, polls_before = poller.state.polls > polls_before, poller.state.polls
+            if polled:
+                crashes = 0
+            return polled
+
+        def crashed(_: Exception, delay: float) -> None:
+            nonlocal crashes
+            crashes += 1
+            if crashes == 1:
+                log.exception("gateway %s: poller crashed; restarting", gateway_id)
+            else:
+                log.debug("gateway %s: poller crashed again (%d)", gateway_id, crashes)
+
+        await restart_with_backoff(poller.run, Backoff(*self._restart_backoff), crashed, recovered)
 
     async def _stop(self, pool: DaemonThreadPool) -> None:
         for task in self._tasks:

@@ -1,11 +1,11 @@
 """Make an explicit `session.verify = False` win over REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
 
-requests lets those variables replace a session-level `verify=False` (requests issue 3829),
-because a per-request `verify=None` is first filled from the environment and then preferred
-over the session's setting. pypowerwall's TEDAPI sessions rely on `session.verify = False` to
-talk to the gateway's self-signed certificate, so with the variables set every TEDAPI call
-fails certificate verification. Real gateways and our simulator both have self-signed
-certificates, so the server installs this once, before it creates any gateway connection.
+requests lets those variables replace a session-level `verify=False` (a known behaviour of requests:
+psf/requests#3829), because a per-request `verify=None` is first filled from the environment and
+then preferred over the session's setting. pypowerwall's TEDAPI sessions rely on `session.verify =
+False` to talk to the gateway's self-signed certificate, so with the variables set every TEDAPI call
+fails certificate verification. Real gateways and our simulator both have self-signed certificates,
+so the server installs this once, before it creates any gateway connection.
 
 Only sessions that set `verify = False` themselves are affected; every other session
 (Tesla cloud, FleetAPI) still verifies against the environment's bundle.

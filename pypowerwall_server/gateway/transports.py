@@ -1,4 +1,4 @@
-"""Ordered transports per gateway with failover and recovery (issue 13).
+"""Ordered transports per gateway with failover and recovery.
 
 A `TransportChain` stands where a single adapter stood (it is a GatewayAdapter): one adapter
 per transport, in preference order, one of them active. The poller and the supervisor's
@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 from pypowerwall_server.errors import GatewayError
 from pypowerwall_server.gateway.degraded import DegradedData
 from pypowerwall_server.gateway.link_worker import LinkWorker
-from pypowerwall_server.gateway.transport_status import (
+from pypowerwall_server.gateway_state import (
     LinkState,
     TransportState,
     TransportStatus,

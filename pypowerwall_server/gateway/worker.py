@@ -1,4 +1,4 @@
-"""One gateway's serial worker on the shared thread pool (DESIGN.md decision 2).
+"""One gateway's serial worker on the shared thread pool (docs/architecture.md, decision 2).
 
 Every blocking call to a gateway (its polls, and operations submitted through the
 supervisor such as control writes) runs through the gateway's GatewayWorker, which holds

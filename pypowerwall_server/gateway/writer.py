@@ -1,11 +1,11 @@
-"""Which connection carries a gateway's control writes (issue 11, point 5).
+"""Which connection carries a gateway's control writes.
 
 pypowerwall writes only through v1r, the Tesla cloud and FleetAPI. A gateway's write
 transport (GatewayConfig.write_transport) is either one of the transports that read it, or
 a connection of its own (`control_transport` naming a transport the gateway is not read
 through, e.g. a TEDAPI gateway written through FleetAPI):
 
-- one that reads it: a chain writes on that transport (TransportChain.run_on), whichever one
+- one that reads it: a chain writes on that transport (OrderedTransports.run_on), whichever one
   reads at the moment: a write never lands on a read-only TEDAPI link and 409s;
 - its own: an adapter built from the gateway's settings for that transport alone (its
   credentials and siteid, gateway/transports.py's transport_config); it is never polled,
@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from pypowerwall_server.gateway.protocol import GatewayAdapter
-from pypowerwall_server.gateway.transports import TransportChain, transport_config
+from pypowerwall_server.gateway.protocol import GatewayAdapter, OrderedTransports
+from pypowerwall_server.gateway.transports import transport_config
 from pypowerwall_server.settings import GatewayConfig
 
 T = TypeVar("T")
@@ -38,7 +38,7 @@ class GatewayWriter(Protocol):
 class ChainLinkWriter:
     """Writes on one named transport of the gateway's chain; the chain owns (and closes) it."""
 
-    def __init__(self, chain: TransportChain, name: str) -> None:
+    def __init__(self, chain: OrderedTransports, name: str) -> None:
         self._chain = chain
         self.name = name
 
@@ -68,5 +68,5 @@ def build_writer(
     if name is None:
         return reader
     if name in config.read_transports:
-        return ChainLinkWriter(reader, name) if isinstance(reader, TransportChain) else reader
+        return ChainLinkWriter(reader, name) if isinstance(reader, OrderedTransports) else reader
     return make_adapter(writer_config(config, name))

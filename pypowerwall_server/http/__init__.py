@@ -1,4 +1,4 @@
-"""Serving machinery: how an HTTP request reaches an answer (DESIGN.md decision 1).
+"""Serving machinery: how an HTTP request reaches an answer (docs/architecture.md, decision 1).
 
 One word, "hot": a hot GET is one whose raw target (path and query) is in the hot route
 table, and whose answer is bytes encoded once per Snapshot by the read model (answers.py).
@@ -20,7 +20,8 @@ HTTP version, framing), with the limits of client_limits.py; lean_connection.py 
 per-connection state uvicorn makes for every connection small until it is used;
 server_options.py gives uvicorn these classes and limits.
 
-hot_routes.py is the hot table (raw target → answer function), answer.py the finished
-answer (status, bytes, header block) all three layers send, asgi.py the ASGI types. api/
-keeps the FastAPI routers, schemas and dependencies.
+hot_routes.py is the hot table (raw target → answer function), asgi.py the ASGI types; the
+finished answer all three layers send (status, bytes, header block) is encoded_answer.py's,
+outside http/ since the read model makes it. api/ keeps the FastAPI routers, schemas and
+dependencies.
 """

@@ -1,6 +1,6 @@
 """What one client may cost the server: header size, time to send a request head, connections,
-WebSocket message size (issue 15, items 1, 2 and 6). The defaults fit a LAN server; a reverse
-proxy in front (README) can enforce stricter ones."""
+WebSocket message size. The defaults fit a LAN server; a reverse proxy in front
+(docs/api.md) can enforce stricter ones."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""uvicorn's httptools protocol with the limits a server on a LAN needs (issue 15, items 1-4).
+"""uvicorn's httptools protocol with the limits a server on a LAN needs.
 
 Every request, hot (api/hot_protocol.py) or not, passes here before any route sees it:
 - a request head larger than ClientLimits.max_head_bytes → 431 (the parser's buffer stays

@@ -1,5 +1,5 @@
 """The hot ASGI app: the ASGI app the server runs, a plain layer in front of FastAPI
-(layers: http/__init__.py; DESIGN.md decision 1).
+(layers: http/__init__.py; docs/architecture.md, decision 1).
 
 FastAPI matches routes one by one; with ~120 routes a route returning ready bytes runs at
 ~0.14x a raw ASGI app. Here the raw path (with its query string) is looked up in a dict of
@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
-from pypowerwall_server.http.answer import AnswerFn
+from pypowerwall_server.encoded_answer import AnswerFn
 from pypowerwall_server.http.asgi import ASGIApp, Message, Receive, Scope, Send
 from pypowerwall_server.services import AppServices
 from pypowerwall_server.streams.direct import RAW_SEND_KEY

@@ -20,7 +20,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from pypowerwall_server.http.answer import AnswerFn
+from pypowerwall_server.encoded_answer import AnswerFn
 from pypowerwall_server.http.client_limits import ClientLimits
 from pypowerwall_server.http.guarded_protocol import guarded_protocol
 from pypowerwall_server.http.hot_asgi import HotApp

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pypowerwall_server.http.answer import Answer
+from pypowerwall_server.encoded_answer import Answer
 from pypowerwall_server.models import VERBATIM_NAMES, VerbatimName
 from pypowerwall_server.services import AppServices
 

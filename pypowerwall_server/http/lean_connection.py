@@ -1,4 +1,4 @@
-"""Per-connection state of uvicorn's protocol, made when it is first needed (issue 15, item 2).
+"""Per-connection state of uvicorn's protocol, made when it is first needed.
 
 uvicorn gives every connection a deque for pipelined requests and, in its flow control, an
 asyncio.Event (with a deque of its own) for paused writes: two empty deques, ~1.5 KB, that

@@ -27,5 +27,5 @@ def uvicorn_options(
         "log_config": None,  # uvicorn's records go through our handlers (and secret scrubber)
         # compressing per client costs 10x the CPU at 5,000 clients
         "ws_per_message_deflate": False,
-        "ws_max_size": limits.max_ws_message_bytes,  # the streams only push (issue 15, item 6)
+        "ws_max_size": limits.max_ws_message_bytes,  # the streams only push
     }

@@ -1,4 +1,4 @@
-"""Data a gateway never provides, told apart from data that is only late (issue 15 #16).
+"""Data a gateway never provides, told apart from data that is only late.
 
 A route whose primary data is missing answers Unavailable: the server's 503 + Retry-After,
 "not yet", because a later poll should bring it. When the gateway's mode or firmware never

@@ -8,7 +8,7 @@ Differences from the proxy, on purpose:
   (the proxy polled the gateway when a query was added; we save that gateway call);
 * an unknown `/api/` path answers 404 JSON (the proxy said text "Not Found", status 200);
 * personal data (installer contact details, network names) answers 403 unless the user
-  opted in with PW_PERSONAL_DATA (DESIGN.md decision 9: not in unauthenticated answers).
+  opted in with PW_PERSONAL_DATA (docs/architecture.md, decision 9: not in unauthenticated answers).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""MQTT publishing with Home Assistant device discovery (DESIGN.md data flow: hub → mqtt/).
+"""MQTT publishing with Home Assistant device discovery (docs/architecture.md, data flow).
 
 - options.py: the MQTT settings as one value (off unless a broker host is set).
 - devices.py: which devices there are (gateways, their battery units, the site total), their
@@ -10,5 +10,5 @@
   grid charging `switch`, reserve hold `button`), their `config` components and payloads; pure.
 - commands.py: commands from `<prefix>/gateway/+/set/+` handed to the control layer (control/:
   validation, limits, audit), newest per entity wins; each answered with the read-back state.
-- readme.py: README's listing of the entities, generated from the discovery configs.
+- readme.py: docs/mqtt.md's listing of the entities, generated from the discovery configs.
 """

@@ -34,8 +34,9 @@ import aiomqtt
 import orjson
 
 from pypowerwall_server.answers import ReadModel
+from pypowerwall_server.backoff import Backoff
 from pypowerwall_server.control.wiring import ControlAccess
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.metrics import (
     BATTERY_METRICS,
     GATEWAY_METRICS,
@@ -258,13 +259,13 @@ class MqttPublisher:
 
     # --- the connection -----------------------------------------------------------------
     async def _connect_forever(self) -> None:
-        first, cap = self.options.reconnect_backoff
-        delay, down = first, False
+        backoff, down = Backoff(*self.options.reconnect_backoff), False
         where = f"{self.options.host}:{self.options.port}"
         while True:
             try:
                 async with self._client() as client:
-                    self.connected, delay = True, first
+                    self.connected = True
+                    backoff.reset()
                     log.info(
                         "MQTT: %s broker %s", "reconnected to" if down else "connected to", where
                     )
@@ -281,8 +282,7 @@ class MqttPublisher:
                 down = True
             finally:
                 self.connected = False
-            await asyncio.sleep(delay)
-            delay = min(cap, delay * 2)
+            await asyncio.sleep(backoff.next_delay())
 
     def _client(self) -> aiomqtt.Client:
         options = self.options

@@ -2,7 +2,8 @@
 
 Modules: fields (the table of every setting), models (typed, frozen results), rules (which
 settings clash), sources (raw values from command line, environment, file), args (the command
-line), loader (merge and validate), report (--check-config), advice (warnings), docs (README).
+line), loader (merge and validate), report (--check-config), advice (warnings), docs (--help),
+readme (the table in docs/configuration.md).
 """
 
 from pypowerwall_server.settings.loader import load_settings

@@ -17,7 +17,7 @@ Level = Literal["server", "gateway", "gateway-default"]
 
 @dataclass(frozen=True)
 class Row:
-    help: str  # one short phrase, for --help and the README
+    help: str  # one short phrase, for --help and docs/configuration.md
     expected: str  # what a valid value looks like, for "must be ..., got ..." messages
     level: Level = "gateway"
     env: tuple[str, ...] = ()  # PW_* variables; the first wins, the others are aliases

@@ -1,8 +1,9 @@
 """The settings table: every setting, collected from the Row on each model field.
 
 From TABLE come the command-line flags (args), the PW_* variables and file keys (sources),
-the "must be ..." messages (loader), the --check-config report (report), and the --help
-epilog and README table (docs). Adding a setting is one annotated field in models.py.
+the "must be ..." messages (loader), the --check-config report (report), the --help epilog
+(docs) and the table in docs/configuration.md (readme). Adding a setting is one annotated
+field in models.py.
 """
 
 from __future__ import annotations

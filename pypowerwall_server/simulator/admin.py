@@ -2,7 +2,7 @@
 bearer token. Lists gateways, shows a gateway's state and settings, sets and clears faults,
 changes grid and operation, registers v1r keys, hands out Fleet API configs, and reports
 request counts and recent requests (per gateway and for the Fleet API). Routes: see ROUTES
-below and the README's simulator section.
+below and docs/simulator.md.
 """
 
 from __future__ import annotations

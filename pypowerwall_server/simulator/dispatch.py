@@ -38,7 +38,7 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class Flows:
-    """Signs per DESIGN.md: site + = importing, battery + = discharging."""
+    """Signs per docs/architecture.md: site + = importing, battery + = discharging."""
 
     load_w: float
     solar_w: float

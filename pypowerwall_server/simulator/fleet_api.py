@@ -197,7 +197,7 @@ WRITES: dict[str, Callable[[FleetSite, dict[str, Any]], None]] = {
 def fleetapi_config(audience: str, token: str, site_id: int) -> dict[str, Any]:
     """The contents of pypowerwall's `.pypowerwall.fleetapi` for one simulated site: the
     AUDIENCE is the simulator, the refresh token a placeholder the simulator never sees
-    (a refresh would go to auth.tesla.com: tests must block that, see the README)."""
+    (a refresh would go to auth.tesla.com: tests must block that, see docs/simulator.md)."""
     return {
         "CLIENT_ID": "simulated-client",
         "CLIENT_SECRET": "simulated-secret",

@@ -2,10 +2,9 @@
 model (model.py, which produces it) and the protocol renderers (local_api.py, tedapi.py,
 which turn it into gateway answers).
 
-Units and signs follow DESIGN.md: power in W (site positive = importing, battery positive =
-discharging, solar positive = producing, load positive = consuming; load = solar + battery +
-site), energy in Wh, percentages 0-100. `soe_raw_percent` is the gateway's own scale.
-"""
+Units and signs follow docs/architecture.md: power in W (site positive = importing, battery positive
+= discharging, solar positive = producing, load positive = consuming; load = solar + battery +
+site), energy in Wh, percentages 0-100. `soe_raw_percent` is the gateway's own scale."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from pypowerwall_server.answers import ReadModel
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.models import VerbatimName, app_scale
 from pypowerwall_server.site_totals import GatewayReading
 

@@ -1,4 +1,4 @@
-"""Issue 15 items 1-4: abusive clients against a real uvicorn with the server's protocol.
+"""Client limits: abusive clients against a real uvicorn with the server's protocol.
 
 Each request kind is tried on a hot target (answered inside the protocol) and a slow one
 (uvicorn's ASGI cycle): the guard must refuse both the same way, before any route answers.

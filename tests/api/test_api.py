@@ -189,7 +189,7 @@ def test_help_page_escapes_everything(app_with) -> None:
     assert "http-equiv='refresh'" in page.text
 
 
-# --- issue 15 item 14: alerts are sorted, whatever order the library gives -----------------
+# --- alerts are sorted, whatever order the library gives -----------------
 ALERT_ROUTES = ("/alerts", "/alerts/pw", "/pw/alerts", "/api/gateways/gw/alerts")
 
 
@@ -210,7 +210,7 @@ def test_alerts_are_sorted_on_every_route(app_with) -> None:
         assert [n for n in body if n in wanted] == wanted, (route, body)
 
 
-# --- issue 15 item 15: /stats has every key of the proxy's, with our true values ------------
+# --- /stats has every key of the proxy's, with our true values ------------
 def test_stats_has_the_proxy_keys_connection_health_fallback_mode_mem_cache(app_with) -> None:
     contract = json.loads((CONTRACT / "local" / "responses.json").read_text())["/stats"]["body"]
     adapter = FakeAdapter(contract_calls("local"))
@@ -251,7 +251,7 @@ def test_stats_has_the_proxy_keys_connection_health_fallback_mode_mem_cache(app_
     assert down["fallback_mode"]["last_recovery_attempt"] is not None
 
 
-# --- issue 15 item 17: the small ones ----------------------------------------------------
+# --- the small ones -------------------------------------------------------------------
 def test_unknown_gateway_data_name_is_404_not_422(app_with) -> None:
     client, _ = app_with({"home": FakeAdapter(contract_calls("local"))})
     wait_until(lambda: client.get("/api/gateways/home/vitals").status_code == 200)

@@ -1,4 +1,4 @@
-"""Issue 15 items 5 (405 and OPTIONS), 6 (WebSocket message cap) and the request/WebSocket
+"""405 and OPTIONS, the WebSocket message cap and the request/WebSocket
 half of 11 (log volume), on the options run_server gives uvicorn."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 15 acceptance: a bounded schemathesis run over /openapi.json against the server on
+"""A bounded schemathesis run over /openapi.json against the server on
 uvicorn with its own protocol (hot and slow paths): a few thousand requests, positive and
 negative, no 5xx, and every status code and content type served documented."""
 

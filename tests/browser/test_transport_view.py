@@ -1,4 +1,4 @@
-"""The console shows how each gateway is read (issue 13): a gateway on its fallback
+"""The console shows how each gateway is read: a gateway on its fallback
 transport (the wired LAN's local API refuses, its Wi-Fi TEDAPI serves) with the badge, since
 when, the failing transport and its next probe; a gateway serving degraded data with the
 reason. Both themes, screenshots kept as test artefacts."""

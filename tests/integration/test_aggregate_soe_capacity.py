@@ -1,4 +1,4 @@
-"""Issue 15 item 13 end to end: a local-mode simulated gateway whose /api/system_status
+"""The aggregate state of energy end to end: a local-mode simulated gateway whose /api/system_status
 reports no capacity (state of energy and battery power are there) is counted in the
 aggregate state of energy, with its capacity from site info, through real pypowerwall."""
 

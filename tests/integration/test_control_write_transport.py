@@ -1,4 +1,4 @@
-"""A gateway read over TEDAPI writes through another transport (issue 11, point 5), end to
+"""A gateway read over TEDAPI writes through another transport, end to
 end with the real pypowerwall: `control_transport: fleetapi` gives a TEDAPI gateway a
 FleetAPI writer of its own (the simulator's Fleet API, trusted through the CA variables);
 with `transports: [tedapi, fleetapi]` a write goes through FleetAPI while TEDAPI reads. The

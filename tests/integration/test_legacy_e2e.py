@@ -172,8 +172,8 @@ def test_vitals_family_on_tedapi_gateways(client) -> None:
 
 
 def test_not_available_is_not_not_yet(client) -> None:
-    """Issue 15 item 16: a local-mode gateway on firmware >= 23.44 never has vitals, so its
-    vitals routes answer the proxy's empty body with the reason, not 503 for ever."""
+    """Not available is not "not yet": a local-mode gateway on firmware >= 23.44 never has vitals,
+    so its vitals routes answer the proxy's empty body with the reason, not 503 for ever."""
     for path, body in (("/vitals", b"null"), ("/temps", b"{}"), ("/temps/pw", b"{}")):
         response = client.get(f"/gw/three{path}")
         assert response.status_code == 200, (path, response.text)

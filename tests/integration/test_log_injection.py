@@ -1,4 +1,4 @@
-"""Issue 15 item 10: a gateway's garbage body (NUL, ESC, CR, LF) reaches neither the log nor
+"""Log injection: a gateway's garbage body (NUL, ESC, CR, LF) reaches neither the log nor
 /health raw: escaped and length-capped."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 15 item 11 (the gateway half): urllib3's "Retrying (Retry(total=…" warnings stay
+"""Log volume (the gateway half): urllib3's "Retrying (Retry(total=…" warnings stay
 out of the log; an outage is logged once when it starts and once when it ends, for a
 gateway that refuses connections and for one that accepts and never answers."""
 

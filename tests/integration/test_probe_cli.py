@@ -1,4 +1,4 @@
-"""`--check-config --probe` (issue 13) as a user runs it: the real CLI in a subprocess, the
+"""`--check-config --probe` as a user runs it: the real CLI in a subprocess, the
 real pypowerwall against the simulator on loopback. One line per gateway x transport with
 ok or the failure's class; exit 0 only when every gateway has a working transport."""
 

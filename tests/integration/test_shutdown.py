@@ -1,4 +1,4 @@
-"""Issue 15 item 9 and issue 14: SIGTERM does not wait for hung gateways, nor for clients.
+"""SIGTERM does not wait for hung gateways, nor for clients.
 A real server process polls 8 simulated gateways that then stop answering (every request
 hangs, the logout included) while clients keep requesting; SIGTERM ends it with exit code 0
 within 3 s."""

@@ -1,4 +1,4 @@
-"""Issue 15 item 12 (simulator noise): a client that hangs up mid-answer is normal; the
+"""Simulator noise: a client that hangs up mid-answer is normal; the
 simulator logs neither an ERROR with a traceback nor asyncio's "socket.send() raised
 exception." once per answer it would have sent."""
 

@@ -1,4 +1,4 @@
-"""Ordered transports with failover and recovery (issue 13), end to end: the server polls a
+"""Ordered transports with failover and recovery, end to end: the server polls a
 simulated gateway over TEDAPI with the real pypowerwall, falls over to the simulator's Fleet
 API (the same site model) when TEDAPI fails, and goes back to TEDAPI once a recovery probe
 answers well. Nothing leaves the machine (`no_internet`)."""

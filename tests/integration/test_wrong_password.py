@@ -1,4 +1,4 @@
-"""Issue 15 item 8: a wrong password is backed off, and said so once, with a hint.
+"""A wrong password is backed off, and said so once, with a hint.
 
 The real pypowerwall logs in to our simulator with a wrong password (local mode: customer
 password; TEDAPI: gateway password). The simulator's request log counts the login attempts.

@@ -172,7 +172,7 @@ def test_run_gives_the_operation_the_library_object_and_translates_errors(record
         adapter.close()
 
 
-# --- issue 15 item 8: a wrong password is classified by HTTP status, not by wording ------
+# --- a wrong password is classified by HTTP status, not by wording ------
 def _response(method: str, path: str, status: int) -> HttpResponse:
     return HttpResponse(method, path, status)
 
@@ -230,7 +230,7 @@ def test_urllib3_response_lines_are_read_on_the_polling_thread() -> None:
 
 
 def test_gateway_garbage_in_an_error_is_escaped_and_capped() -> None:
-    """Issue 15 item 10: a garbage body goes into "down (…)" and /health escaped."""
+    """Log injection: a garbage body goes into "down (…)" and /health escaped."""
     config = GatewayConfig(id="t", host="127.0.0.1:1", gw_pwd=SecretStr("GWPW"))
     garbage = "Unable to parse payload '\x00\xff\x1b[31mFAKE\r\n2026 INFO forged line" + "x" * 5000
     message = PypowerwallAdapter(config, 4.0)._classify([garbage]).message

@@ -1,4 +1,4 @@
-"""Issue 15 item 13, the aggregate state of energy keeps batteries it can see: a gateway's
+"""The aggregate state of energy keeps batteries it can see: a gateway's
 capacity from the first source that has it (gateway/capacity.py), named in the answer."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 15 item 9: gateway workers never hold the process at exit; closing is bounded."""
+"""Gateway workers never hold the process at exit; closing is bounded."""
 
 from __future__ import annotations
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 
-from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.exposition_data import POLL_BUCKETS, ServerCounts
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
+from pypowerwall_server.request_stats import RequestStats
 
 NAME = "pypowerwall_poll_duration_seconds"
 # On a bucket's bound, between bounds, below the first and above the last.

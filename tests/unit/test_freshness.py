@@ -6,7 +6,7 @@ import pytest
 
 from pypowerwall_server.errors import NoData
 from pypowerwall_server.freshness import Freshness, FreshnessRule
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import GatewayAttributes, Readings, Snapshot
 

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import gc
 
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.gc_freeze import collect_and_freeze, freeze_after_start
 from pypowerwall_server.hub import Hub
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pypowerwall_server.gateway.transport_status import TransportState, TransportStatus
+from pypowerwall_server.gateway_state import TransportState, TransportStatus
 from pypowerwall_server.metrics import (
     BATTERY_METRICS,
     GATEWAY_METRICS,

@@ -22,7 +22,7 @@ from pypowerwall_server.control.readback import ControlState
 from pypowerwall_server.control.service import ControlService
 from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.control.writes import ControlTarget
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import LegacyOptions
 from pypowerwall_server.mqtt.commands import MqttCommands

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from pypowerwall_server.answers import ReadModel
-from pypowerwall_server.gateway.poller import GatewayState
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import (
     GatewayAttributes,

@@ -1,4 +1,4 @@
-"""README's listing of Home Assistant entities is the discovery set itself, controls too."""
+"""docs/mqtt.md's listing of Home Assistant entities is the discovery set itself, controls too."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import pytest
 from pypowerwall_server.mqtt.controls import MQTT_CONTROLS
 from pypowerwall_server.mqtt.readme import README_START, readme_listing, with_readme_listing
 
-README = Path(__file__).parents[2] / "README.md"
+MQTT_DOC = Path(__file__).parents[2] / "docs" / "mqtt.md"
 
 
-def test_readme_entity_listing_matches_the_discovery_configs() -> None:
-    readme = README.read_text(encoding="utf-8")
-    assert README_START in readme
-    assert with_readme_listing(readme) == readme, (
-        "README's entity listing is stale: run python -m pypowerwall_server.mqtt.readme README.md"
+def test_mqtt_doc_entity_listing_matches_the_discovery_configs() -> None:
+    doc = MQTT_DOC.read_text(encoding="utf-8")
+    assert README_START in doc
+    assert with_readme_listing(doc) == doc, (
+        "docs/mqtt.md's entity listing is stale: run python -m pypowerwall_server.mqtt.readme"
     )
 
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayUnreachable
-from pypowerwall_server.gateway.poller import GatewayState, Poller, PollPlan
+from pypowerwall_server.gateway.poller import Poller, PollPlan
 from pypowerwall_server.gateway.schedule import poll_phases
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import GatewayAttributes
 

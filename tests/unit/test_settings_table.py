@@ -17,7 +17,7 @@ from pypowerwall_server.settings.readme import README_START, readme_table, with_
 from pypowerwall_server.settings.report import describe
 from pypowerwall_server.settings.table import CONFIG_ENV, CONFIG_FLAG, SOURCE_ENV, TABLE, Setting
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CONFIGURATION_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 KEY_FILE = "v1r_key.pem"
 GATEWAY_ENV = {"PW_GW_PWD": "GwPassword1"}  # a usable single gateway (TEDAPI) to add rows to
 
@@ -198,12 +198,12 @@ def test_check_config_report_has_a_line_per_row() -> None:
     assert "    gw_pwd: ***" in text and "GwPassword1" not in text
 
 
-def test_readme_settings_table_matches_the_table() -> None:
-    readme = README.read_text(encoding="utf-8")
-    assert README_START in readme
-    assert with_readme_table(readme) == readme, (
-        "README's settings table is stale: run python -m pypowerwall_server.settings.readme "
-        "README.md"
+def test_configuration_doc_settings_table_matches_the_table() -> None:
+    doc = CONFIGURATION_DOC.read_text(encoding="utf-8")
+    assert README_START in doc
+    assert with_readme_table(doc) == doc, (
+        "docs/configuration.md's settings table is stale: run "
+        "python -m pypowerwall_server.settings.readme"
     )
     for setting in TABLE:
         assert f"`{setting.key}`" in readme_table()

@@ -20,9 +20,9 @@ from pypowerwall_server.errors import (
     GatewayUnreachable,
     UnknownGateway,
 )
-from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.schedule import poll_plan
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig

@@ -45,3 +45,23 @@ async def test_a_task_that_swallows_its_cancellation_does_not_hold_shutdown(
     task.cancel()
     await asyncio.wait({task}, timeout=2)
     assert task.done()
+
+
+async def test_a_task_that_crashes_is_logged_and_restarted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runs = 0
+    second_run = asyncio.Event()
+
+    async def crashes_once() -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            raise RuntimeError("boom")
+        second_run.set()
+        await asyncio.Event().wait()
+
+    async with tasks.background("flaky", crashes_once, backoff=(0.0, 0.0)):
+        await asyncio.wait_for(second_run.wait(), timeout=5)
+    assert runs == 2
+    assert [r.getMessage() for r in caplog.records] == ["task flaky crashed; restarting in 0 s"]

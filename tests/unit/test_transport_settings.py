@@ -1,4 +1,4 @@
-"""Settings of ordered transports (issue 13): each transport's credentials are checked, the
+"""Settings of ordered transports: each transport's credentials are checked, the
 CLI exits 2 naming the key, and --check-config shows the failover order."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 15 item 10 (log injection): outside strings are escaped and capped before they are
+"""Log injection: outside strings are escaped and capped before they are
 logged or shown."""
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from pypowerwall_server.control.writes import (
     execute_write,
     plan_write,
 )
-from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig

@@ -12,8 +12,8 @@ from pypowerwall_server.control.limits import NoWritePath, WriteTransport
 from pypowerwall_server.control.readback import ControlState
 from pypowerwall_server.control.wiring import ControlAccess, build_control, control_target
 from pypowerwall_server.control.writes import plan_write
-from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
+from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 

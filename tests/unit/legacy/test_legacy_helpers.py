@@ -283,7 +283,7 @@ def test_cloud_data_not_polled_is_no_data() -> None:
 
 @pytest.mark.parametrize("path", ["/api/installer", "/api/networks", "/api/system/networks"])
 def test_installer_and_networks_personal_data_only_when_opted_in(path: str) -> None:
-    """Issue 15 item 17: installer contact details and network names stay out of
+    """Installer contact details and network names stay out of
     unauthenticated answers unless PW_PERSONAL_DATA is yes."""
     scenario = load("tedapi")
     calls = {f"poll('{path}')": {"email": "installer@example.com", "network_name": "HomeWiFi"}}

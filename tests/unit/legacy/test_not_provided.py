@@ -1,4 +1,4 @@
-"""Issue 15 item 16, "not available" is not "not yet": data a gateway mode or firmware never
+"""Not available is not "not yet": data a gateway mode or firmware never
 provides answers the proxy's empty body with X-Data-Unavailable; data that may still come
 keeps the 503 (Unavailable)."""
 
