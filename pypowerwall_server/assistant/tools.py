@@ -107,56 +107,55 @@ def _add_writes(server: MCPServer[Any], writes: Writes) -> None:
         except (ToolFailure, ServerError) as exc:
             raise ToolError(getattr(exc, "message", None) or str(exc)) from None
 
-    @server.tool(
-        description=f"Set the backup reserve, percent 0-100 (app scale). {ONE_GATEWAY} {TOKEN}"
-    )
     async def set_backup_reserve(
         percent: int, ctx: Context[Any], gateway: str | None = None
     ) -> dict[str, Any]:
         return await write(ctx, "reserve", {"value": percent}, gateway)
 
-    @server.tool(
-        description="Set the operating mode: self_consumption, backup or autonomous "
-        f"(time-based control). {ONE_GATEWAY} {TOKEN}"
-    )
     async def set_operating_mode(
         mode: str, ctx: Context[Any], gateway: str | None = None
     ) -> dict[str, Any]:
         return await write(ctx, "mode", {"value": mode}, gateway)
 
-    @server.tool(
-        description=f"Allow (true) or forbid (false) charging the battery from the grid. "
-        f"{ONE_GATEWAY} {TOKEN}"
-    )
     async def set_grid_charging(
         enabled: bool, ctx: Context[Any], gateway: str | None = None
     ) -> dict[str, Any]:
         return await write(ctx, "grid_charging", {"value": enabled}, gateway)
 
-    @server.tool(
-        description="Set what may be exported to the grid: battery_ok (solar and battery), "
-        f"pv_only (solar only) or never. {ONE_GATEWAY} {TOKEN}"
-    )
     async def set_grid_export(
         rule: str, ctx: Context[Any], gateway: str | None = None
     ) -> dict[str, Any]:
         return await write(ctx, "grid_export", {"value": rule}, gateway)
 
-    @server.tool(
-        description="Battery dispatch (v1r transport only): run the battery at power_w watts "
-        "for duration_s seconds (1-86400), then it resumes its mode by itself. power_w positive "
-        "= discharge, negative = charge; within the site's limits. A discharge can drain the "
-        "battery below the backup reserve and export to the grid whatever the export rule: "
-        f"ask the user first. {ONE_GATEWAY} {TOKEN} The read-back is the battery power in W."
-    )
     async def dispatch_battery(
         power_w: int, duration_s: int, ctx: Context[Any], gateway: str | None = None
     ) -> dict[str, Any]:
         return await write(ctx, "dispatch", {"power_w": power_w, "duration_s": duration_s}, gateway)
 
-    @server.tool(
-        description=f"End a battery dispatch early: the battery follows its mode again. "
-        f"{ONE_GATEWAY} {TOKEN}"
-    )
     async def resume_battery(ctx: Context[Any], gateway: str | None = None) -> dict[str, Any]:
         return await write(ctx, "resume", {}, gateway)
+
+    described = (
+        (set_backup_reserve, "Set the backup reserve, percent 0-100 (app scale)."),
+        (
+            set_operating_mode,
+            "Set the operating mode: self_consumption, backup or autonomous (time-based).",
+        ),
+        (set_grid_charging, "Allow (true) or forbid (false) charging the battery from the grid."),
+        (
+            set_grid_export,
+            "Set what may be exported to the grid: battery_ok (solar and battery), pv_only "
+            "(solar only) or never.",
+        ),
+        (
+            dispatch_battery,
+            "Battery dispatch (v1r transport only): run the battery at power_w watts for "
+            "duration_s seconds (1-86400), then it resumes its mode by itself. power_w positive "
+            "= discharge, negative = charge; within the site's limits. A discharge can drain "
+            "the battery below the backup reserve and export to the grid whatever the export "
+            "rule: ask the user first. The read-back is the battery power in W.",
+        ),
+        (resume_battery, "End a battery dispatch early: the battery follows its mode again."),
+    )
+    for tool, description in described:
+        server.add_tool(tool, description=f"{description} {ONE_GATEWAY} {TOKEN}")

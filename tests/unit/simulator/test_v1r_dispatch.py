@@ -14,22 +14,15 @@ import pytest
 from pypowerwall.tedapi.protobuf.V2024_06 import tedapi_combined_pb2 as combined_pb2
 from pypowerwall.tedapi.tedapi_v1r import TEDAPIv1r
 
-from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.interface import SimRequest
 
+from . import test_v1r
 from .sim_admin_client import ManualClock
 from .v1r_signing import public_pem, rsa_key, write_private_key
 
-NOON = 1782070200.0
-SITE = replace(
-    SiteConfig(),
-    powerwalls=1,
-    powerwall_kind="powerwall3",
-    sim_start=NOON,
-    initial_soe_raw_percent=50.0,
-    operating_mode="backup",  # on grid in backup the battery never discharges by itself
-)
+# On grid in backup mode the battery never discharges by itself.
+SITE = replace(test_v1r.SITE, operating_mode="backup")
 DIN = SITE.gateway_din
 
 
