@@ -7,11 +7,12 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.full_app import build_api
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
+from pypowerwall_server.assistant.endpoint import McpEndpoint
 from pypowerwall_server.control.wiring import ControlAccess, build_control
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.exposition_data import ServerCounts
@@ -77,7 +78,11 @@ def create_app(
     control = build_control(settings, supervisor)
     mqtt = _mqtt_publisher(settings, answers, control)
     exposition = Exposition(hub, server_counts(stats, live, mqtt))
-    services = AppServices(settings, hub, answers, supervisor, stats, exposition, control, live)
+    # The endpoint builds its server from `services` on its first request (late binding).
+    mcp = McpEndpoint(server.cors_origins, lambda: _mcp_app(services)) if server.mcp else None
+    services = AppServices(
+        settings, hub, answers, supervisor, stats, exposition, control, live, mcp
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
@@ -88,6 +93,7 @@ def create_app(
             background("poll-timer", exposition.time_polls),
             background("control-follow-ups", control.follow_ups.run),
             background("mqtt", mqtt.run) if mqtt else contextlib.nullcontext(),
+            background("mcp", mcp.run) if mcp else contextlib.nullcontext(),
             (
                 background("gc-freeze", functools.partial(freeze_after_start, hub))
                 if freeze_start_up  # process-wide: the server's process only, not tests'
@@ -137,3 +143,11 @@ def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:
     app = create_app(settings, freeze_start_up=True)
     exit_zero_on_sigterm()
     serve(app, settings, https)
+
+
+def _mcp_app(services: AppServices) -> Any:
+    """The SDK's app for /mcp (it loads the MCP SDK). The energy and outage tools need a
+    HistoryReader (assistant/history.py): the history store's, once it is wired here."""
+    from pypowerwall_server.assistant.serve import streamable_app
+
+    return streamable_app(services, None)

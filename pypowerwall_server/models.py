@@ -101,6 +101,9 @@ class Readings:
     # Where capacity_wh came from: "system_status", "battery_blocks", "site_info" or
     # "powerwall_model" (gateway/capacity.py); None with capacity_wh None.
     capacity_source: str | None = None
+    # The site's battery power limits in W (system_status max_discharge/charge_power).
+    max_discharge_power_w: float | None = None
+    max_charge_power_w: float | None = None
     grid_status: str | None = None  # "UP", "DOWN", "SYNCING"
     backup_reserve_percent_app: float | None = None
     operating_mode: str | None = None  # e.g. "self_consumption", "backup", "autonomous"

@@ -12,6 +12,7 @@ from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
+from pypowerwall_server.http.asgi import ASGIApp
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.request_stats import RequestStats
 from pypowerwall_server.settings import Settings
@@ -37,3 +38,4 @@ class AppServices:
     exposition: Exposition  # /metrics
     control: ControlAccess  # writes (api/routes_control.py, mqtt/commands.py)
     live: LiveServices = field(default_factory=LiveServices)
+    mcp: ASGIApp | None = None  # /mcp for assistants (PW_MCP=yes), set by create_app

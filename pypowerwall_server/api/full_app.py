@@ -58,6 +58,12 @@ def build_api(services: AppServices) -> FastAPI:
     ]
     for router in routers:
         api.include_router(router)
+    if services.mcp is not None:  # before the legacy catch-all
+        from starlette.routing import Route
+
+        from pypowerwall_server.assistant.endpoint import METHODS, PATH
+
+        api.router.routes.insert(0, Route(PATH, services.mcp, methods=list(METHODS)))
     api.state.method_table = _method_table(routers)  # for Allow (allowed_methods)
     return api
 

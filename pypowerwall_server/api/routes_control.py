@@ -57,12 +57,15 @@ def _client(request: Request) -> str:
 # --- reads: no token, as in the legacy proxy ------------------------------------------------
 def _current(control: ControlAccess, gateway_id: str, name: str) -> Response:
     state = control.service.state(gateway_id)  # 404 for an unknown gateway
+    if name == Control.DISPATCH.value:
+        body: dict[str, object] = {"dispatch": control.service.dispatches.state(gateway_id)}
+        return _send(answers.Answer(200, body))
     try:
         answer = answers.current(Control(name), state)
     except ValueError:
         answer = None
     if answer is None:
-        detail = "readable: reserve, mode, grid_charging, grid_export"
+        detail = "readable: reserve, mode, grid_charging, grid_export, dispatch"
         return _send(answers.Answer(400, {"error": "Invalid Command Action", "detail": detail}))
     return _send(answer)
 
@@ -76,6 +79,13 @@ def read_default(name: str, control: ControlDep, gateway_id: DefaultGatewayDep) 
 @router.get("/gw/{gateway_id}/control/{name}")
 def read_gateway(gateway_id: str, name: str, control: ControlDep) -> Response:
     """The current value of one control of a gateway (no token needed)."""
+    return _current(control, gateway_id, name)
+
+
+@router.get("/api/gateways/{gateway_id}/control/{name}")
+def read_api(gateway_id: str, name: str, control: ControlDep) -> Response:
+    """The current value of one control of a gateway (no token needed); `dispatch` says
+    whether a battery dispatch runs, its power (W, + discharge) and when it ends."""
     return _current(control, gateway_id, name)
 
 
@@ -100,6 +110,7 @@ def gateway_control(gateway_id: str, control: ControlDep) -> Response:
         "grid_export": state.grid_export,
         "state_of_energy_percent": state.state_of_energy_percent,
         "grid_connected": state.grid_connected,
+        "dispatch": control.service.dispatches.state(gateway_id),
     }
     return _send(answers.Answer(200, body))
 

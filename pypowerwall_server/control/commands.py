@@ -19,6 +19,8 @@ class Control(StrEnum):
     MAX_BACKUP = "max_backup"
     OFF_GRID = "off_grid"
     RECONNECT = "reconnect"
+    DISPATCH = "dispatch"
+    RESUME = "resume"
 
 
 class OperatingMode(StrEnum):
@@ -87,6 +89,20 @@ class ReconnectGrid:
 
 
 @dataclass(frozen=True, slots=True)
+class DispatchBattery:
+    """Battery power for a while, whatever the reserve and export rule say (v1r only).
+    Signs as everywhere: positive = discharge, negative = charge."""
+
+    power_w: int
+    duration_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeBattery:
+    """End a dispatch early: the gateway follows its configured mode again."""
+
+
+@dataclass(frozen=True, slots=True)
 class Combined:
     """Several settings in one call; each part is written and reported on its own."""
 
@@ -106,6 +122,8 @@ Command = (
     | CancelMaxBackup
     | GoOffGrid
     | ReconnectGrid
+    | DispatchBattery
+    | ResumeBattery
     | Combined
 )
 
@@ -131,6 +149,10 @@ def controls_of(command: Command) -> tuple[Control, ...]:
             return (Control.OFF_GRID,)
         case ReconnectGrid():
             return (Control.RECONNECT,)
+        case DispatchBattery():
+            return (Control.DISPATCH,)
+        case ResumeBattery():
+            return (Control.RESUME,)
         case Combined(percent, mode, rule):
             present = (
                 (percent, Control.RESERVE),

@@ -20,4 +20,7 @@ def control_state(readings: Readings) -> ControlState:
         grid_export=readings.grid_export or None,
         state_of_energy_percent=readings.soe_percent_app,
         grid_connected={"UP": True, "DOWN": False}.get(status) if status is not None else None,
+        battery_power_w=readings.power_w.battery if readings.power_w is not None else None,
+        max_discharge_w=readings.max_discharge_power_w,
+        max_charge_w=readings.max_charge_power_w,
     )

@@ -37,7 +37,11 @@ class WriteTransport(StrEnum):
 
 
 _ALL = frozenset(Control)
-_V1R_ONLY = frozenset({Control.MAX_BACKUP, Control.OFF_GRID, Control.RECONNECT})
+_V1R_ONLY = frozenset(
+    {Control.MAX_BACKUP, Control.OFF_GRID, Control.RECONNECT, Control.DISPATCH, Control.RESUME}
+)
+# Only pypowerwall's v1r transport sends a battery dispatch (0.22: dispatch_battery_power).
+_DISPATCH = frozenset({Control.DISPATCH, Control.RESUME})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,12 @@ def check_command(
 ) -> Refusal | None:
     """None when `transport` can carry `command` as given. `read_mode` is how the gateway is
     read ("tedapi", "local", ...), named when there is no way to write."""
+    if transport is not WriteTransport.V1R and _DISPATCH & set(controls_of(command)):
+        how = "is read-only" if transport is None else f"writes through {LIMITS[transport].label}"
+        return NotOnTransport(
+            f"battery dispatch needs the v1r transport (rsa_key_path, wired LAN): gateway "
+            f"'{gateway_id}' is read over {read_mode} and {how}"
+        )
     if transport is None:
         return NoWritePath(
             f"gateway '{gateway_id}' has no write transport: it is read over {read_mode}, "

@@ -11,7 +11,9 @@ write path, else a dict: `{"error": ...}` when the write failed, or one entry pe
 (cloud, FleetAPI) on success. `schedule_max_backup(seconds)`/`cancel_max_backup()` return
 True only on success (None off v1r). `go_off_grid(confirm=True)`/`reconnect_grid()` return
 None on failure, else `{"mode", "force", "result"}` (the read-back of the grid status tells
-whether the contactor moved).
+whether the contactor moved). `dispatch_battery_power(watts, seconds)` and
+`resume_battery_operation()` (v1r only) return None on failure, else an acknowledgement
+dict: accepted, not measured (the read-back is the battery power of the next poll).
 
 This module never imports pypowerwall (the adapter is its only importer): the calls run on
 any object with these methods, which the supervisor hands over on the gateway's worker.
@@ -28,10 +30,12 @@ from pypowerwall_server.control.commands import (
     Combined,
     Command,
     Control,
+    DispatchBattery,
     ExportRule,
     GoOffGrid,
     HoldReserve,
     ReconnectGrid,
+    ResumeBattery,
     ScheduleMaxBackup,
     SetGridCharging,
     SetGridExport,
@@ -53,6 +57,8 @@ class PowerwallWriter(Protocol):
     def cancel_max_backup(self) -> object: ...
     def go_off_grid(self, confirm: bool = False) -> object: ...
     def reconnect_grid(self) -> object: ...
+    def dispatch_battery_power(self, power_watts: float, duration_seconds: int) -> object: ...
+    def resume_battery_operation(self) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,22 @@ def library_calls(command: Command) -> tuple[LibraryCall, ...]:
             return (
                 LibraryCall(
                     "reconnect_grid()", (Control.RECONNECT,), lambda pw: pw.reconnect_grid()
+                ),
+            )
+        case DispatchBattery(power_w, duration_s):
+            return (
+                LibraryCall(
+                    f"dispatch_battery_power({power_w}, {duration_s})",
+                    (Control.DISPATCH,),
+                    lambda pw: pw.dispatch_battery_power(power_w, duration_s),
+                ),
+            )
+        case ResumeBattery():
+            return (
+                LibraryCall(
+                    "resume_battery_operation()",
+                    (Control.RESUME,),
+                    lambda pw: pw.resume_battery_operation(),
                 ),
             )
         case Combined(percent, mode, rule):

@@ -13,9 +13,11 @@ from pypowerwall_server.control.commands import (
     Combined,
     Command,
     Control,
+    DispatchBattery,
     GoOffGrid,
     HoldReserve,
     ReconnectGrid,
+    ResumeBattery,
     ScheduleMaxBackup,
     SetGridCharging,
     SetGridExport,
@@ -26,6 +28,11 @@ from pypowerwall_server.control.commands import (
 
 Value = int | float | str | bool | None
 RESERVE_TOLERANCE = 0.5  # percent: the gateway stores the reserve in its raw scale
+# A dispatch shows when the battery is within this of the asked power (meters are noisy,
+# the gateway ramps): the larger of DISPATCH_TOLERANCE_W and DISPATCH_TOLERANCE of it.
+DISPATCH_TOLERANCE_W = 100.0
+DISPATCH_TOLERANCE = 0.05
+RESUMED = "resumed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,9 @@ class ControlState:
     grid_export: str | None = None  # get_grid_export()
     state_of_energy_percent: float | None = None  # app scale: level(scale=True)
     grid_connected: bool | None = None  # grid_status() == "UP"
+    battery_power_w: float | None = None  # the battery meter: + discharging, - charging
+    max_discharge_w: float | None = None  # the site's limits, from system_status()
+    max_charge_w: float | None = None
 
 
 def expected_values(command: Command) -> tuple[tuple[Control, Value], ...]:
@@ -61,6 +71,10 @@ def expected_values(command: Command) -> tuple[tuple[Control, Value], ...]:
             return ((Control.OFF_GRID, False),)
         case ReconnectGrid():
             return ((Control.RECONNECT, True),)
+        case DispatchBattery(power_w, _):
+            return ((Control.DISPATCH, power_w),)
+        case ResumeBattery():
+            return ((Control.RESUME, RESUMED),)
         case Combined(percent, mode, rule):
             parts: list[tuple[Control, Value]] = []
             if percent is not None:
@@ -75,7 +89,8 @@ def expected_values(command: Command) -> tuple[tuple[Control, Value], ...]:
 
 
 def read_back(control: Control, state: ControlState) -> Value:
-    """The current value of one control; None when it is not read back (max backup)."""
+    """The current value of one control; None when it is not read back (max backup).
+    A dispatch and a resume read back the battery's measured power."""
     return {
         Control.RESERVE: state.reserve_percent,
         Control.MODE: state.mode,
@@ -83,6 +98,8 @@ def read_back(control: Control, state: ControlState) -> Value:
         Control.GRID_EXPORT: state.grid_export,
         Control.OFF_GRID: state.grid_connected,
         Control.RECONNECT: state.grid_connected,
+        Control.DISPATCH: state.battery_power_w,
+        Control.RESUME: state.battery_power_w,
     }.get(control)
 
 
@@ -92,4 +109,10 @@ def shows(control: Control, current: Value, expected: Value) -> bool:
     if control is Control.RESERVE:
         assert isinstance(current, int | float) and isinstance(expected, int | float)
         return abs(current - expected) <= RESERVE_TOLERANCE
+    if control is Control.DISPATCH:
+        assert isinstance(current, int | float) and isinstance(expected, int | float)
+        tolerance = max(DISPATCH_TOLERANCE_W, DISPATCH_TOLERANCE * abs(expected))
+        return abs(current - expected) <= tolerance
+    if control is Control.RESUME:
+        return True  # acknowledged, and the battery's power is known again: nothing to match
     return current == expected

@@ -8,7 +8,8 @@ from dataclasses import fields
 
 from pypowerwall_server.control import answers
 from pypowerwall_server.control.audit import AuditTrail, value_text
-from pypowerwall_server.control.commands import Command, Control, controls_of
+from pypowerwall_server.control.commands import Command, Control, DispatchBattery, controls_of
+from pypowerwall_server.control.dispatch import DispatchTracker
 from pypowerwall_server.control.follow_up import FollowUps
 from pypowerwall_server.control.limits import NotOnTransport, NoWritePath, OverLimit
 from pypowerwall_server.control.readback import ControlState, Value, read_back
@@ -18,6 +19,7 @@ from pypowerwall_server.control.writes import (
     Unresolvable,
     WriteOutcome,
     WritePlan,
+    WriteStatus,
     execute_write,
     plan_write,
 )
@@ -37,6 +39,7 @@ class ControlService:
         write_timeout: float = WRITE_TIMEOUT,
         refresh_timeout: float = REFRESH_TIMEOUT,
         follow_ups: FollowUps | None = None,
+        dispatches: DispatchTracker | None = None,
     ) -> None:
         self._supervisor = supervisor
         self._targets = dict(targets)
@@ -44,6 +47,7 @@ class ControlService:
         self._write_timeout = write_timeout
         self._refresh_timeout = refresh_timeout
         self._follow_ups = follow_ups
+        self.dispatches = dispatches or DispatchTracker()
 
     def target(self, gateway_id: str) -> ControlTarget:
         try:
@@ -73,6 +77,7 @@ class ControlService:
             refresh_timeout=self._refresh_timeout,
         )
         self._record_outcome(client, command, outcome)
+        self.dispatches.note(gateway_id, command, outcome.status is not WriteStatus.FAILED)
         if self._follow_ups is not None:
             self._follow_ups.add(outcome)  # pending parts: look again in a few seconds
         return answers.written(outcome)
@@ -106,7 +111,9 @@ class ControlService:
             gateway_id=outcome.gateway_id,
             what=_joined(_what(asked, p.control) for p in parts),
             old=_joined(_text(p.old) for p in parts),
-            new=_joined(_text(p.requested) for p in parts),
+            new=_describe(asked)  # a dispatch's duration too
+            if isinstance(asked, DispatchBattery)
+            else _joined(_text(p.requested) for p in parts),
             result=result,
         )
 

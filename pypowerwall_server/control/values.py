@@ -19,11 +19,13 @@ from pypowerwall_server.control.commands import (
     Combined,
     Command,
     Control,
+    DispatchBattery,
     ExportRule,
     GoOffGrid,
     HoldReserve,
     OperatingMode,
     ReconnectGrid,
+    ResumeBattery,
     ScheduleMaxBackup,
     SetGridCharging,
     SetGridExport,
@@ -40,7 +42,10 @@ MAX_BACKUP_INVALID = "Control Command Value Invalid - use seconds or cancel"
 
 MAX_VALUE_CHARS = 64  # longest value worth reading; anything longer is refused unread
 MAX_BACKUP_SECONDS = 7 * 24 * 3600  # a week; the library's own floor is 60 s
+DISPATCH_SECONDS = (1, 24 * 3600)  # pypowerwall's bounds: 1 s to a day
+DISPATCH_MAX_W = 1_000_000  # a sanity bound; the site's own limits are checked when planned
 _DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also accepts "²"
+_SIGNED_DIGITS = re.compile(r"[-+]?[0-9]{1,9}")
 
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
@@ -204,6 +209,29 @@ def _max_backup(value: object, fields: Mapping[str, object]) -> Parsed:
     return ScheduleMaxBackup(seconds)
 
 
+def _dispatch(value: object, fields: Mapping[str, object]) -> Parsed:
+    power = _signed_whole(fields.get("power_w"))
+    seconds = _whole_number(fields.get("duration_s"))
+    low, high = DISPATCH_SECONDS
+    if power is None or abs(power) > DISPATCH_MAX_W:
+        detail = "power_w must be whole watts: positive discharges, negative charges"
+        return ValueInvalid(VALUE_INVALID, detail)
+    if seconds is None or not low <= seconds <= high:
+        return ValueInvalid(VALUE_INVALID, f"duration_s must be whole seconds from {low} to {high}")
+    return DispatchBattery(power, seconds)
+
+
+def _resume(value: object, fields: Mapping[str, object]) -> Parsed:
+    return ResumeBattery()
+
+
+def _signed_whole(value: object) -> int | None:
+    """Like _whole_number, with a sign allowed in a form value."""
+    if isinstance(value, str) and _SIGNED_DIGITS.fullmatch(value):
+        return int(value)
+    return _whole_number(value)
+
+
 def _confirmed(fields: Mapping[str, object]) -> bool:
     return _boolean(fields.get("confirm")) is True
 
@@ -234,4 +262,6 @@ _PARSERS = {
     Control.MAX_BACKUP: _max_backup,
     Control.OFF_GRID: _off_grid,
     Control.RECONNECT: _reconnect,
+    Control.DISPATCH: _dispatch,
+    Control.RESUME: _resume,
 }

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from pypowerwall_server.control.commands import Command, Control, HoldReserve, SetReserve
+from pypowerwall_server.control.dispatch import site_limit_problem
 from pypowerwall_server.control.limits import NoWritePath, Refusal, WriteTransport, check_command
 from pypowerwall_server.control.operations import (
     LibraryCall,
@@ -90,6 +91,11 @@ def plan_write(
     refusal = check_command(target.gateway_id, target.read_mode, target.transport, command)
     if refusal is not None:
         return refusal
+    beyond = site_limit_problem(command, state)
+    if isinstance(beyond, str):
+        return Unresolvable(beyond)
+    if beyond is not None:
+        return beyond
     return WritePlan(target, asked, library_calls(command), expected_values(command), state)
 
 

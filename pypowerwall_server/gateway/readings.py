@@ -83,6 +83,8 @@ def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
         capacity_wh=energy.capacity_wh,
         energy_remaining_wh=energy.energy_remaining_wh,
         capacity_source=energy.source,
+        max_discharge_power_w=_status_power(calls.get(SYSTEM_STATUS_CALL), "max_discharge_power"),
+        max_charge_power_w=_status_power(calls.get(SYSTEM_STATUS_CALL), "max_charge_power"),
         grid_status=_text(calls.get(GRID_STATUS_CALL)),
         backup_reserve_percent_app=number(calls.get(RESERVE_CALL)),
         operating_mode=_text(calls.get(MODE_CALL)),
@@ -123,6 +125,11 @@ def _energy_counters(aggregates: Any) -> dict[str, MeterEnergy]:
             exported = positive(section.get("energy_exported"))
             counters[meter] = MeterEnergy(imported, exported)
     return counters
+
+
+def _status_power(status: Any, key: str) -> float | None:
+    """A power limit from system_status(); None when absent or not positive."""
+    return positive(status.get(key)) if isinstance(status, Mapping) else None
 
 
 def _batteries(status: Any) -> tuple[BatteryUnit, ...]:

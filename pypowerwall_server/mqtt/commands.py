@@ -94,7 +94,7 @@ class MqttCommands:
 
     async def execute(self, gateway_id: str, control: Control, payload: bytes) -> None:
         row = BY_CONTROL[control]
-        parsed = parse_control(control.value, {"value": command_value(row, payload)})
+        parsed = parse_control(control.value, row.fields(command_value(row, payload)))
         if isinstance(parsed, ReadCurrent):
             self._refuse(gateway_id, control.value, payload, "a value is required")
             return

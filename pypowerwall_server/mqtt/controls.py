@@ -1,6 +1,8 @@
 """The controls Home Assistant gets over MQTT: one row each (reserve `number`, mode and export
-rule `select`, grid charging `switch`, reserve hold `button`), their discovery components
-and the parsing of a command payload into the control layer's request fields. Pure.
+rule `select`, grid charging `switch`, reserve hold `button`; on v1r the battery dispatch
+pair: a power `number` that dispatches for DISPATCH_SECONDS and a resume `button`), their
+discovery components and the parsing of a command payload into the control layer's request
+fields. Pure.
 
 Command topic: `<prefix>/gateway/<id>/set/<control>` (control: the control layer's name,
 e.g. `reserve`). A control's state is the gateway's state JSON (its read-back after every
@@ -22,6 +24,9 @@ ControlPlatform = Literal["number", "select", "switch", "button"]
 PRESS, ON, OFF = "PRESS", "ON", "OFF"
 MAX_PAYLOAD_BYTES = MAX_VALUE_CHARS  # longer command payloads are refused unread
 _PERCENT = re.compile(r"[0-9]{1,3}(\.0+)?")  # Home Assistant sends 80 or 80.0 for a step of 1
+_WATTS = re.compile(r"-?[0-9]{1,6}(\.0+)?")
+DISPATCH_SECONDS = 900  # one number command dispatches this long; an automation renews it
+DISPATCH_RANGE_W = 30000  # the number's range; the site's own limits are checked per write
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,12 @@ class MqttControl:
     platform: ControlPlatform
     state_key: str | None  # the gateway state JSON key that reads it back (a button: none)
     extra: Mapping[str, Any] = field(default_factory=dict)  # platform-specific discovery keys
+    value_field: str = "value"  # the request field the payload fills
+    fixed: Mapping[str, object] = field(default_factory=dict)  # further request fields
+
+    def fields(self, value: object) -> dict[str, object]:
+        """The control layer's request fields for a command's value."""
+        return {self.value_field: value, **self.fixed}
 
 
 MQTT_CONTROLS: tuple[MqttControl, ...] = (
@@ -46,6 +57,15 @@ MQTT_CONTROLS: tuple[MqttControl, ...] = (
                 "grid_charging", {"payload_on": ON, "payload_off": OFF}),
     MqttControl(Control.RESERVE_HOLD, "hold_reserve", "Hold reserve at current charge",
                 "button", None, {"payload_press": PRESS}),
+    # Shows the battery power (its read-back); + discharges, - charges, below the reserve
+    # and exporting whatever the export rule says, for DISPATCH_SECONDS.
+    MqttControl(Control.DISPATCH, "dispatch_battery_power", "Battery dispatch power (15 min)",
+                "number", "battery_power",
+                {"min": -DISPATCH_RANGE_W, "max": DISPATCH_RANGE_W, "step": 100, "mode": "box",
+                 "unit_of_measurement": "W", "device_class": "power"},
+                value_field="power_w", fixed={"duration_s": DISPATCH_SECONDS}),
+    MqttControl(Control.RESUME, "resume_battery", "Resume battery operation", "button", None,
+                {"payload_press": PRESS}),
 )  # fmt: skip
 BY_CONTROL = {row.control: row for row in MQTT_CONTROLS}
 
@@ -119,7 +139,8 @@ def command_value(row: MqttControl, payload: bytes) -> object:
         return payload
     match row.platform:
         case "number":
-            return int(float(text)) if _PERCENT.fullmatch(text) else text
+            pattern = _WATTS if row.control is Control.DISPATCH else _PERCENT
+            return int(float(text)) if pattern.fullmatch(text) else text
         case "switch":
             return {ON: "true", OFF: "false"}.get(text.upper(), text or payload)
         case "button":

@@ -719,6 +719,17 @@ class ServerConfig(BaseModel):
             unit="s",
         ),
     ] = Field(default=0.0, ge=0, allow_inf_nan=False)
+    # --- MCP endpoint (assistants): /mcp ---
+    mcp: Annotated[
+        bool,
+        Row(
+            "serve the MCP endpoint /mcp for assistants (Streamable HTTP): read tools, and "
+            "control tools when control is on (Bearer token, as the control routes)",
+            "yes or no",
+            level="server",
+            env=("PW_MCP",),
+        ),
+    ] = False
 
     @field_validator("control_secret")
     @classmethod

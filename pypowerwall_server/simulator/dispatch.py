@@ -101,6 +101,29 @@ def _on_grid(
     return Flows(load_w=load, solar_w=solar, battery_w=battery, site_w=site)
 
 
+def dispatched(
+    solar_available_w: float,
+    load_demand_w: float,
+    pack: BatteryPack,
+    power_w: float,
+    grid_up: bool,
+    horizon_s: float,
+) -> Flows:
+    """A battery dispatch (v1r): the battery follows `power_w` (+ discharge) within the
+    pack's own limits, below the reserve down to empty and exporting whatever the export
+    rule says; the grid balances the rest. Off grid the island rules still hold."""
+    solar = float(round(solar_available_w))
+    load = float(round(load_demand_w))
+    if not grid_up:
+        return _islanded(solar, load, pack, horizon_s)
+    if power_w >= 0:
+        battery = min(power_w, discharge_limit_w(pack, 0.0, horizon_s))
+    else:
+        battery = -min(-power_w, charge_limit_w(pack, horizon_s))
+    battery = float(math.trunc(battery))
+    return Flows(load_w=load, solar_w=solar, battery_w=battery, site_w=load - solar - battery)
+
+
 def _islanded(solar: float, load: float, pack: BatteryPack, horizon_s: float) -> Flows:
     """Off grid the battery alone balances the house, down to empty: a shortfall sheds
     load, a surplus it cannot absorb curtails solar."""

@@ -279,6 +279,11 @@ class SimulatedGateway:
         event = self.manual_backup()
         return event is not None and time.time() < event.start_time + event.duration_seconds
 
+    def set_dispatch(self, power_w: float | None, duration_s: float = 0.0) -> None:
+        """A battery dispatch over v1r: `power_w` (+ discharge) for `duration_s` seconds of
+        the site's clock; None resumes the configured mode."""
+        self._change(lambda model: model.set_dispatch(power_w, duration_s))
+
     def register_v1r_key(self, pem: bytes | str, *, verified: bool = True) -> RegisteredKey:
         """Pair an RSA-4096 public key (PEM) as `python -m pypowerwall register` would,
         verified at once (the on/off toggle done) unless `verified` is False."""

@@ -14,7 +14,13 @@ import math
 from dataclasses import replace
 
 from pypowerwall_server.simulator.config import EXPANSION_PART_NUMBER, SiteConfig
-from pypowerwall_server.simulator.dispatch import BatteryPack, Flows, Settings, decide
+from pypowerwall_server.simulator.dispatch import (
+    BatteryPack,
+    Flows,
+    Settings,
+    decide,
+    dispatched,
+)
 from pypowerwall_server.simulator.energy import Counters, UnitEnergy
 from pypowerwall_server.simulator.noise import channel_key, uniform
 from pypowerwall_server.simulator.profiles import SiteProfile
@@ -55,6 +61,7 @@ class SiteModel:
         self.missing_index: int | None = None
         self.solar_only = False  # a fault: local meter aggregates lose battery and grid
         self.backup_until: float | None = None  # simulated time a manual backup event ends
+        self.dispatch: tuple[float, float] | None = None  # (battery W, simulated end time)
         self._profile = SiteProfile(
             config.seed, config.timezone, config.solar_peak_w, config.base_load_w
         )
@@ -85,6 +92,15 @@ class SiteModel:
     def flows(self, horizon_s: float = 1.0) -> Flows:
         """Power flows now, with battery limits that hold for the next `horizon_s`."""
         t = self.sim_time
+        if self.dispatch is not None and t < self.dispatch[1]:
+            return dispatched(
+                self._profile.solar_available_w(t),
+                self._profile.load_demand_w(t),
+                self.pack(),
+                self.dispatch[0],
+                self.settings.grid_up,
+                horizon_s,
+            )
         return decide(
             self._profile.solar_available_w(t),
             self._profile.load_demand_w(t),
@@ -143,6 +159,14 @@ class SiteModel:
             self.backup_until = None
         else:
             self.backup_until = self.sim_time + duration_s * self.config.time_acceleration
+
+    def set_dispatch(self, power_w: float | None, duration_s: float = 0.0) -> None:
+        """Battery power `power_w` (+ discharge) for `duration_s` real seconds from now;
+        None resumes the configured mode at once."""
+        if power_w is None:
+            self.dispatch = None
+        else:
+            self.dispatch = (power_w, self.sim_time + duration_s * self.config.time_acceleration)
 
     # --- snapshot ---
     def state(self) -> SiteState:

@@ -6,7 +6,8 @@ pypowerwall 0.22 sends three kinds of inner message over v1r:
   blob and its hash) and write it back (`updateFileRequest`, read-modify-write guarded by
   that hash). A write changes the site: reserve, mode, grid charging, export rule.
 - `teg` (tedapi_combined): island mode (6 + force = off grid, 1 = reconnect), manual backup
-  events (storm watch / max backup), battery dispatch (answered "not supported").
+  events (storm watch / max backup), battery dispatch (`real_power` for a duration, or
+  `resume_device_mode`), acknowledged with an empty dispatch_battery_power_response.
 - anything else is a TEDAPI query envelope (status, controller, components, firmware),
   answered exactly as over Wi-Fi TEDAPI, without the outer Message/tail.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol, get_args
 
@@ -32,6 +34,7 @@ CODE_INVALID_ARGUMENT = 3
 CODE_FAILED_PRECONDITION = 9
 CODE_UNIMPLEMENTED = 12  # pypowerwall: "not supported by gateway firmware"
 AUTHORIZED_CLIENT = 1
+MAX_DISPATCH_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class SiteControls(Protocol):
     def set_grid_up(self, up: bool) -> None: ...
     def set_manual_backup(self, event: ManualBackup | None) -> None: ...
     def manual_backup(self) -> ManualBackup | None: ...
+    def set_dispatch(self, power_w: float | None, duration_s: float = 0.0) -> None: ...
 
 
 class NotV1rCommand(Exception):
@@ -216,6 +220,26 @@ def _teg(request: combined_pb2.MessageEnvelope, controls: SiteControls) -> bytes
             info.start_time.seconds = event.start_time
             info.duration_seconds = event.duration_seconds
             info.priority = event.priority
+    elif which == "dispatch_battery_power_request":
+        problem = _dispatch(teg.dispatch_battery_power_request, controls)
+        if problem is not None:
+            return _error(request, site, CODE_INVALID_ARGUMENT, problem)
+        reply.teg.dispatch_battery_power_response.SetInParent()
     else:
         return _error(request, site, CODE_UNIMPLEMENTED, f"TEG {which} not supported")
     return bytes(reply.SerializeToString())
+
+
+def _dispatch(request: Any, controls: SiteControls) -> str | None:
+    """Apply a dispatch or a resume; a message when the request is neither or out of range
+    (the gateway's uint32 duration; pypowerwall sends 1 s to a day)."""
+    if request.HasField("resume_device_mode"):
+        controls.set_dispatch(None)
+        return None
+    if not request.HasField("real_power"):
+        return "dispatch needs real_power or resume_device_mode"
+    power, seconds = request.real_power.power_watts, request.real_power.duration_seconds
+    if not math.isfinite(power) or not 1 <= seconds <= MAX_DISPATCH_SECONDS:
+        return f"dispatch of {power} W for {seconds} s out of range"
+    controls.set_dispatch(power, float(seconds))
+    return None

@@ -45,6 +45,8 @@ CONTROL_KEYS = {
     "set_export_rule": "select",
     "set_grid_charging": "switch",
     "hold_reserve": "button",
+    "dispatch_battery_power": "number",
+    "resume_battery": "button",
 }
 
 
@@ -143,7 +145,7 @@ def test_controls_are_valid_home_assistant_config_components(
         found = config(watcher, topic)
         state_topic = found["state_topic"]
         controls = {k: c for k, c in found["cmps"].items() if "command_topic" in c}
-        assert {k: c["p"] for k, c in controls.items()} == CONTROL_KEYS  # v1r: all five
+        assert {k: c["p"] for k, c in controls.items()} == CONTROL_KEYS  # v1r: all seven
         for key, component in found["cmps"].items():
             if key in controls:
                 check_control(key, component, state_topic)
@@ -163,8 +165,12 @@ def check_control(key: str, component: dict[str, Any], state_topic: str) -> None
         return
     assert component["state_topic"] == state_topic
     assert "'None' if value_json." in component["value_template"]  # unknown, not a value
-    if platform == "number":
+    if key == "set_backup_reserve":
         assert (component["min"], component["max"], component["step"]) == (0, 100, 1)
+    if key == "dispatch_battery_power":  # reads back the battery power, in W
+        assert (component["min"], component["max"]) == (-30000, 30000)
+        assert component["unit_of_measurement"] == "W"
+        assert "value_json.battery_power" in component["value_template"]
     if platform == "select":
         assert component["options"] and all(isinstance(o, str) for o in component["options"])
     if platform == "switch":
@@ -202,6 +208,23 @@ def test_reserve_number_sets_the_site_and_the_state_shows_the_read_back(
     newest = audit(server)[0]
     assert (newest["client"], newest["gateway"], newest["what"]) == ("mqtt", "home", "reserve")
     assert (newest["new"], newest["result"]) == (str(target), "applied")
+
+
+def test_dispatch_number_and_resume_button_drive_the_battery(
+    server: TestClient, sim: RunningSimulator, watcher: Recorder
+) -> None:
+    battery = sim.gateway("home").app
+    watcher.publish("pypowerwall/gateway/home/set/dispatch", b"-3000")
+    wait_until(lambda: audit(server)[0]["what"] == "dispatch", 20)
+    newest = audit(server)[0]
+    assert (newest["client"], newest["new"]) == ("mqtt", "-3000,900")
+    assert battery.state().battery.instant_power_w == pytest.approx(-3000, abs=150)
+    assert server.get("/gw/home/control/dispatch").json()["dispatch"]["power_w"] == -3000
+    watcher.publish("pypowerwall/gateway/home/set/resume", b"PRESS")
+    wait_until(lambda: audit(server)[0]["what"] == "resume", 20)
+    assert audit(server)[0]["result"] == "applied"
+    assert battery.state().battery.instant_power_w != pytest.approx(-3000, abs=150)
+    assert server.get("/gw/home/control/dispatch").json()["dispatch"]["active"] is False
 
 
 def test_bad_values_are_refused_logged_and_nothing_reaches_the_gateway(

@@ -75,6 +75,10 @@ class Setup:
         (Control.GRID_CHARGING, b"ON", "true"),
         (Control.GRID_CHARGING, b"OFF", "false"),
         (Control.RESERVE_HOLD, b"PRESS", ""),
+        (Control.DISPATCH, b"-2500", -2500),
+        (Control.DISPATCH, b"3000.0", 3000),
+        (Control.DISPATCH, b"3 kW", "3 kW"),
+        (Control.RESUME, b"PRESS", ""),
         (Control.MODE, b" backup ", "backup"),
         (Control.MODE, b"\xff", b"\xff"),  # not UTF-8: stays bytes, which no parser takes
     ],
@@ -211,3 +215,9 @@ def test_control_over_mqtt_is_its_own_opt_in(mqtt_control: bool) -> None:
     )
     assert publisher is not None
     assert (publisher.commands is not None) is mqtt_control
+
+
+def test_the_dispatch_number_dispatches_for_its_fixed_time() -> None:
+    row = BY_CONTROL[Control.DISPATCH]
+    assert row.fields(command_value(row, b"-4000")) == {"power_w": -4000, "duration_s": 900}
+    assert BY_CONTROL[Control.RESERVE].fields(40) == {"value": 40}

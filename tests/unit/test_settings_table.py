@@ -59,6 +59,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "mqtt_password": ("mqtt-secret", "mqtt-secret"),
     "mqtt_tls": ("yes", True),
     "mqtt_control": ("yes", True),
+    "mcp": ("yes", True),
     "mqtt_ca_file": ("{key}", "{key}"),
     "mqtt_prefix": ("pw2", "pw2"),
     "mqtt_discovery_prefix": ("ha", "ha"),

@@ -54,6 +54,12 @@ class FakeWriter:
     def reconnect_grid(self) -> object:
         return self._answer("reconnect_grid")
 
+    def dispatch_battery_power(self, power_watts: float, duration_seconds: int) -> object:
+        return self._answer("dispatch_battery_power", power_watts, duration_seconds)
+
+    def resume_battery_operation(self) -> object:
+        return self._answer("resume_battery_operation")
+
 
 @dataclass
 class FakeSupervisor:

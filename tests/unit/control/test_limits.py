@@ -10,11 +10,13 @@ from pypowerwall_server.control.commands import (
     Combined,
     Command,
     Control,
+    DispatchBattery,
     ExportRule,
     GoOffGrid,
     HoldReserve,
     OperatingMode,
     ReconnectGrid,
+    ResumeBattery,
     ScheduleMaxBackup,
     SetGridCharging,
     SetGridExport,
@@ -44,7 +46,14 @@ EVERYWHERE = [
     HoldReserve(),
     Combined(80, BACKUP, ExportRule.PV_ONLY),
 ]
-V1R_ONLY = [ScheduleMaxBackup(3600), CancelMaxBackup(), GoOffGrid(), ReconnectGrid()]
+V1R_ONLY = [
+    ScheduleMaxBackup(3600),
+    CancelMaxBackup(),
+    GoOffGrid(),
+    ReconnectGrid(),
+    DispatchBattery(3000, 60),
+    ResumeBattery(),
+]
 
 
 @pytest.mark.parametrize("transport", [V1R, CLOUD, FLEET])
@@ -89,7 +98,7 @@ def test_cloud_and_fleetapi_cap_the_reserve_at_80(
 
 
 @pytest.mark.parametrize("read_mode", ["tedapi", "local"])
-@pytest.mark.parametrize("command", EVERYWHERE + V1R_ONLY)
+@pytest.mark.parametrize("command", EVERYWHERE + V1R_ONLY[:4])
 def test_a_read_only_gateway_names_what_to_configure(read_mode: str, command: Command) -> None:
     refusal = check_command("garage", read_mode, None, command)
     assert isinstance(refusal, NoWritePath)
@@ -103,6 +112,26 @@ def test_a_read_only_gateway_names_what_to_configure(read_mode: str, command: Co
 def test_supported_controls_per_transport() -> None:
     assert supported_controls(None) == frozenset()
     assert supported_controls(V1R) == frozenset(Control)
-    expected = frozenset(Control) - {Control.MAX_BACKUP, Control.OFF_GRID, Control.RECONNECT}
+    v1r_only = {Control.MAX_BACKUP, Control.OFF_GRID, Control.RECONNECT}
+    expected = frozenset(Control) - v1r_only - {Control.DISPATCH, Control.RESUME}
     assert supported_controls(CLOUD) == expected
     assert supported_controls(FLEET) == expected
+
+
+@pytest.mark.parametrize("command", [DispatchBattery(3000, 60), ResumeBattery()])
+@pytest.mark.parametrize(
+    ("transport", "read_mode", "said"),
+    [
+        (None, "tedapi", "is read-only"),
+        (None, "local", "is read-only"),
+        (CLOUD, "cloud", "writes through the Tesla cloud"),
+        (FLEET, "fleetapi", "writes through FleetAPI"),
+    ],
+)
+def test_dispatch_is_refused_off_v1r_naming_v1r(
+    command: Command, transport: WriteTransport | None, read_mode: str, said: str
+) -> None:
+    refusal = check_command("garage", read_mode, transport, command)
+    assert isinstance(refusal, NotOnTransport)
+    assert "needs the v1r transport" in refusal.message
+    assert f"read over {read_mode} and {said}" in refusal.message

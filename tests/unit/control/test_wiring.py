@@ -68,6 +68,8 @@ def test_control_is_off_without_a_secret_and_the_overview_holds_no_secret(key_fi
                 "transport": "v1r",
                 "controls": sorted(
                     [
+                        "dispatch",
+                        "resume",
                         "grid_charging",
                         "grid_export",
                         "max_backup",

@@ -288,10 +288,3 @@ def test_manual_backup_holds_the_battery_until_cancelled(gateway: SimulatedGatew
     assert events.manual_backup_event.scheduling_info.duration_seconds == 3600
     send_teg(gateway, teg("cancel_manual_backup_event_request"))
     assert not gateway.manual_backup_active() and gateway.manual_backup() is None
-
-
-def test_battery_dispatch_is_answered_not_supported(gateway: SimulatedGateway) -> None:
-    request = combined_pb2.MessageEnvelope()
-    request.teg.dispatch_battery_power_request.real_power.power_watts = -1000.0
-    reply = send_teg(gateway, request.SerializeToString())
-    assert reply.common.error_response.status.code == 12
