@@ -1,6 +1,10 @@
 """The audit trail: one entry per write attempt (time, client address, gateway, what,
 old -> new, result), kept in a bounded ring for a read route and logged as one line.
 
+Attempts refused before a write existed (origin, token, body) have a ring of their own, so
+a flood of them never pushes the real writes out, and their log lines are summarised: the
+first of each window is logged, the rest counted in one line when the window has passed.
+
 An entry never holds a secret: the token is never passed in, and every configured secret
 is scrubbed from each field anyway (a client may send its token as a value by mistake).
 Fields are length-capped when recorded and quoted when logged, so a hostile value cannot
@@ -9,11 +13,12 @@ forge a log line or another field.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,13 +65,20 @@ class AuditEntry:
         return "control write: " + " ".join(f"{k}={_quoted(v)}" for k, v in fields)
 
 
+REFUSAL_CAPACITY = 50
+SUMMARY_SECONDS = 60.0
+
+
 class AuditTrail:
-    """The last `capacity` write attempts, newest last; each also logged at INFO."""
+    """The last `capacity` write attempts and the last refusals, newest last; each write
+    logged at INFO, refusals summarised."""
 
     def __init__(
         self,
         capacity: int = 100,
         *,
+        refusal_capacity: int = REFUSAL_CAPACITY,
+        summary_seconds: float = SUMMARY_SECONDS,
         secrets: tuple[str, ...] = (),
         clock: Callable[[], float] = time.time,
         logger: logging.Logger = log,
@@ -74,6 +86,8 @@ class AuditTrail:
         if capacity < 1:
             raise ValueError("audit capacity must be positive")
         self._entries: deque[AuditEntry] = deque(maxlen=capacity)
+        self._refusals: deque[AuditEntry] = deque(maxlen=refusal_capacity)
+        self._summary = _RefusalSummary(summary_seconds, logger)
         self._secrets = tuple(s for s in secrets if s)
         self._clock = clock
         self._log = logger
@@ -81,7 +95,22 @@ class AuditTrail:
     def record(
         self, *, client: str, gateway_id: str, what: str, old: Value, new: Value, result: str
     ) -> AuditEntry:
-        entry = AuditEntry(
+        entry = self._entry(client, gateway_id, what, old, new, result)
+        self._entries.append(entry)
+        self._log.info("%s", entry.log_line())
+        return entry
+
+    def refused(self, *, client: str, gateway_id: str, what: str, result: str) -> AuditEntry:
+        """An attempt refused before any write: kept apart, its log line summarised."""
+        entry = self._entry(client, gateway_id, what, None, None, result)
+        self._refusals.append(entry)
+        self._summary.add(entry)
+        return entry
+
+    def _entry(
+        self, client: str, gateway_id: str, what: str, old: Value, new: Value, result: str
+    ) -> AuditEntry:
+        return AuditEntry(
             at=self._clock(),
             client=self._clean(client) or "",
             gateway_id=self._clean(gateway_id) or "",
@@ -90,14 +119,17 @@ class AuditTrail:
             new=self._clean(new),
             result=self._clean(result) or "",
         )
-        self._entries.append(entry)
-        self._log.info("%s", entry.log_line())
-        return entry
 
     def recent(self, limit: int | None = None) -> list[AuditEntry]:
-        """Newest first; at most `limit` entries."""
-        entries = list(reversed(self._entries))
+        """Writes and refusals, newest first; at most `limit` entries."""
+        entries = list(
+            heapq.merge(reversed(self._entries), reversed(self._refusals), key=_newest_first)
+        )
         return entries if limit is None else entries[: max(0, limit)]
+
+    def writes(self) -> list[AuditEntry]:
+        """The write attempts alone, newest first."""
+        return list(reversed(self._entries))
 
     def _clean(self, value: Value) -> str | None:
         text = value_text(value)
@@ -108,6 +140,37 @@ class AuditTrail:
         if len(text) > MAX_FIELD_CHARS:
             text = text[: MAX_FIELD_CHARS - 3] + "..."
         return text
+
+
+def _newest_first(entry: AuditEntry) -> float:
+    return -entry.at
+
+
+class _RefusalSummary:
+    """One INFO line for the first refusal of a window; the others counted by result and
+    logged as one line by the first refusal after the window."""
+
+    def __init__(self, seconds: float, logger: logging.Logger) -> None:
+        self._seconds = seconds
+        self._log = logger
+        self._window_end: float | None = None
+        self._counts: Counter[str] = Counter()
+
+    def add(self, entry: AuditEntry) -> None:
+        if self._window_end is not None and entry.at < self._window_end:
+            self._counts[entry.result] += 1
+            return
+        if self._counts:
+            counts = ", ".join(f"{n} {result}" for result, n in sorted(self._counts.items()))
+            self._log.info(
+                "control: %d more refused attempts in %.0f s (%s)",
+                self._counts.total(),
+                self._seconds,
+                counts,
+            )
+            self._counts.clear()
+        self._window_end = entry.at + self._seconds
+        self._log.info("%s (further refusals summarised)", entry.log_line())
 
 
 def value_text(value: Value) -> str | None:

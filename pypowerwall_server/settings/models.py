@@ -40,6 +40,8 @@ _HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _MQTT_PREFIX = re.compile(r"^[A-Za-z0-9_-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 _ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+MIN_CONTROL_SECRET_CHARS = 16  # guessing a random 16-character secret is hopeless
+_LINE = re.compile(r"[\r\n\x00]").search
 
 
 class ConfigError(Exception):
@@ -604,7 +606,8 @@ class ServerConfig(BaseModel):
         SecretStr | None,
         Row(
             "token that enables the control routes (writes); send it as Authorization: Bearer",
-            "a non-empty string (e.g. from: openssl rand -hex 16)",
+            f"at least {MIN_CONTROL_SECRET_CHARS} characters on one line "
+            "(e.g. from: openssl rand -hex 16)",
             level="server",
             env=("PW_CONTROL_SECRET", "PW_CONTROL_TOKEN"),
             file_aliases=("control_token",),
@@ -723,8 +726,10 @@ class ServerConfig(BaseModel):
     @field_validator("control_secret")
     @classmethod
     def _check_control_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().strip():
-            raise ValueError("empty")
+        """A short secret can be guessed; a line break cannot be sent in a header."""
+        text = "" if value is None else value.get_secret_value()
+        if value is not None and (len(text.strip()) < MIN_CONTROL_SECRET_CHARS or _LINE(text)):
+            raise ValueError("weak")
         return value
 
     @field_validator("control_enabled")
