@@ -5,6 +5,7 @@ Secrets (gw_pwd, password) are SecretStr: repr/str show '**********', never the 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from typing import Annotated, Any, Literal, get_args
@@ -785,6 +786,38 @@ class ServerConfig(BaseModel):
         if not value or any(c in value for c in "+#\0") or value.startswith("/"):
             raise ValueError("bad topic")
         return value
+
+    # Security (docs/security.md): whose forwarded headers are believed
+    trusted_proxies: Annotated[
+        tuple[str, ...],
+        Row(
+            "comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
+            "and X-Forwarded-Proto are believed (the client address for lockouts and audit)",
+            "a list of IP addresses or networks like 127.0.0.1 or 10.0.0.0/24",
+            level="server",
+            env=("PW_TRUSTED_PROXIES",),
+            unset="none: forwarded headers are ignored",
+        ),
+    ] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError("bad address") from None
+        return value
+
+    # End of security
 
     @field_validator("cors_origins", "allowed_hosts", "frame_ancestors", mode="before")
     @classmethod
