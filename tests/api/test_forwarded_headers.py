@@ -36,9 +36,11 @@ def serving(trusted: tuple[str, ...]) -> Iterator[httpx.Client]:
     options = uvicorn_options(app, settings, ClientLimits())
     for bound_elsewhere in ("host", "port", "loop"):
         del options[bound_elsewhere]
-    with Server(app, True, **options) as running:
-        with httpx.Client(base_url=f"http://127.0.0.1:{running.port}", timeout=10) as client:
-            yield client
+    with (
+        Server(app, True, **options) as running,
+        httpx.Client(base_url=f"http://127.0.0.1:{running.port}", timeout=10) as client,
+    ):
+        yield client
 
 
 def _guesses(client: httpx.Client, count: int) -> Counter[int]:
