@@ -36,11 +36,11 @@ TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TE
 DEFAULT_DATA_DIR = "~/.local/state/pypowerwall-server"
 DEFER_CHECKS = "defer_cross_checks"  # validation context key: the loader reports these itself
 
-_ID = re.compile(r"^[a-z0-9_-]+$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+$")
-_MQTT_PREFIX = re.compile(r"^[A-Za-z0-9_-]+$")
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
-_ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+_ID = re.compile(r"^[a-z0-9_-]+\Z")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+\Z")
+_MQTT_PREFIX = re.compile(r"^[A-Za-z0-9_-]+\Z")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+\Z")
+_ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+\Z")
 MIN_CONTROL_SECRET_CHARS = 16  # guessing a random 16-character secret is hopeless
 _LINE = re.compile(r"[\r\n\x00]").search
 
@@ -62,7 +62,11 @@ def _check_host(value: str) -> str:
         port = rest.removeprefix(":")
     elif value.count(":") == 1:
         name, port = value.split(":")
-    elif value.count(":") > 1:  # bare IPv6
+    elif value.count(":") > 1:  # bare IPv6, and nothing else
+        try:
+            ipaddress.IPv6Address(value)
+        except ValueError:
+            raise ValueError("bad host") from None
         return value
     if not _HOSTNAME.match(name) or (port and not (port.isdigit() and 1 <= int(port) <= 65535)):
         raise ValueError("bad host")
