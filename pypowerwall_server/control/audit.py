@@ -2,8 +2,8 @@
 old -> new, result), kept in a bounded ring for a read route and logged as one line.
 
 Attempts refused before a write existed (origin, token, body) have a ring of their own, so
-a flood of them never pushes the real writes out, and their log lines are summarised: the
-first of each window is logged, the rest counted in one line when the window has passed.
+a flood of them never pushes the real writes out, and their log lines are rate-limited: one
+a minute, saying how many were left out.
 
 An entry never holds a secret: the token is never passed in, and every configured secret
 is scrubbed from each field anyway (a client may send its token as a value by mistake).
@@ -18,10 +18,12 @@ import json
 import logging
 import re
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from pypowerwall_server.log_limit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ class AuditTrail:
             raise ValueError("audit capacity must be positive")
         self._entries: deque[AuditEntry] = deque(maxlen=capacity)
         self._refusals: deque[AuditEntry] = deque(maxlen=refusal_capacity)
-        self._summary = _RefusalSummary(summary_seconds, logger)
+        self._refusal_log = RateLimitedLog(logger, summary_seconds, clock)
         self._secrets = tuple(s for s in secrets if s)
         self._clock = clock
         self._log = logger
@@ -104,7 +106,7 @@ class AuditTrail:
         """An attempt refused before any write: kept apart, its log line summarised."""
         entry = self._entry(client, gateway_id, what, None, None, result)
         self._refusals.append(entry)
-        self._summary.add(entry)
+        self._refusal_log.log(logging.INFO, "refused", "%s", entry.log_line())
         return entry
 
     def _entry(
@@ -144,33 +146,6 @@ class AuditTrail:
 
 def _newest_first(entry: AuditEntry) -> float:
     return -entry.at
-
-
-class _RefusalSummary:
-    """One INFO line for the first refusal of a window; the others counted by result and
-    logged as one line by the first refusal after the window."""
-
-    def __init__(self, seconds: float, logger: logging.Logger) -> None:
-        self._seconds = seconds
-        self._log = logger
-        self._window_end: float | None = None
-        self._counts: Counter[str] = Counter()
-
-    def add(self, entry: AuditEntry) -> None:
-        if self._window_end is not None and entry.at < self._window_end:
-            self._counts[entry.result] += 1
-            return
-        if self._counts:
-            counts = ", ".join(f"{n} {result}" for result, n in sorted(self._counts.items()))
-            self._log.info(
-                "control: %d more refused attempts in %.0f s (%s)",
-                self._counts.total(),
-                self._seconds,
-                counts,
-            )
-            self._counts.clear()
-        self._window_end = entry.at + self._seconds
-        self._log.info("%s (further refusals summarised)", entry.log_line())
 
 
 def value_text(value: Value) -> str | None:
