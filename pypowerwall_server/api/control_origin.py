@@ -8,9 +8,9 @@ Browsers say where a request comes from: `Sec-Fetch-Site` (every current browser
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from starlette.datastructures import Headers
+
+from pypowerwall_server.streams.origin import origin_allowed
 
 CROSS_ORIGIN = "cross-origin control requests are refused; use this server's own pages"
 _SAME_SITE_VALUES = frozenset({"same-origin", "none"})
@@ -21,12 +21,6 @@ def is_cross_origin(headers: Headers) -> bool:
     site = headers.get("sec-fetch-site")
     if site is not None:
         return site.strip().lower() not in _SAME_SITE_VALUES
-    origin = headers.get("origin")
-    if origin is None:
-        return False  # not a browser, or a same-origin GET of an old one
-    try:
-        netloc = urlsplit(origin.strip()).netloc
-    except ValueError:
-        return True
-    host = headers.get("host", "")
-    return not netloc or netloc.lower() != host.strip().lower()  # "null" has no netloc
+    # No Origin: not a browser (or an old one's same-origin GET). No extra origins: CORS
+    # never opens control.
+    return not origin_allowed(headers.get("origin"), headers.get("host"), ())

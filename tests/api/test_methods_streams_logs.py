@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.typing import Origin
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from pypowerwall_server.http.client_limits import ClientLimits
 from pypowerwall_server.http.server_options import uvicorn_options
