@@ -41,6 +41,7 @@ _HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+\Z")
 _MQTT_PREFIX = re.compile(r"^[A-Za-z0-9_-]+\Z")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+\Z")
 _ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+\Z")
+MIN_POLL_INTERVAL_S = 0.01  # 1e-9 was accepted: a poll loop that never rests
 MIN_CONTROL_SECRET_CHARS = 16  # guessing a random 16-character secret is hopeless
 _LINE = re.compile(r"[\r\n\x00]").search
 
@@ -183,14 +184,14 @@ class GatewayConfig(BaseModel):
         float,
         Row(
             "poll interval",
-            "a number of seconds greater than 0",
+            f"a number of seconds, at least {MIN_POLL_INTERVAL_S:g}",
             level="gateway-default",
             env=("PW_CACHE_EXPIRE",),
             flag="--cache-expire",
             metavar="S",
             unit="s",
         ),
-    ] = Field(default=5.0, gt=0, allow_inf_nan=False)
+    ] = Field(default=5.0, ge=MIN_POLL_INTERVAL_S, allow_inf_nan=False)
     timeout: Annotated[
         float,
         Row(
