@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks import (
     abuse,
+    abuse_lockout,
     failover,
     footprint,
     gateway_load,
@@ -191,6 +192,24 @@ def _abuse_phase(
     results["abuse"] = abuse.run_abuse(
         children, base_url, child.pid, options.work, say, options.abuse_rounds, sim.child.pid
     )
+    children.stop(child)
+    guarded, port, https_port = abuse_lockout.start_guarded(children, options.work, sim.gateways[0])
+    lockout = abuse_lockout.run_lockout(port)
+    say(
+        f"  lockout: attackers {lockout['attacker_requests_per_s']:.0f} req/s "
+        f"{lockout['attacker_answers']}, owner {lockout['owner_answers']}: "
+        f"{lockout['owner_failures']} owner failures"
+    )
+    tls = abuse_lockout.run_tls_slowloris(guarded.pid, port, https_port)
+    say(
+        f"  TLS handshake slowloris: {tls['slow_opened']:,} held, "
+        f"{tls['slow_closed_by_server']:,} closed by the server; p99 quiet "
+        f"{tls['quiet']['p99_ms']:.2f} ms, abused {tls['under_abuse']['p99_ms']:.2f} ms = "
+        f"{tls['p99_ratio'] or 0:.2f}x; RSS +{tls['rss_growth_peak_mib']:.1f} MiB; "
+        f"fds {tls['fds_before']} before, {tls['fds_after']} after"
+    )
+    results["abuse"]["lockout"] = lockout
+    results["abuse"]["tls_slowloris"] = tls
 
 
 @dataclass

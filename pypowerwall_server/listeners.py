@@ -31,19 +31,50 @@ if TYPE_CHECKING:  # cryptography (~8 MiB) is loaded only when HTTPS is on (cli.
 log = logging.getLogger(__name__)
 
 
-class _Companion(uvicorn.Server):
-    """Serves on its own socket; the primary decides when it stops."""
+class HttpsServer(uvicorn.Server):
+    """Serves TLS on its own socket; the primary decides when it stops. Its handshakes are
+    bounded like a request head: asyncio's default (60 s) let a client that sends one byte
+    hold a descriptor for a minute, outside the head timeout."""
+
+    def __init__(self, config: uvicorn.Config, handshake_timeout_s: float) -> None:
+        super().__init__(config)
+        self.handshake_timeout_s = handshake_timeout_s
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's startup for given sockets (no lifespan: the primary runs it), with the
+        handshake timeout uvicorn does not pass to create_server."""
+        config, loop = self.config, asyncio.get_running_loop()
+
+        def create_protocol(_loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config,
+                server_state=self.server_state,
+                app_state=self.lifespan.state,
+                _loop=_loop,
+            )
+
+        self.servers = [
+            await loop.create_server(
+                create_protocol,
+                sock=sock,
+                ssl=config.ssl,
+                backlog=config.backlog,
+                ssl_handshake_timeout=self.handshake_timeout_s,
+            )
+            for sock in sockets or []
+        ]
+        self.started = True
 
 
 class _Primary(uvicorn.Server):
     """The HTTP server; starts its companions after the lifespan, stops them before it ends."""
 
     def __init__(
-        self, config: uvicorn.Config, companions: list[tuple[_Companion, socket.socket]]
+        self, config: uvicorn.Config, companions: list[tuple[HttpsServer, socket.socket]]
     ) -> None:
         super().__init__(config)
         self._companions = companions
@@ -104,6 +135,6 @@ def serve(app: HotApp, settings: Settings, https: HttpsSetup | None = None) -> N
         config.load()
         config.ssl = https.context  # ours: modern defaults, and the one checked at start
         sock = config.bind_socket()  # a port in use ends the program here, before any poll
-        companions.append((_Companion(config), sock))
+        companions.append((HttpsServer(config, limits.head_timeout_s), sock))
     primary = _config(app, settings, settings.server.port, limits=limits, http=http, lifespan="on")
     _Primary(primary, companions).run()

@@ -55,7 +55,7 @@ class ClientNoiseFilter(logging.Filter):
     """On uvicorn's logger: WebSocket open/accept/close lines become DEBUG (one connect used
     to log 2 INFO lines); warnings about malformed client input are rate-limited."""
 
-    DEMOTED = ('%s - "WebSocket ', "connection open", "connection closed")
+    DEMOTED = ('%s - "WebSocket ', "connection open", "connection closed", "connection rejected")
     CLIENT_FAULTS = (
         "Invalid HTTP request received.",
         "Unsupported upgrade request.",

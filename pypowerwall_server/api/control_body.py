@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 MAX_BODY_BYTES = 4096  # the legacy proxy's bound; a control request is a few fields
 FORM = "application/x-www-form-urlencoded"
@@ -23,7 +23,10 @@ class BodyProblem:
 
 async def request_fields(request: Request) -> Mapping[str, object] | BodyProblem:
     """The body's fields; an empty body (with or without a content type) has none."""
-    body = await _bounded_body(request)
+    try:
+        body = await _bounded_body(request)
+    except ClientDisconnect:  # gone mid-body: nobody to answer, nothing worth a traceback
+        return BodyProblem(400, "client disconnected before the body was complete")
     if body is None:
         return BodyProblem(413, f"request body over {MAX_BODY_BYTES} bytes")
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -44,12 +44,12 @@ LEGACY: Responses = {
 CONTROL: Responses = {
     400: error("bad value, unknown control name, a token in the URL, or refused by the gateway"),
     401: {"description": "missing or wrong token", "content": {"application/json": {}}},
-    403: error("control is off (PW_CONTROL_SECRET not set)"),
+    403: error("control is off (PW_CONTROL_SECRET not set), or a browser page of another origin"),
     404: error("unknown gateway id"),
     409: error("this gateway has no write path for this control"),
     413: error("request body too large"),
     415: error("request body not JSON or form data"),
-    429: error("too many wrong tokens; retry later"),
+    429: error("too many wrong tokens from this client or in total (the right token still works)"),
     503: error("the gateway failed, or the current value is unknown yet (Retry-After)"),
     504: error("the gateway did not confirm the write in time"),
 }

@@ -2,21 +2,30 @@
 /gw/{id}/control/<name>, our JSON API under /api/gateways/{id}/control, the audit read route
 and the unauthenticated overview (/api/control) a UI uses to show or hide its controls.
 
-Thin: every decision is control/'s. Order for a write: control on (403) -> no token in the
-URL (400) -> bounded body (413/415/400) -> token (401/429) -> value (400) -> the write."""
+Thin: every decision is control/'s. Order for a write: control on (403) -> same origin (403)
+-> no token in the URL (400) -> bounded body (413/415/400) -> token (401/429) -> value (400)
+-> the write. Every refusal is audited (control/audit.py summarises their log lines)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
 
 from pypowerwall_server.api.control_body import BodyProblem, request_fields
+from pypowerwall_server.api.control_origin import CROSS_ORIGIN, is_cross_origin
 from pypowerwall_server.api.openapi_responses import CONTROL
 from pypowerwall_server.control import answers
-from pypowerwall_server.control.auth import Authorized, TokenInQuery, presented_token
+from pypowerwall_server.control.auth import (
+    Authorized,
+    LockedOut,
+    TokenInQuery,
+    Unauthorized,
+    presented_token,
+)
 from pypowerwall_server.control.commands import Command, Control
 from pypowerwall_server.control.values import (
     ReadCurrent,
@@ -124,20 +133,43 @@ async def _authorized_fields(
     if control.guard is None:
         return _send(answers.disabled())
     control.service.target(gateway_id)  # 404 before anything else is read
-    in_query = presented_token(None, {}, request.query_params)
-    if isinstance(in_query, TokenInQuery):
-        return _send(answers.unauthorized(in_query))
+    client = _client(request)
+    early = _early_refusal(request)
+    if early is not None:
+        control.service.refuse_unauthorized(gateway_id, client, what, early.refusal)
+        return _send(early.answer)
     fields = await request_fields(request)
     if isinstance(fields, BodyProblem):
+        control.service.refuse_unauthorized(gateway_id, client, what, f"refused: {fields.status}")
         return _send(answers.Answer(fields.status, {"error": fields.message}))
     presented = presented_token(request.headers.get("authorization"), fields, {})
     assert not isinstance(presented, TokenInQuery)  # no query passed
-    client = _client(request)
     result = control.guard.check(client, presented)
     if not isinstance(result, Authorized):
-        control.service.refuse(gateway_id, client, what, None, "refused: invalid token")
+        control.service.refuse_unauthorized(gateway_id, client, what, _token_refusal(result))
         return _send(answers.unauthorized(result))
     return {name: value for name, value in fields.items() if name != "token"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    answer: answers.Answer
+    refusal: str  # as audited
+
+
+def _early_refusal(request: Request) -> _Refused | None:
+    """Refusals that need neither the body nor the token: a page of another origin (it must
+    not even count as a failure) and a token in the URL."""
+    if is_cross_origin(request.headers):
+        return _Refused(answers.Answer(403, {"error": CROSS_ORIGIN}), "refused: cross-origin")
+    in_query = presented_token(None, {}, request.query_params)
+    if isinstance(in_query, TokenInQuery):
+        return _Refused(answers.unauthorized(in_query), "refused: token in URL")
+    return None
+
+
+def _token_refusal(result: Unauthorized | LockedOut) -> str:
+    return "refused: locked out" if isinstance(result, LockedOut) else "refused: invalid token"
 
 
 async def _write(request: Request, control: ControlAccess, gateway_id: str, name: str) -> Response:
@@ -201,11 +233,16 @@ async def audit(request: Request, control: ControlDep) -> Response:
     """The last write attempts, newest first (`?limit=N`, at most 200); needs the token."""
     if control.guard is None:
         return _send(answers.disabled())
-    presented = presented_token(request.headers.get("authorization"), {}, request.query_params)
-    if isinstance(presented, TokenInQuery):
-        return _send(answers.unauthorized(presented))
-    result = control.guard.check(_client(request), presented)
+    client = _client(request)
+    early = _early_refusal(request)
+    if early is not None:
+        control.service.refuse_unauthorized("-", client, "audit", early.refusal)
+        return _send(early.answer)
+    presented = presented_token(request.headers.get("authorization"), {}, {})
+    assert not isinstance(presented, TokenInQuery)  # no query passed
+    result = control.guard.check(client, presented)
     if not isinstance(result, Authorized):
+        control.service.refuse_unauthorized("-", client, "audit", _token_refusal(result))
         return _send(answers.unauthorized(result))
     limit_text = request.query_params.get("limit", "")
     limit = int(limit_text) if limit_text.isdigit() else AUDIT_DEFAULT

@@ -1,6 +1,10 @@
 """The audit trail: one entry per write attempt (time, client address, gateway, what,
 old -> new, result), kept in a bounded ring for a read route and logged as one line.
 
+Attempts refused before a write existed (origin, token, body) have a ring of their own, so
+a flood of them never pushes the real writes out, and their log lines are rate-limited: one
+a minute, saying how many were left out.
+
 An entry never holds a secret: the token is never passed in, and every configured secret
 is scrubbed from each field anyway (a client may send its token as a value by mistake).
 Fields are length-capped when recorded and quoted when logged, so a hostile value cannot
@@ -9,6 +13,7 @@ forge a log line or another field.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import re
@@ -17,6 +22,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from pypowerwall_server.log_limit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +67,20 @@ class AuditEntry:
         return "control write: " + " ".join(f"{k}={_quoted(v)}" for k, v in fields)
 
 
+REFUSAL_CAPACITY = 50
+SUMMARY_SECONDS = 60.0
+
+
 class AuditTrail:
-    """The last `capacity` write attempts, newest last; each also logged at INFO."""
+    """The last `capacity` write attempts and the last refusals, newest last; each write
+    logged at INFO, refusals summarised."""
 
     def __init__(
         self,
         capacity: int = 100,
         *,
+        refusal_capacity: int = REFUSAL_CAPACITY,
+        summary_seconds: float = SUMMARY_SECONDS,
         secrets: tuple[str, ...] = (),
         clock: Callable[[], float] = time.time,
         logger: logging.Logger = log,
@@ -74,6 +88,8 @@ class AuditTrail:
         if capacity < 1:
             raise ValueError("audit capacity must be positive")
         self._entries: deque[AuditEntry] = deque(maxlen=capacity)
+        self._refusals: deque[AuditEntry] = deque(maxlen=refusal_capacity)
+        self._refusal_log = RateLimitedLog(logger, summary_seconds, clock)
         self._secrets = tuple(s for s in secrets if s)
         self._clock = clock
         self._log = logger
@@ -81,7 +97,22 @@ class AuditTrail:
     def record(
         self, *, client: str, gateway_id: str, what: str, old: Value, new: Value, result: str
     ) -> AuditEntry:
-        entry = AuditEntry(
+        entry = self._entry(client, gateway_id, what, old, new, result)
+        self._entries.append(entry)
+        self._log.info("%s", entry.log_line())
+        return entry
+
+    def refused(self, *, client: str, gateway_id: str, what: str, result: str) -> AuditEntry:
+        """An attempt refused before any write: kept apart, its log line summarised."""
+        entry = self._entry(client, gateway_id, what, None, None, result)
+        self._refusals.append(entry)
+        self._refusal_log.log(logging.INFO, "refused", "%s", entry.log_line())
+        return entry
+
+    def _entry(
+        self, client: str, gateway_id: str, what: str, old: Value, new: Value, result: str
+    ) -> AuditEntry:
+        return AuditEntry(
             at=self._clock(),
             client=self._clean(client) or "",
             gateway_id=self._clean(gateway_id) or "",
@@ -90,14 +121,17 @@ class AuditTrail:
             new=self._clean(new),
             result=self._clean(result) or "",
         )
-        self._entries.append(entry)
-        self._log.info("%s", entry.log_line())
-        return entry
 
     def recent(self, limit: int | None = None) -> list[AuditEntry]:
-        """Newest first; at most `limit` entries."""
-        entries = list(reversed(self._entries))
+        """Writes and refusals, newest first; at most `limit` entries."""
+        entries = list(
+            heapq.merge(reversed(self._entries), reversed(self._refusals), key=_newest_first)
+        )
         return entries if limit is None else entries[: max(0, limit)]
+
+    def writes(self) -> list[AuditEntry]:
+        """The write attempts alone, newest first."""
+        return list(reversed(self._entries))
 
     def _clean(self, value: Value) -> str | None:
         text = value_text(value)
@@ -108,6 +142,10 @@ class AuditTrail:
         if len(text) > MAX_FIELD_CHARS:
             text = text[: MAX_FIELD_CHARS - 3] + "..."
         return text
+
+
+def _newest_first(entry: AuditEntry) -> float:
+    return -entry.at
 
 
 def value_text(value: Value) -> str | None:

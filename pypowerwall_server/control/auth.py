@@ -1,10 +1,17 @@
-"""Who may write: the control token, where it may come from, and the per-client lockout.
+"""Who may write: the control token, where it may come from, and the failure budgets.
 
 The token comes from `Authorization: Bearer <token>` or the legacy form field `token`,
 never from the URL query (URLs end up in logs, browser history and proxies): a query token
 is refused on its own terms even when a valid header is present. Tokens are compared in
-constant time. After `max_failures` bad tokens one client address is locked out for
-`lockout_seconds`; other addresses are unaffected. Memory is bounded by `max_clients`.
+constant time.
+
+The right token always succeeds: failures made by someone else (a neighbour behind the same
+proxy or NAT, a page the owner opened) can never lock the owner out. Wrong tokens are
+counted per client address and over all clients; once either budget is spent within the
+window, wrong tokens are answered 429 with Retry-After instead of 401. Guessing is bounded
+by the secret itself (at least 16 characters, checked at start) and by the optional
+per-client rate limit; cross-origin browser requests never reach the check (control_origin).
+Memory is bounded by `max_clients`.
 """
 
 from __future__ import annotations
@@ -83,73 +90,69 @@ AuthResult = Authorized | Unauthorized | LockedOut
 
 
 @dataclass(slots=True)
-class _Client:
-    failures: int
-    first_failure: float
-    locked_until: float | None = None
+class _Failures:
+    count: int
+    window_end: float
 
 
 class TokenGuard:
-    """Checks tokens against one secret and remembers bad ones per client address. Used from
-    the event loop only (no lock): check() never blocks and never awaits."""
+    """Checks tokens against one secret and counts wrong ones per client address and in
+    total. Used from the event loop only (no lock): check() never blocks and never awaits."""
 
     def __init__(
         self,
         secret: str,
         *,
         max_failures: int = 10,
+        max_total_failures: int = 100,
         lockout_seconds: float = 300.0,
         max_clients: int = 4096,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not secret:
             raise ValueError("the control secret must not be empty")
-        if max_failures < 1 or max_clients < 1 or lockout_seconds <= 0:
-            raise ValueError("max_failures, max_clients and lockout_seconds must be positive")
+        if min(max_failures, max_total_failures, max_clients) < 1 or lockout_seconds <= 0:
+            raise ValueError("budgets, max_clients and lockout_seconds must be positive")
         self._secret_digest = _digest(secret)
         self._max_failures = max_failures
-        self._lockout = lockout_seconds
+        self._max_total = max_total_failures
+        self._window = lockout_seconds
         self._max_clients = max_clients
         self._clock = clock
-        self._clients: OrderedDict[str, _Client] = OrderedDict()
+        self._clients: OrderedDict[str, _Failures] = OrderedDict()
+        self._total = _Failures(0, 0.0)
 
     def check(self, client: str, presented: Presented) -> AuthResult:
-        now = self._clock()
-        record = self._current(client, now)
-        if record is not None and record.locked_until is not None:
-            return LockedOut(max(1, math.ceil(record.locked_until - now)))
         if presented.token is not None and secrets.compare_digest(
             _digest(presented.token), self._secret_digest
         ):
-            self._clients.pop(client, None)
-            return Authorized()
-        return self._failed(client, record, now)
+            return Authorized()  # never blocked by failures this token did not make
+        now = self._clock()
+        total = self._counted(self._total, now)
+        self._total = total
+        record = self._counted(self._clients.pop(client, None), now)
+        self._clients[client] = record  # the most recent failure last
+        while len(self._clients) > self._max_clients:
+            self._clients.popitem(last=False)
+        if record.count > self._max_failures:
+            return LockedOut(_seconds_left(record, now))
+        if total.count > self._max_total:
+            return LockedOut(_seconds_left(total, now))
+        return Unauthorized(self._max_failures - record.count)
 
     def tracked_clients(self) -> int:
         return len(self._clients)
 
-    def _current(self, client: str, now: float) -> _Client | None:
-        """The client's record, forgotten once its lockout or failure window has passed."""
-        record = self._clients.get(client)
-        if record is None:
-            return None
-        expiry = record.locked_until or record.first_failure + self._lockout
-        if now >= expiry:
-            del self._clients[client]
-            return None
-        return record
+    def _counted(self, failures: _Failures | None, now: float) -> _Failures:
+        """`failures` with one more, in a fresh window once the last one has passed."""
+        if failures is None or now >= failures.window_end:
+            return _Failures(1, now + self._window)
+        failures.count += 1
+        return failures
 
-    def _failed(self, client: str, record: _Client | None, now: float) -> AuthResult:
-        if record is None:
-            record = _Client(failures=0, first_failure=now)
-        record.failures += 1
-        if record.failures >= self._max_failures:
-            record.locked_until = now + self._lockout
-        self._clients[client] = record
-        self._clients.move_to_end(client)
-        while len(self._clients) > self._max_clients:
-            self._clients.popitem(last=False)  # the least recently failed client
-        return Unauthorized(max(0, self._max_failures - record.failures))
+
+def _seconds_left(failures: _Failures, now: float) -> int:
+    return max(1, math.ceil(failures.window_end - now))
 
 
 def _digest(token: str) -> bytes:

@@ -82,8 +82,13 @@ class ControlService:
             self._follow_ups.add(outcome)  # pending parts: look again in a few seconds
         return answers.written(outcome)
 
+    def refuse_unauthorized(self, gateway_id: str, client: str, what: str, result: str) -> None:
+        """Audit an attempt refused before its token was accepted (origin, URL token, body,
+        token): kept apart from the writes, logged in summary."""
+        self._audit.refused(client=client, gateway_id=gateway_id, what=what, result=result)
+
     def refuse(self, gateway_id: str, client: str, what: str, value: Value, result: str) -> None:
-        """Audit an attempt refused before a command existed (bad token, bad value)."""
+        """Audit an attempt with the right token refused before a command existed."""
         self._audit.record(
             client=client, gateway_id=gateway_id, what=what, old=None, new=value, result=result
         )

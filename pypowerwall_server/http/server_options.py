@@ -28,4 +28,8 @@ def uvicorn_options(
         # compressing per client costs 10x the CPU at 5,000 clients
         "ws_per_message_deflate": False,
         "ws_max_size": limits.max_ws_message_bytes,  # the streams only push
+        # uvicorn believes X-Forwarded-For from loopback by default: anyone on the machine
+        # could then pick the address a lockout or the audit sees. Only the proxies named.
+        "proxy_headers": bool(server.trusted_proxies),
+        "forwarded_allow_ips": list(server.trusted_proxies),
     }

@@ -5,6 +5,7 @@ Secrets (gw_pwd, password) are SecretStr: repr/str show '**********', never the 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from typing import Annotated, Any, Literal, get_args
@@ -35,11 +36,14 @@ TEDAPI_HOST = "192.168.91.1"  # the gateway's own Wi-Fi address, the only one TE
 DEFAULT_DATA_DIR = "~/.local/state/pypowerwall-server"
 DEFER_CHECKS = "defer_cross_checks"  # validation context key: the loader reports these itself
 
-_ID = re.compile(r"^[a-z0-9_-]+$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+$")
-_MQTT_PREFIX = re.compile(r"^[A-Za-z0-9_-]+$")
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
-_ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+_ID = re.compile(r"^[a-z0-9_-]+\Z")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9._-]+\Z")
+_MQTT_PREFIX = re.compile(r"^[A-Za-z0-9_-]+\Z")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+\Z")
+_ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+\Z")
+MIN_POLL_INTERVAL_S = 0.01  # 1e-9 was accepted: a poll loop that never rests
+MIN_CONTROL_SECRET_CHARS = 16  # guessing a random 16-character secret is hopeless
+_LINE = re.compile(r"[\r\n\x00]").search
 
 
 class ConfigError(Exception):
@@ -59,7 +63,11 @@ def _check_host(value: str) -> str:
         port = rest.removeprefix(":")
     elif value.count(":") == 1:
         name, port = value.split(":")
-    elif value.count(":") > 1:  # bare IPv6
+    elif value.count(":") > 1:  # bare IPv6, and nothing else
+        try:
+            ipaddress.IPv6Address(value)
+        except ValueError:
+            raise ValueError("bad host") from None
         return value
     if not _HOSTNAME.match(name) or (port and not (port.isdigit() and 1 <= int(port) <= 65535)):
         raise ValueError("bad host")
@@ -176,14 +184,14 @@ class GatewayConfig(BaseModel):
         float,
         Row(
             "poll interval",
-            "a number of seconds greater than 0",
+            f"a number of seconds, at least {MIN_POLL_INTERVAL_S:g}",
             level="gateway-default",
             env=("PW_CACHE_EXPIRE",),
             flag="--cache-expire",
             metavar="S",
             unit="s",
         ),
-    ] = Field(default=5.0, gt=0, allow_inf_nan=False)
+    ] = Field(default=5.0, ge=MIN_POLL_INTERVAL_S, allow_inf_nan=False)
     timeout: Annotated[
         float,
         Row(
@@ -604,7 +612,8 @@ class ServerConfig(BaseModel):
         SecretStr | None,
         Row(
             "token that enables the control routes (writes); send it as Authorization: Bearer",
-            "a non-empty string (e.g. from: openssl rand -hex 16)",
+            f"at least {MIN_CONTROL_SECRET_CHARS} characters on one line "
+            "(e.g. from: openssl rand -hex 16)",
             level="server",
             env=("PW_CONTROL_SECRET", "PW_CONTROL_TOKEN"),
             file_aliases=("control_token",),
@@ -734,8 +743,10 @@ class ServerConfig(BaseModel):
     @field_validator("control_secret")
     @classmethod
     def _check_control_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().strip():
-            raise ValueError("empty")
+        """A short secret can be guessed; a line break cannot be sent in a header."""
+        text = "" if value is None else value.get_secret_value()
+        if value is not None and (len(text.strip()) < MIN_CONTROL_SECRET_CHARS or _LINE(text)):
+            raise ValueError("weak")
         return value
 
     @field_validator("control_enabled")
@@ -791,6 +802,38 @@ class ServerConfig(BaseModel):
         if not value or any(c in value for c in "+#\0") or value.startswith("/"):
             raise ValueError("bad topic")
         return value
+
+    # Security (docs/security.md): whose forwarded headers are believed
+    trusted_proxies: Annotated[
+        tuple[str, ...],
+        Row(
+            "comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
+            "and X-Forwarded-Proto are believed (the client address for lockouts and audit)",
+            "a list of IP addresses or networks like 127.0.0.1 or 10.0.0.0/24",
+            level="server",
+            env=("PW_TRUSTED_PROXIES",),
+            unset="none: forwarded headers are ignored",
+        ),
+    ] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError("bad address") from None
+        return value
+
+    # End of security
 
     @field_validator("cors_origins", "allowed_hosts", "frame_ancestors", mode="before")
     @classmethod

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from pypowerwall_server.settings.document import (
+    DocumentProblem,
+    load_json,
+    load_yaml,
+    read_config_text,
+)
 from pypowerwall_server.settings.table import TABLE, at_level, gateway_keys
 
 # Derived from the settings table: PW_* variable -> key, key -> flag, file key -> key
@@ -96,8 +101,8 @@ def environment_layer(environ: Mapping[str, str]) -> Layer:
 def _add_gateways_json(layer: Layer, text: str) -> None:
     label = f"PW_GATEWAYS ({ENV})"
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except (ValueError, _DuplicateKey) as exc:
+        data = load_json(text, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, _DuplicateKey, DocumentProblem) as exc:
         layer.problems.append(f"{label}: invalid JSON: {exc}")
         layer.broken = True
         return
@@ -163,6 +168,9 @@ class _StrictLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key_node, yaml.ScalarNode):  # a list or mapping as a key
+                line = key_node.start_mark.line + 1
+                raise _DuplicateKey(f"a key must be a plain value, at line {line}")
             if key in seen:
                 line = key_node.start_mark.line + 1
                 raise _DuplicateKey(f"duplicate key '{key}' at line {line}")
@@ -174,11 +182,9 @@ def file_layer(path: str, path_label: str) -> Layer:
     """The YAML/JSON file at `path`; path_label names where the path came from."""
     layer = Layer()
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        layer.problems.append(f"{path_label}: cannot read '{path}': {reason}")
+        text = read_config_text(path)
+    except DocumentProblem as exc:
+        layer.problems.append(f"{path_label}: {exc}")
         layer.broken = True
         return layer
     data = _parse_document(path, text, path_label, layer.problems)
@@ -191,13 +197,13 @@ def file_layer(path: str, path_label: str) -> Layer:
 def _parse_document(path: str, text: str, label: str, problems: list[str]) -> Any:
     if path.endswith(".json"):
         try:
-            return _empty_as_mapping(json.loads(text, object_pairs_hook=_no_duplicate_keys))
-        except (ValueError, _DuplicateKey) as exc:
+            return _empty_as_mapping(load_json(text, object_pairs_hook=_no_duplicate_keys))
+        except (ValueError, _DuplicateKey, DocumentProblem) as exc:
             problems.append(f"{label}: invalid JSON in '{path}': {exc}")
             return None
     try:
-        return _empty_as_mapping(yaml.load(text, Loader=_StrictLoader))
-    except _DuplicateKey as exc:
+        return _empty_as_mapping(load_yaml(text, _StrictLoader))
+    except (_DuplicateKey, DocumentProblem) as exc:
         problems.append(f"{label}: invalid YAML in '{path}': {exc}")
     except yaml.MarkedYAMLError as exc:  # the mark's snippet could show a secret: line only
         mark = exc.problem_mark

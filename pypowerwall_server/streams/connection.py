@@ -14,6 +14,7 @@ from collections.abc import Callable
 from starlette.websockets import WebSocket
 
 from pypowerwall_server.errors import UnknownGateway
+from pypowerwall_server.log_limit import RateLimitedLog
 from pypowerwall_server.streams.broadcaster import Stream
 from pypowerwall_server.streams.client import Client
 from pypowerwall_server.streams.direct import transport_of
@@ -21,12 +22,14 @@ from pypowerwall_server.streams.messages import CloseCode
 from pypowerwall_server.streams.service import Streams
 
 log = logging.getLogger(__name__)
+_refusals = RateLimitedLog(log)  # a page can retry at will: one line a minute, with a count
 
 
 async def serve(websocket: WebSocket, streams: Streams, pick: Callable[[], Stream]) -> None:
     label = _label(websocket)
     if not streams.origin_ok(websocket):
-        log.info("WebSocket %s refused: origin %r", label, websocket.headers.get("origin"))
+        origin = websocket.headers.get("origin")
+        _refusals.log(logging.INFO, "origin", "WebSocket %s refused: origin %r", label, origin)
         # Before accept this becomes an HTTP 403 on the handshake.
         await websocket.close(CloseCode.FORBIDDEN_ORIGIN, "origin not allowed")
         return

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from pypowerwall_server.http.client_limits import ClientLimits
 from pypowerwall_server.http.server_options import uvicorn_options
@@ -143,3 +144,16 @@ def test_item11_rate_limited_log_counts_what_it_left_out(caplog: pytest.LogCaptu
         "refused other",
         "refused again (9 more like this in the last 60 s)",
     ]
+
+
+def test_websocket_origin_refusals_write_one_line_not_two_each(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    url = f"ws://127.0.0.1:{server.port}/ws/aggregate"
+    for _ in range(20):
+        with pytest.raises(InvalidStatus):
+            connect(url, origin=Origin("http://evil.example"))
+    wait_until(lambda: not server.server.server_state.connections)
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(lines) == 1 and "refused: origin 'http://evil.example'" in lines[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -16,14 +17,20 @@ from tests.waiting import wait_until
 class Server:
     """A real uvicorn in a thread, on a loopback socket."""
 
-    def __init__(self, app: Any, use_uvloop: bool = False, **options: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        use_uvloop: bool = False,
+        make_server: Callable[[uvicorn.Config], uvicorn.Server] = uvicorn.Server,
+        **options: Any,
+    ) -> None:
         self.use_uvloop = use_uvloop  # production runs uvloop (run_server)
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         options = {"log_level": "warning", "lifespan": "on", "ws_ping_interval": None, **options}
         config = uvicorn.Config(app, **options)
-        self.server = uvicorn.Server(config)
+        self.server = make_server(config)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.served = threading.Event()  # serve() returned: shutdown complete
         self.app = app

@@ -194,8 +194,18 @@ def test_non_numeric_interval(tmp_path: Path) -> None:
     run = run_cli([], {"PW_GW_PWD": GW_SECRET, "PW_CACHE_EXPIRE": "fast"}, tmp_path)
     assert_config_error(
         run,
-        "error: PW_CACHE_EXPIRE (environment): must be a number of seconds greater than 0, "
+        "error: PW_CACHE_EXPIRE (environment): must be a number of seconds, at least 0.01, "
         "got 'fast'",
+    )
+
+
+def test_cache_expire_of_a_nanosecond_is_refused(tmp_path: Path) -> None:
+    """1e-9 was accepted: a poll loop that never rests."""
+    run = run_cli([], {"PW_GW_PWD": GW_SECRET, "PW_CACHE_EXPIRE": "1e-9"}, tmp_path)
+    assert_config_error(
+        run,
+        "error: PW_CACHE_EXPIRE (environment): must be a number of seconds, at least 0.01, "
+        "got '1e-9'",
     )
 
 

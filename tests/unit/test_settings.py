@@ -441,17 +441,29 @@ def test_bad_mqtt_settings_name_their_variable(variable: str, value: str) -> Non
 
 def test_control_is_on_only_with_a_secret() -> None:
     assert ServerConfig().control_on is False
-    assert ServerConfig(control_secret=SecretStr("s3cret")).control_on is True
-    off = ServerConfig(control_secret=SecretStr("s3cret"), control_enabled=False)
+    assert ServerConfig(control_secret=SecretStr("s3cret-of-16-chars")).control_on is True
+    off = ServerConfig(control_secret=SecretStr("s3cret-of-16-chars"), control_enabled=False)
     assert off.control_on is False
 
 
 @pytest.mark.parametrize("env", ["PW_CONTROL_SECRET", "PW_CONTROL_TOKEN"])
 def test_control_secret_from_the_environment(env: str) -> None:
-    settings = load_settings([], {env: "s3cret", "PW_HOST": "10.0.0.5", "PW_GW_PWD": "x"})
+    secret = "s3cret-of-16-chars"
+    settings = load_settings([], {env: secret, "PW_HOST": "10.0.0.5", "PW_GW_PWD": "x"})
     assert settings.server.control_secret is not None
-    assert settings.server.control_secret.get_secret_value() == "s3cret"
+    assert settings.server.control_secret.get_secret_value() == secret
     assert settings.server.control_on
+
+
+@pytest.mark.parametrize(
+    "secret", ["fifteen-chars15", "sixteen-chars-16\nX-Injected: 1", "   padded-14chars   "]
+)
+def test_weak_control_secret_is_refused_at_start(secret: str) -> None:
+    """A short secret is guessable; a line break cannot be sent as a header: exit 2, one
+    line naming the key, never the value."""
+    (problem,) = problems_of([], {"PW_CONTROL_SECRET": secret, "PW_GW_PWD": "x"})
+    assert problem.startswith("PW_CONTROL_SECRET (environment): must be at least 16 characters")
+    assert secret.strip() not in problem
 
 
 def test_control_enabled_without_a_secret_is_a_config_error() -> None:
@@ -460,7 +472,10 @@ def test_control_enabled_without_a_secret_is_a_config_error() -> None:
 
 
 def test_seed_file_keys_control_enabled_and_control_token(tmp_path: Path) -> None:
-    text = "server:\n  control_enabled: true\n  control_token: tok3n\ngateways:\n  - gw_pwd: x\n"
+    text = (
+        "server:\n  control_enabled: true\n  control_token: tok3n-of-16-chars\n"
+        "gateways:\n  - gw_pwd: x\n"
+    )
     settings = load_settings(["--config", write(tmp_path, "c.yaml", text)], {})
     assert settings.server.control_on
 

@@ -65,6 +65,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "mqtt_discovery_prefix": ("ha", "ha"),
     "mqtt_min_interval": ("10", 10.0),
     "allowed_hosts": ("powerwall.lan", ("powerwall.lan",)),
+    "trusted_proxies": ("10.0.0.0/24", ("10.0.0.0/24",)),
     "max_connections": ("500", 500),
     "style": ("grafana-dark", "grafana-dark"),
     "frame_ancestors": ("https://grafana.example:3000", ("https://grafana.example:3000",)),
@@ -75,7 +76,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "tls_key": ("{key}", "{key}"),
     "data_dir": ("/srv/pps", "/srv/pps"),
     "personal_data": ("yes", True),
-    "control_secret": ("s3cret-token", "s3cret-token"),
+    "control_secret": ("s3cret-token-0123", "s3cret-token-0123"),
     "control_enabled": ("yes", True),
 }
 # What else a row needs to make a valid gateway (PW_* form; the file form uses the same keys)
@@ -87,7 +88,7 @@ COMPANIONS: dict[str, dict[str, str]] = {
     "control_transport": {"rsa_key_path": "{key}", "gw_pwd": "GwPassword1"},
     "tls_cert": {"tls_key": "{key}"},
     "tls_key": {"tls_cert": "{key}"},
-    "control_enabled": {"control_secret": "s3cret-token"},
+    "control_enabled": {"control_secret": "s3cret-token-0123"},
 }
 
 

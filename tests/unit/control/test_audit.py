@@ -115,3 +115,20 @@ def test_a_secret_sent_as_a_value_never_reaches_the_trail_or_the_log(
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError):
         AuditTrail(0)
+
+
+def test_refusals_have_their_own_ring_and_a_summarised_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    t = AuditTrail(3, refusal_capacity=2, summary_seconds=10.0, clock=lambda: now[0])
+    record(t, new=1)
+    with caplog.at_level(logging.INFO, logger="pypowerwall_server.control.audit"):
+        for second in range(1, 13):  # a line at 1, the next at 11 with a count
+            now[0] = float(second)
+            t.refused(client="10.0.0.9", gateway_id="home", what="reserve", result="refused: x")
+    assert [e.new for e in t.writes()] == ["1"]
+    assert [e.at for e in t.recent()] == [12.0, 11.0, 0.0]
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert messages[1].endswith('result="refused: x" (9 more like this in the last 10 s)')

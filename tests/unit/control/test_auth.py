@@ -82,38 +82,52 @@ def test_non_ascii_secret_is_accepted() -> None:
     assert TokenGuard("päss✓").check("a", Presented("päss✓")) == Authorized()
 
 
-def test_lockout_after_n_bad_tokens_then_retry_after_counts_down() -> None:
+def test_over_budget_wrong_tokens_get_retry_after_counting_down() -> None:
     clock = Clock()
     g = guard(clock)
     results = [g.check("10.0.0.1", Presented("bad")) for _ in range(3)]
     assert results == [Unauthorized(2), Unauthorized(1), Unauthorized(0)]
-    # locked: even the right token is refused, so guessing cannot go on
-    assert g.check("10.0.0.1", Presented(SECRET)) == LockedOut(60)
+    assert g.check("10.0.0.1", Presented("bad")) == LockedOut(60)
     clock.now += 59.5
-    assert g.check("10.0.0.1", Presented(SECRET)) == LockedOut(1)
+    assert g.check("10.0.0.1", Presented("bad")) == LockedOut(1)
     clock.now += 0.5
-    assert g.check("10.0.0.1", Presented(SECRET)) == Authorized()
+    assert g.check("10.0.0.1", Presented("bad")) == Unauthorized(2)
 
 
-def test_lockout_does_not_affect_other_clients() -> None:
+def test_lockout_turned_against_the_owner_the_right_token_always_succeeds() -> None:
+    """Someone at the owner's address (a NAT, a proxy) spends its budget: the owner's right
+    token still succeeds, and its success does not reset the guesser's budget."""
     g = guard(Clock())
-    for _ in range(3):
+    for _ in range(50):
+        g.check("10.0.0.1", Presented("guess"))
+    assert g.check("10.0.0.1", Presented(SECRET)) == Authorized()
+    assert isinstance(g.check("10.0.0.1", Presented("guess")), LockedOut)
+
+
+def test_lockout_does_not_affect_other_clients_wrong_tokens() -> None:
+    g = guard(Clock())
+    for _ in range(4):
         g.check("10.0.0.1", Presented("bad"))
-    assert isinstance(g.check("10.0.0.1", Presented(SECRET)), LockedOut)
+    assert isinstance(g.check("10.0.0.1", Presented("bad")), LockedOut)
     assert g.check("10.0.0.2", Presented(SECRET)) == Authorized()
     assert g.check("10.0.0.3", Presented("bad")) == Unauthorized(2)
 
 
+def test_guessing_from_many_addresses_is_bounded_by_the_total_budget() -> None:
+    """One wrong token from each of many addresses (forwarded or real): after the total
+    budget every wrong token is 429, the right one still succeeds."""
+    clock = Clock()
+    g = guard(clock, max_total_failures=20)
+    results = [g.check(f"10.2.0.{n}", Presented("guess")) for n in range(200)]
+    assert results[:20] == [Unauthorized(2)] * 20
+    assert all(isinstance(result, LockedOut) for result in results[20:])
+    assert g.check("10.9.9.9", Presented(SECRET)) == Authorized()
+    clock.now += 60.0
+    assert g.check("10.9.9.9", Presented("bad")) == Unauthorized(2)
+
+
 def test_locked_out_message_names_the_wait() -> None:
     assert LockedOut(42).message.endswith("retry after 42 seconds")
-
-
-def test_success_forgets_earlier_failures() -> None:
-    g = guard(Clock())
-    g.check("a", Presented("bad"))
-    g.check("a", Presented("bad"))
-    assert g.check("a", Presented(SECRET)) == Authorized()
-    assert g.check("a", Presented("bad")) == Unauthorized(2)
 
 
 def test_failures_older_than_the_window_are_forgotten() -> None:
@@ -126,7 +140,7 @@ def test_failures_older_than_the_window_are_forgotten() -> None:
 
 
 def test_memory_is_bounded_by_max_clients() -> None:
-    g = guard(Clock(), max_clients=5)
+    g = guard(Clock(), max_clients=5, max_total_failures=1000)
     for n in range(50):
         g.check(f"10.0.1.{n}", Presented("bad"))
     assert g.tracked_clients() == 5
@@ -148,6 +162,7 @@ def test_successful_clients_are_not_tracked() -> None:
         ("", {}),
         ("x", {"max_failures": 0}),
         ("x", {"max_clients": 0}),
+        ("x", {"max_total_failures": 0}),
         ("x", {"lockout_seconds": 0.0}),
     ],
 )

@@ -58,7 +58,7 @@ def _two(key_file: str) -> tuple[GatewayConfig, GatewayConfig]:
 def test_control_is_off_without_a_secret_and_the_overview_holds_no_secret(key_file: str) -> None:
     off = _control(ServerConfig(), *_two(key_file))
     assert off.enabled is False and off.overview()["enabled"] is False
-    on = _control(ServerConfig(control_secret=SecretStr("s3cret-value")), *_two(key_file))
+    on = _control(ServerConfig(control_secret=SecretStr("s3cret-value-16chars")), *_two(key_file))
     overview = on.overview()
     assert overview == {
         "enabled": True,
@@ -87,7 +87,7 @@ def test_control_is_off_without_a_secret_and_the_overview_holds_no_secret(key_fi
 
 
 def test_a_switched_off_secret_refuses_writes(key_file: str) -> None:
-    server = ServerConfig(control_secret=SecretStr("s3cret-value"), control_enabled=False)
+    server = ServerConfig(control_secret=SecretStr("s3cret-value-16chars"), control_enabled=False)
     assert _control(server, *_two(key_file)).enabled is False
 
 
@@ -102,5 +102,5 @@ def test_a_remote_writer_of_a_gateway_read_another_way_needs_its_siteid() -> Non
     assert control_target(with_site).unsafe is None
     # read and written over FleetAPI alike: the site it reads is the one it writes
     assert control_target(GatewayConfig(id="b", fleetapi=True)).unsafe is None
-    overview = _control(ServerConfig(control_secret=SecretStr("s3cret-value")), chained)
+    overview = _control(ServerConfig(control_secret=SecretStr("s3cret-value-16chars")), chained)
     assert overview.overview()["gateways"]["a"] == {"transport": "fleetapi", "controls": []}
