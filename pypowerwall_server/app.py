@@ -23,6 +23,7 @@ from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervi
 from pypowerwall_server.gateway.transports import build_chain
 from pypowerwall_server.gateway.writer import GatewayWriter, build_writer
 from pypowerwall_server.gc_freeze import freeze_after_start
+from pypowerwall_server.history.service import HistoryService
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
@@ -77,12 +78,17 @@ def create_app(
     control = build_control(settings, supervisor)
     mqtt = _mqtt_publisher(settings, answers, control)
     exposition = Exposition(hub, server_counts(stats, live, mqtt))
-    services = AppServices(settings, hub, answers, supervisor, stats, exposition, control, live)
+    history = HistoryService(settings, hub)
+    control.audit.listeners.append(history.record_control)
+    services = AppServices(
+        settings, hub, answers, supervisor, stats, exposition, control, live, history
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         # Streams close their clients before the pollers stop.
         async with (
+            history.running(),  # before the pollers: their first readings are recorded
             supervisor.running(),
             start_streams(answers, settings.server.cors_origins, stream_config) as streams,
             background("poll-timer", exposition.time_polls),
@@ -135,5 +141,20 @@ def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:
     from pypowerwall_server.stop_signal import exit_zero_on_sigterm
 
     app = create_app(settings, freeze_start_up=True)
+    if app.services.history is not None:
+        refuse_shared_history(app.services.history)
     exit_zero_on_sigterm()
     serve(app, settings, https)
+
+
+def refuse_shared_history(history: HistoryService) -> None:
+    """A second server on the same history file stops here with one line and exit 2."""
+    import sys
+
+    from pypowerwall_server.history.lock import HistoryLocked
+
+    try:
+        history.claim()
+    except HistoryLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

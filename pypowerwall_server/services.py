@@ -13,6 +13,7 @@ from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
+from pypowerwall_server.history.service import HistoryService
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.settings import Settings
 from pypowerwall_server.streams import Streams
@@ -37,3 +38,4 @@ class AppServices:
     exposition: Exposition  # /metrics
     control: ControlAccess  # writes (api/routes_control.py, mqtt/commands.py)
     live: LiveServices = field(default_factory=LiveServices)
+    history: HistoryService | None = None  # None only for apps built without create_app

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from pypowerwall_server import cli
+from pypowerwall_server.history.tariff import Tariff
 from pypowerwall_server.settings import ConfigError, Settings, load_settings
 from pypowerwall_server.settings.advice import settings_warnings
 from pypowerwall_server.settings.args import build_parser
@@ -74,6 +75,9 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "tls_key": ("{key}", "{key}"),
     "data_dir": ("/srv/pps", "/srv/pps"),
     "personal_data": ("yes", True),
+    "history": ("no", False),
+    "history_days": ("30", 30),
+    "history_tariff": ({"import_price": 0.3}, Tariff(import_price=0.3)),
     "control_secret": ("s3cret-token", "s3cret-token"),
     "control_enabled": ("yes", True),
 }
