@@ -31,6 +31,10 @@ FILE_NAME = "history.sqlite"
 _STOP = object()
 
 
+class _Flushed(threading.Event):
+    """A marker in the job queue: set once every job queued before it is committed."""
+
+
 class HistoryUnavailable(Exception):
     """History is off or broken; `reason` says which, for a 503 answer."""
 
@@ -94,9 +98,12 @@ class HistoryStore:
         self.lock.release()
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until every job queued so far is committed (tests and shutdown)."""
-        done = threading.Event()
-        self.write(lambda _conn: done.set())
+        """Wait until every job queued so far is committed (tests and benchmarks); False
+        when that did not happen (broken, closed or too slow)."""
+        if self.problem is not None or self._closed:
+            return False
+        done = _Flushed()
+        self._jobs.put(done)
         return done.wait(timeout) and self.problem is None
 
     def read_now(self, query: Callable[[sqlite3.Connection], T]) -> T:
@@ -162,9 +169,12 @@ class HistoryStore:
                 break
             stop = job is _STOP
             batch.append(job)
-        jobs = [job for job in batch if job is not _STOP]
+        jobs = [job for job in batch if job is not _STOP and not isinstance(job, _Flushed)]
         if jobs and self.problem is None:
             self._commit(conn, jobs)
+        for job in batch:
+            if isinstance(job, _Flushed):
+                job.set()  # after the commit: what was queued before it is readable now
         return not stop
 
     def _commit(self, conn: sqlite3.Connection, jobs: list[object]) -> None:
