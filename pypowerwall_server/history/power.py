@@ -10,6 +10,7 @@ from pypowerwall_server.history.samples import Sample
 
 QUANTITIES: tuple[str, ...] = ("site", "solar", "battery", "home", "soe")
 _INF = float("inf")
+_SOE_AT = 4 * QUANTITIES.index("soe")
 
 
 @dataclass(slots=True)
@@ -41,10 +42,12 @@ class PowerRow:
         stats = self.stats
         for at in range(0, 4 * len(QUANTITIES), 4):
             count = stats[at + 1]
-            if count:
-                flat.extend((stats[at] / count, stats[at + 2], stats[at + 3]))
-            else:
+            if not count:
                 flat.extend((None, None, None))
+            elif at == _SOE_AT:  # % to a tenth
+                flat.extend(round(v, 1) for v in (stats[at] / count, stats[at + 2], stats[at + 3]))
+            else:  # whole W: SQLite stores small integers in 2-3 bytes, a REAL in 8
+                flat.extend(round(v) for v in (stats[at] / count, stats[at + 2], stats[at + 3]))
         flat.append(self.grid_status)
         return tuple(flat)
 

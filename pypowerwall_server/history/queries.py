@@ -20,7 +20,7 @@ from pypowerwall_server.history.power import QUANTITIES
 from pypowerwall_server.history.tariff import Tariff
 
 ENERGY_KEYS = tuple(f"{channel}_wh" for channel in CHANNELS)
-_IMPORT, _EXPORT = CHANNELS.index("grid_import"), CHANNELS.index("grid_export")
+_POINT_KEYS = tuple("soe_pct" if q == "soe" else f"{q}_w" for q in QUANTITIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +38,12 @@ def _marks(items: Sequence[object]) -> str:
 
 def energy(conn: sqlite3.Connection, q: EnergyQuery) -> dict[str, Any]:
     bounds = bucket_bounds(q.period, q.day, q.zone)
-    sums = ", ".join(f"SUM({c})" for c in CHANNELS)
-    rows = conn.execute(
-        f"SELECT hour, {sums}, MAX(estimated) FROM energy_hour "
-        f"WHERE gateway IN ({_marks(q.gateways)}) AND hour >= ? AND hour < ? GROUP BY hour "
-        "ORDER BY hour",
-        (*q.gateways, bounds[0][0], bounds[-1][1]),
-    ).fetchall()
     latest = _latest(conn, q.gateways)
     buckets = [_Bucket(start, end, latest) for start, end in bounds]
-    index = 0
-    for hour, *values, estimated in rows:
-        while buckets[index].end <= hour:
-            index += 1
-        buckets[index].add(values, bool(estimated), _hour_cost(q, hour, values))
+    for index, *values, estimated in _bucket_sums(conn, q.gateways, bounds):
+        buckets[index].add(values, bool(estimated), None)
+    if q.tariff is not None:
+        _add_costs(conn, q, buckets)
     total = _Bucket(bounds[0][0], bounds[-1][1], latest)
     for bucket in buckets:
         total.merge(bucket)
@@ -66,11 +58,40 @@ def energy(conn: sqlite3.Connection, q: EnergyQuery) -> dict[str, Any]:
     }
 
 
-def _hour_cost(q: EnergyQuery, hour: int, values: list[float]) -> tuple[float, float] | None:
-    if q.tariff is None:
-        return None
-    local = datetime.fromtimestamp(hour, q.zone)
-    return q.tariff.cost(local, values[_IMPORT], values[_EXPORT])
+def _bucket_sums(
+    conn: sqlite3.Connection, gateways: Sequence[str], bounds: Sequence[tuple[float, float]]
+) -> list[tuple[Any, ...]]:
+    """(bucket index, summed channels..., any estimated) of each bucket with energy, summed
+    by SQLite (a year is 8,760 hours per gateway: too many to add up in Python)."""
+    values = ", ".join("(?, ?, ?)" for _ in bounds)
+    sums = ", ".join(f"SUM(h.{c})" for c in CHANNELS)
+    return conn.execute(
+        f"WITH b(i, s, e) AS (VALUES {values}) "
+        f"SELECT b.i, {sums}, MAX(h.estimated) FROM b JOIN energy_hour h "
+        f"ON h.hour >= b.s AND h.hour < b.e WHERE h.gateway IN ({_marks(gateways)}) "
+        "GROUP BY b.i",
+        (*(x for i, (a, z) in enumerate(bounds) for x in (i, a, z)), *gateways),
+    ).fetchall()
+
+
+def _add_costs(conn: sqlite3.Connection, q: EnergyQuery, buckets: list[_Bucket]) -> None:
+    """Cost needs each hour's price: grid energy hour by hour, priced, added to buckets."""
+    rows = conn.execute(
+        f"SELECT hour, SUM(grid_import), SUM(grid_export) FROM energy_hour "
+        f"WHERE gateway IN ({_marks(q.gateways)}) AND hour >= ? AND hour < ? GROUP BY hour "
+        "ORDER BY hour",
+        (*q.gateways, buckets[0].start, buckets[-1].end),
+    ).fetchall()
+    index = 0
+    for hour, imported, exported in rows:
+        while buckets[index].end <= hour:
+            index += 1
+        buckets[index].add_cost(_hour_cost(q, hour, imported, exported))
+
+
+def _hour_cost(q: EnergyQuery, hour: int, imported: float, exported: float) -> tuple[float, float]:
+    assert q.tariff is not None
+    return q.tariff.cost(datetime.fromtimestamp(hour, q.zone), imported, exported)
 
 
 def _latest(conn: sqlite3.Connection, gateways: Sequence[str]) -> float | None:
@@ -95,6 +116,9 @@ class _Bucket:
             a + b for a, b in zip(self.values or [0.0] * len(values), values, strict=True)
         ]
         self.estimated |= estimated
+        self.add_cost(cost)
+
+    def add_cost(self, cost: tuple[float, float] | None) -> None:
         if cost is not None:
             old = self.cost or (0.0, 0.0)
             self.cost = (old[0] + cost[0], old[1] + cost[1])
@@ -143,39 +167,48 @@ def power(
     The site total sums means, minima and maxima of power (so min/max are bounds) and
     averages state of energy."""
     table = "power_hour" if step % 3600 == 0 else "power_minute"
-    stat_columns = [f"{q}_{s}" for q in QUANTITIES for s in ("mean", "min", "max")]
-    picks = ", ".join(f"{'AVG' if c.startswith('soe') else 'SUM'}({c})" for c in stat_columns)
+    table_step = 3600 if table == "power_hour" else 60
+    columns = [f"{q}_{s}" for q in QUANTITIES for s in ("mean", "min", "max")]
+    if len(gateways) == 1:
+        picks, grouping = ", ".join(columns) + ", grid_status", ""
+    else:
+        picks = ", ".join(f"{'AVG' if c.startswith('soe') else 'SUM'}({c})" for c in columns)
+        picks, grouping = picks + ", MIN(grid_status)", "GROUP BY t"
     rows = conn.execute(
-        f"SELECT (t / ?) * ? AS slot, {picks}, MIN(grid_status) FROM {table} "
-        f"WHERE gateway IN ({_marks(gateways)}) AND t >= ? AND t < ? "
-        "GROUP BY t ORDER BY t",
-        (step, step, *gateways, start, end),
+        f"SELECT t, {picks} FROM {table} WHERE gateway IN ({_marks(gateways)}) "
+        f"AND t >= ? AND t < ? {grouping} ORDER BY t",
+        (*gateways, start, end),
     ).fetchall()
-    return _merge_slots(rows)
-
-
-def _merge_slots(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """One point per slot: the rows (one per step of the table) inside it averaged."""
+    if step == table_step:
+        return [_point(row[0], [row]) for row in rows]
     slots: dict[int, list[tuple[Any, ...]]] = {}
     for row in rows:
-        slots.setdefault(int(row[0]), []).append(row)
-    points = []
-    for slot, members in slots.items():
-        point: dict[str, Any] = {"t": slot}
-        for i, name in enumerate(QUANTITIES):
-            means = [m[1 + 3 * i] for m in members if m[1 + 3 * i] is not None]
-            lows = [m[2 + 3 * i] for m in members if m[2 + 3 * i] is not None]
-            highs = [m[3 + 3 * i] for m in members if m[3 + 3 * i] is not None]
-            key = "soe_pct" if name == "soe" else f"{name}_w"
-            point[key] = (
-                {"mean": sum(means) / len(means), "min": min(lows), "max": max(highs)}
-                if means
-                else None
-            )
-        statuses = {m[-1] for m in members if m[-1] is not None}
-        point["grid_status"] = "down" if "down" in statuses else ("up" if statuses else None)
-        points.append(point)
-    return points
+        slots.setdefault(int(row[0] // step * step), []).append(row)
+    return [_point(slot, members) for slot, members in slots.items()]
+
+
+def _point(t: int, members: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """One point from the rows (one per step of the table) inside its slot."""
+    point: dict[str, Any] = {"t": t}
+    for i, key in enumerate(_POINT_KEYS):
+        at = 1 + 3 * i
+        if len(members) == 1:
+            mean, low, high = members[0][at : at + 3]
+            point[key] = None if mean is None else {"mean": mean, "min": low, "max": high}
+            continue
+        means = [m[at] for m in members if m[at] is not None]
+        point[key] = (
+            {
+                "mean": sum(means) / len(means),
+                "min": min(m[at + 1] for m in members if m[at + 1] is not None),
+                "max": max(m[at + 2] for m in members if m[at + 2] is not None),
+            }
+            if means
+            else None
+        )
+    statuses = {m[-1] for m in members if m[-1] is not None}
+    point["grid_status"] = "down" if "down" in statuses else ("up" if statuses else None)
+    return point
 
 
 def outages(
