@@ -62,6 +62,7 @@ class HistoryStore:
         self._closed = False
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="history-read")
         self._local = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []  # closed with the store
 
     # --- SqlRunner ---
     def add_schema(self, name: str, statements: Sequence[str]) -> None:
@@ -91,10 +92,12 @@ class HistoryStore:
         if self._closed:
             return
         self._closed = True
+        self._readers.shutdown(wait=True)
+        for conn in self._reader_conns:  # first: the writer's close then merges the WAL
+            conn.close()
         if self._thread is not None:
             self._jobs.put(_STOP)
             self._thread.join(timeout)
-        self._readers.shutdown(wait=True)
         self.lock.release()
 
     def flush(self, timeout: float = 30.0) -> bool:
@@ -114,6 +117,7 @@ class HistoryStore:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
             conn.execute("PRAGMA query_only = 1")
             self._local.conn = conn
+            self._reader_conns.append(conn)
         try:
             return query(conn)
         except sqlite3.DatabaseError as exc:
