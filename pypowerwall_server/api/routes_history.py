@@ -4,9 +4,7 @@ history/queries.py and history/api_params.py; a store that is off or broken answ
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
@@ -27,7 +25,6 @@ from pypowerwall_server.http.answer import error_answer, json_answer
 from pypowerwall_server.services import AppServices
 
 router = APIRouter(prefix="/api/history", tags=["history"])
-T = TypeVar("T")
 MAX_ROWS = 10_000
 _ERRORS: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"},
@@ -37,6 +34,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 GatewayParam = Annotated[str | None, Query(description="a gateway id; without it, the site total")]
 FormatParam = Annotated[str, Query(alias="format", description="json or csv")]
+StartParam = Annotated[str, Query(description="ISO 8601 time (no offset: the local time)")]
+EndParam = Annotated[str, Query(description="ISO 8601 time, after start")]
 
 
 @router.get("")
@@ -70,7 +69,7 @@ async def energy(
     history = _history(services)
     try:
         query = energy_query(history, period, date, gateway, output)
-        body = await _read(history, lambda c: queries.energy(c, query))
+        body = await history.read(lambda c: queries.energy(c, query))
     except (BadParameter, HistoryUnavailable) as exc:
         return _refused(exc)
     body = {"gateway": gateway, "timezone": str(query.zone), **body}
@@ -82,8 +81,8 @@ async def energy(
 @router.get("/power", responses=_ERRORS)
 async def power(
     services: ServicesDep,
-    start: Annotated[str, Query(description="ISO 8601 time (no offset: the local time)")],
-    end: Annotated[str, Query(description="ISO 8601 time, after start")],
+    start: StartParam,
+    end: EndParam,
     step: Annotated[int, Query(description="seconds per point, a multiple of 60")] = 60,
     gateway: GatewayParam = None,
     output: FormatParam = "json",
@@ -95,7 +94,7 @@ async def power(
     history = _history(services)
     try:
         ids, zone, t0, t1 = power_range(history, start, end, step, gateway, output, MAX_ROWS)
-        points = await _read(history, lambda c: queries.power(c, ids, t0, t1, step))
+        points = await history.read(lambda c: queries.power(c, ids, t0, t1, step))
     except (BadParameter, HistoryUnavailable) as exc:
         return _refused(exc)
     for point in points:
@@ -108,8 +107,8 @@ async def power(
 @router.get("/outages", responses=_ERRORS)
 async def outages(
     services: ServicesDep,
-    start: Annotated[str, Query(description="ISO 8601 time")],
-    end: Annotated[str, Query(description="ISO 8601 time, after start")],
+    start: StartParam,
+    end: EndParam,
     gateway: GatewayParam = None,
     output: FormatParam = "json",
 ) -> Response:
@@ -118,7 +117,7 @@ async def outages(
     history = _history(services)
     try:
         ids, zone, t0, t1 = time_range(history, start, end, gateway, output)
-        rows = await _read(history, lambda c: queries.outages(c, ids, t0, t1, MAX_ROWS))
+        rows = await history.read(lambda c: queries.outages(c, ids, t0, t1, MAX_ROWS))
     except (BadParameter, HistoryUnavailable) as exc:
         return _refused(exc)
     now = services.hub.clock()
@@ -132,16 +131,14 @@ async def outages(
         }
         for gid, began, ended, wh in rows
     ]
-    if output == "csv":
-        return _csv(csv_text.rows(found))
-    return json_answer({"outages": found}).to_response()
+    return _listed("outages", found, output)
 
 
 @router.get("/gaps", responses=_ERRORS)
 async def gaps(
     services: ServicesDep,
-    start: Annotated[str, Query(description="ISO 8601 time")],
-    end: Annotated[str, Query(description="ISO 8601 time, after start")],
+    start: StartParam,
+    end: EndParam,
     gateway: GatewayParam = None,
     output: FormatParam = "json",
 ) -> Response:
@@ -150,7 +147,7 @@ async def gaps(
     history = _history(services)
     try:
         ids, zone, t0, t1 = time_range(history, start, end, gateway, output)
-        rows = await _read(history, lambda c: queries.gaps(c, ids, t0, t1, MAX_ROWS))
+        rows = await history.read(lambda c: queries.gaps(c, ids, t0, t1, MAX_ROWS))
     except (BadParameter, HistoryUnavailable) as exc:
         return _refused(exc)
     found = [
@@ -162,9 +159,7 @@ async def gaps(
         }
         for gid, kind, began, ended in rows
     ]
-    if output == "csv":
-        return _csv(csv_text.rows(found))
-    return json_answer({"gaps": found}).to_response()
+    return _listed("gaps", found, output)
 
 
 def _history(services: AppServices) -> HistoryService:
@@ -174,15 +169,17 @@ def _history(services: AppServices) -> HistoryService:
     return history
 
 
-async def _read(history: HistoryService, query: Callable[[sqlite3.Connection], T]) -> T:
-    return await history.read(query)
-
-
 def _refused(exc: BadParameter | HistoryUnavailable) -> Response:
     if isinstance(exc, HistoryUnavailable):
         body = {"error": "history unavailable", "reason": exc.reason}
         return json_answer(body, 503).to_response()
     return error_answer(exc.status, exc.message).to_response()
+
+
+def _listed(key: str, found: list[dict[str, Any]], output: str) -> Response:
+    if output == "csv":
+        return _csv(csv_text.rows(found))
+    return json_answer({key: found}).to_response()
 
 
 def _csv(text: str) -> Response:
