@@ -14,6 +14,7 @@ from pypowerwall_server.untrusted import printable
 
 FORMATS = ("json", "csv")
 MAX_RANGE = timedelta(days=3660)  # outages and gaps: ten years per answer
+MAX_STEP = 366 * 86400
 EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
 
 
@@ -73,8 +74,8 @@ def power_range(
     output: str,
     max_points: int,
 ) -> tuple[tuple[str, ...], ZoneInfo, float, float]:
-    if step < 60 or step % 60:
-        raise BadParameter("step: must be a multiple of 60 seconds")
+    if step < 60 or step % 60 or step > MAX_STEP:
+        raise BadParameter(f"step: must be a multiple of 60 seconds, at most {MAX_STEP}")
     ids, zone, t0, t1 = time_range(history, start, end, gateway, output)
     if (t1 - t0) / step > max_points:
         raise BadParameter(
