@@ -162,6 +162,27 @@ async def gaps(
     return _listed("gaps", found, output)
 
 
+@router.get("/control", responses=_ERRORS)
+async def control_writes(
+    services: ServicesDep,
+    start: StartParam,
+    end: EndParam,
+    gateway: GatewayParam = None,
+    output: FormatParam = "json",
+) -> Response:
+    """Control writes from the audit trail (time, gateway, what, old, new, result), kept
+    for ever; the audit read route keeps only the last ones in memory."""
+    history = _history(services)
+    try:
+        ids, zone, t0, t1 = time_range(history, start, end, gateway, output)
+        rows = await history.read(lambda c: queries.control_writes(c, ids, t0, t1, MAX_ROWS))
+    except (BadParameter, HistoryUnavailable) as exc:
+        return _refused(exc)
+    keys = ("gateway", "what", "old", "new", "result")
+    found = [{"time": iso(row[0], zone), **dict(zip(keys, row[1:], strict=True))} for row in rows]
+    return _listed("writes", found, output)
+
+
 def _history(services: AppServices) -> HistoryService:
     history = services.history
     if history is None:  # an app built without create_app

@@ -232,3 +232,14 @@ def gaps(
         'AND start < ? AND ("end" IS NULL OR "end" > ?) ORDER BY start LIMIT ?',
         (*gateways, end, start, limit),
     ).fetchall()
+
+
+def control_writes(
+    conn: sqlite3.Connection, gateways: Sequence[str], start: float, end: float, limit: int
+) -> list[tuple[Any, ...]]:
+    """(t, gateway, what, old, new, result) of control writes in [start, end)."""
+    return conn.execute(
+        f"SELECT t, gateway, what, old, new, result FROM control_writes WHERE gateway IN "
+        f"({_marks(gateways)}) AND t >= ? AND t < ? ORDER BY t LIMIT ?",
+        (*gateways, start, end, limit),
+    ).fetchall()

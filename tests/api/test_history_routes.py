@@ -48,6 +48,7 @@ def fill(folder: Path) -> None:
             counters["battery_discharge"] = 100.0 + minute
             up = not (gid == "a" and 600 <= minute < 660)
             ingestor.observe(Sample(gid, t, counters, 500.0 * rate, 0.0, 0.0, 0.0, 50.0, up))
+    ingestor.record_control(DAY_START + 7200, "b", "backup_reserve", "20", "40", "ok")
     assert store.flush()
     store.close()
 
@@ -128,6 +129,24 @@ def test_power_points_and_csv(client: TestClient) -> None:
     assert len(rows) == 60 and float(rows[0]["site_w_mean"]) == 500.0
 
 
+def test_control_writes_are_listed(client: TestClient) -> None:
+    params = {"start": "2026-06-01", "end": "2026-06-02"}
+    writes = client.get("/api/history/control", params=params).json()["writes"]
+    assert writes == [
+        {
+            "time": "2026-06-01T02:00:00-04:00",
+            "gateway": "b",
+            "what": "backup_reserve",
+            "old": "20",
+            "new": "40",
+            "result": "ok",
+        }
+    ]
+    assert client.get("/api/history/control", params={**params, "gateway": "a"}).json() == {
+        "writes": []
+    }
+
+
 def test_outages_with_the_battery_energy(client: TestClient) -> None:
     params = {"start": "2026-06-01", "end": "2026-06-02"}
     outages = client.get("/api/history/outages", params=params).json()["outages"]
@@ -178,7 +197,7 @@ def test_history_off_answers_503_with_the_reason(tmp_path: Path) -> None:
 
 def test_history_routes_are_in_openapi(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for name in ("energy", "power", "outages", "gaps"):
+    for name in ("energy", "power", "outages", "gaps", "control"):
         operation = paths[f"/api/history/{name}"]["get"]
         assert {"400", "404", "503"} <= set(operation["responses"])
         assert "format" in {p["name"] for p in operation["parameters"]}
