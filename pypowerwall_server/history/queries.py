@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pypowerwall_server.history.buckets import Period, bucket_bounds, iso
 from pypowerwall_server.history.counters import CHANNELS
 from pypowerwall_server.history.power import QUANTITIES
-from pypowerwall_server.history.tariff import Tariff
+from pypowerwall_server.settings.tariff import Tariff
 
 ENERGY_KEYS = tuple(f"{channel}_wh" for channel in CHANNELS)
 _POINT_KEYS = tuple("soe_pct" if q == "soe" else f"{q}_w" for q in QUANTITIES)

@@ -16,9 +16,9 @@ from pypowerwall_server.gateway.poller import GatewayState
 from pypowerwall_server.history.ingest import Ingestor
 from pypowerwall_server.history.samples import sample_of
 from pypowerwall_server.history.store import HistoryStore, HistoryUnavailable
-from pypowerwall_server.history.tariff import Tariff
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.settings import Settings
+from pypowerwall_server.settings.tariff import Tariff
 
 T = TypeVar("T")
 OFF_REASON = "history is off (PW_HISTORY=no)"

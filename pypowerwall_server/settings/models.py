@@ -20,9 +20,9 @@ from pydantic import (
     model_validator,
 )
 
-from pypowerwall_server.history.tariff import Tariff
 from pypowerwall_server.settings.row import Row
 from pypowerwall_server.settings.rules import gateway_problems
+from pypowerwall_server.settings.tariff import Tariff
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
 # The ways to read a gateway (gateway/transports.py): v1r is TEDAPI over the wired LAN.

@@ -19,8 +19,8 @@ from pypowerwall_server.gateway.protocol import GatewayAdapter
 from pypowerwall_server.history.ingest import Ingestor
 from pypowerwall_server.history.samples import Sample
 from pypowerwall_server.history.store import HistoryStore
-from pypowerwall_server.history.tariff import Tariff
 from pypowerwall_server.settings import ServerConfig, Settings
+from pypowerwall_server.settings.tariff import Tariff
 from tests.api.conftest import FakeAdapter, contract_calls, gateway
 
 ZONE = ZoneInfo("America/New_York")

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from pypowerwall_server import cli
-from pypowerwall_server.history.tariff import Tariff
 from pypowerwall_server.settings import ConfigError, Settings, load_settings
 from pypowerwall_server.settings.advice import settings_warnings
 from pypowerwall_server.settings.args import build_parser
 from pypowerwall_server.settings.readme import README_START, readme_table, with_readme_table
 from pypowerwall_server.settings.report import describe
 from pypowerwall_server.settings.table import CONFIG_ENV, CONFIG_FLAG, SOURCE_ENV, TABLE, Setting
+from pypowerwall_server.settings.tariff import Tariff
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 KEY_FILE = "v1r_key.pem"

@@ -17,7 +17,7 @@ from pypowerwall_server.history.lock import FileLock, HistoryLocked
 from pypowerwall_server.history.samples import Sample
 from pypowerwall_server.history.schema import SCHEMA_VERSION, SchemaTooNew, migrate
 from pypowerwall_server.history.store import HistoryStore, HistoryUnavailable
-from pypowerwall_server.history.tariff import Tariff
+from pypowerwall_server.settings.tariff import Tariff
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.model import SiteModel
 

@@ -1,4 +1,4 @@
-"""An electricity tariff (settings file, `server.history_tariff`): a flat import price and
+"""An electricity tariff for history's cost (settings file, `server.history_tariff`): a flat import price and
 export credit per kWh, and optional periods by time of day, weekday and month that
 override them. The first period that matches an hour's local start wins."""
 
