@@ -1,6 +1,6 @@
-"""An electricity tariff for history's cost (settings file, `server.history_tariff`): a flat import price and
-export credit per kWh, and optional periods by time of day, weekday and month that
-override them. The first period that matches an hour's local start wins."""
+"""An electricity tariff for history's cost (settings file, `server.history_tariff`): a
+flat import price and export credit per kWh, and optional periods by time of day, weekday
+and month that override them. The first period that matches an hour's local start wins."""
 
 from __future__ import annotations
 
