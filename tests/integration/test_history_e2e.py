@@ -36,7 +36,7 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.integration
 # Simulated time per move of the gateways' clock: small enough that the energy between two
 # polls (0.5 s apart on the server's clock) stays under history's jump limit.
-SIM_STEP_S = 30.0
+SIM_STEP_S = 15.0  # at most ~48 Wh even at two Powerwalls' full power: under the 50 Wh slack
 ONE_DAY = datetime.timedelta(days=1)
 CHANNELS = {  # history channel: (meter, counter)
     "solar_wh": ("solar", "energy_exported"),
