@@ -18,6 +18,12 @@ import pytest
 os.environ["HOME"] = tempfile.mkdtemp(prefix="pps-test-home-")
 
 
+@pytest.fixture(autouse=True)
+def _own_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test's servers get their own default data folder (and history file)."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+
+
 def require_tool(name: str, install_hint: str) -> str:
     path = shutil.which(name)
     if path is not None:
