@@ -4,7 +4,11 @@ history/queries.py and history/api_params.py; a store that is off or broken answ
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
@@ -114,24 +118,20 @@ async def outages(
 ) -> Response:
     """Grid outages overlapping the range: start, end (null while it lasts), duration and
     the energy the Powerwall supplied during it (Wh, from its discharge counter)."""
-    history = _history(services)
-    try:
-        ids, zone, t0, t1 = time_range(history, start, end, gateway, output)
-        rows = await history.read(lambda c: queries.outages(c, ids, t0, t1, MAX_ROWS))
-    except (BadParameter, HistoryUnavailable) as exc:
-        return _refused(exc)
     now = services.hub.clock()
-    found = [
-        {
+
+    def shape(row: Row, zone: ZoneInfo) -> dict[str, Any]:
+        gid, began, ended, wh = row
+        return {
             "gateway": gid,
             "start": iso(began, zone),
             "end": iso(ended, zone) if ended is not None else None,
             "duration_s": round((ended if ended is not None else now) - began, 1),
             "battery_wh": round(wh, 3) if wh is not None else None,
         }
-        for gid, began, ended, wh in rows
-    ]
-    return _listed("outages", found, output)
+
+    ask = _Listing("outages", queries.outages, shape)
+    return await ask.answer(_history(services), start, end, gateway, output)
 
 
 @router.get("/gaps", responses=_ERRORS)
@@ -144,22 +144,14 @@ async def gaps(
 ) -> Response:
     """Periods a gateway was offline (kind "offline") or gave no reading for over 10
     minutes, the server's own downtime included (kind "gap")."""
-    history = _history(services)
-    try:
-        ids, zone, t0, t1 = time_range(history, start, end, gateway, output)
-        rows = await history.read(lambda c: queries.gaps(c, ids, t0, t1, MAX_ROWS))
-    except (BadParameter, HistoryUnavailable) as exc:
-        return _refused(exc)
-    found = [
-        {
-            "gateway": gid,
-            "kind": kind,
-            "start": iso(began, zone),
-            "end": iso(ended, zone) if ended is not None else None,
-        }
-        for gid, kind, began, ended in rows
-    ]
-    return _listed("gaps", found, output)
+
+    def shape(row: Row, zone: ZoneInfo) -> dict[str, Any]:
+        gid, kind, began, ended = row
+        end_text = iso(ended, zone) if ended is not None else None
+        return {"gateway": gid, "kind": kind, "start": iso(began, zone), "end": end_text}
+
+    ask = _Listing("gaps", queries.gaps, shape)
+    return await ask.answer(_history(services), start, end, gateway, output)
 
 
 @router.get("/control", responses=_ERRORS)
@@ -172,15 +164,39 @@ async def control_writes(
 ) -> Response:
     """Control writes from the audit trail (time, gateway, what, old, new, result), kept
     for ever; the audit read route keeps only the last ones in memory."""
-    history = _history(services)
-    try:
-        ids, zone, t0, t1 = time_range(history, start, end, gateway, output)
-        rows = await history.read(lambda c: queries.control_writes(c, ids, t0, t1, MAX_ROWS))
-    except (BadParameter, HistoryUnavailable) as exc:
-        return _refused(exc)
-    keys = ("gateway", "what", "old", "new", "result")
-    found = [{"time": iso(row[0], zone), **dict(zip(keys, row[1:], strict=True))} for row in rows]
-    return _listed("writes", found, output)
+
+    def shape(row: Row, zone: ZoneInfo) -> dict[str, Any]:
+        keys = ("gateway", "what", "old", "new", "result")
+        return {"time": iso(row[0], zone), **dict(zip(keys, row[1:], strict=True))}
+
+    ask = _Listing("writes", queries.control_writes, shape)
+    return await ask.answer(_history(services), start, end, gateway, output)
+
+
+Row = tuple[Any, ...]
+ListQuery = Callable[[sqlite3.Connection, Sequence[str], float, float, int], list[Row]]
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """A list of periods or events in a time range: the rows of `query`, each shaped."""
+
+    key: str
+    query: ListQuery
+    shape: Callable[[Row, ZoneInfo], dict[str, Any]]
+
+    async def answer(
+        self, history: HistoryService, start: str, end: str, gateway: str | None, output: str
+    ) -> Response:
+        try:
+            ids, zone, t0, t1 = time_range(history, start, end, gateway, output)
+            rows = await history.read(lambda c: self.query(c, ids, t0, t1, MAX_ROWS))
+        except (BadParameter, HistoryUnavailable) as exc:
+            return _refused(exc)
+        found = [self.shape(row, zone) for row in rows]
+        if output == "csv":
+            return _csv(csv_text.rows(found))
+        return json_answer({self.key: found}).to_response()
 
 
 def _history(services: AppServices) -> HistoryService:
@@ -195,12 +211,6 @@ def _refused(exc: BadParameter | HistoryUnavailable) -> Response:
         body = {"error": "history unavailable", "reason": exc.reason}
         return json_answer(body, 503).to_response()
     return error_answer(exc.status, exc.message).to_response()
-
-
-def _listed(key: str, found: list[dict[str, Any]], output: str) -> Response:
-    if output == "csv":
-        return _csv(csv_text.rows(found))
-    return json_answer({key: found}).to_response()
 
 
 def _csv(text: str) -> Response:
