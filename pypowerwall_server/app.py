@@ -23,6 +23,7 @@ from pypowerwall_server.gateway.transports import build_chain
 from pypowerwall_server.gateway.writer import GatewayWriter, build_writer
 from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.gc_freeze import freeze_after_start
+from pypowerwall_server.history.service import HistoryService
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
@@ -78,16 +79,19 @@ def create_app(
     control = build_control(settings, supervisor)
     mqtt = _mqtt_publisher(settings, answers, control)
     exposition = Exposition(hub, server_counts(stats, live, mqtt))
+    history = HistoryService(settings, hub)
+    control.audit.listeners.append(history.record_control)
     # The endpoint builds its server from `services` on its first request (late binding).
     mcp = McpEndpoint(server.cors_origins, lambda: _mcp_app(services)) if server.mcp else None
     services = AppServices(
-        settings, hub, answers, supervisor, stats, exposition, control, live, mcp
+        settings, hub, answers, supervisor, stats, exposition, control, live, mcp, history
     )
 
     @contextlib.asynccontextmanager
     async def lifespan() -> AsyncIterator[None]:
         # Streams close their clients before the pollers stop.
         async with (
+            history.running(),  # before the pollers: their first readings are recorded
             supervisor.running(),
             start_streams(answers, settings.server.cors_origins, stream_config) as streams,
             background("poll-timer", exposition.time_polls),
@@ -141,13 +145,31 @@ def run_server(settings: Settings, https: HttpsSetup | None = None) -> None:
     from pypowerwall_server.stop_signal import exit_zero_on_sigterm
 
     app = create_app(settings, freeze_start_up=True)
+    if app.services.history is not None:
+        refuse_shared_history(app.services.history)
     exit_zero_on_sigterm()
     serve(app, settings, https)
 
 
 def _mcp_app(services: AppServices) -> Any:
-    """The SDK's app for /mcp (it loads the MCP SDK). The energy and outage tools need a
-    HistoryReader (assistant/history.py): the history store's, once it is wired here."""
+    """The SDK's app for /mcp (it loads the MCP SDK); its energy and outage tools read the
+    history store when history is on."""
+    from pypowerwall_server.assistant.history import StoreHistoryReader
     from pypowerwall_server.assistant.serve import streamable_app
 
-    return streamable_app(services, None)
+    history = services.history
+    reader = StoreHistoryReader(history) if history is not None and history.on else None
+    return streamable_app(services, reader)
+
+
+def refuse_shared_history(history: HistoryService) -> None:
+    """A second server on the same history file stops here with one line and exit 2."""
+    import sys
+
+    from pypowerwall_server.history.lock import HistoryLocked
+
+    try:
+        history.claim()
+    except HistoryLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

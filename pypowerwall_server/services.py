@@ -7,16 +7,20 @@ see it whole: they ask for one typed dependency each (api/deps.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.control.wiring import ControlAccess
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
-from pypowerwall_server.http.asgi import ASGIApp
+from pypowerwall_server.history.service import HistoryService
 from pypowerwall_server.hub import Hub
 from pypowerwall_server.request_stats import RequestStats
 from pypowerwall_server.settings import Settings
 from pypowerwall_server.streams import Streams
+
+if TYPE_CHECKING:  # starlette's own alias: http/ sits above this module
+    from starlette.types import ASGIApp
 
 
 class LiveServices:
@@ -39,3 +43,4 @@ class AppServices:
     control: ControlAccess  # writes (api/routes_control.py, mqtt/commands.py)
     live: LiveServices = field(default_factory=LiveServices)
     mcp: ASGIApp | None = None  # /mcp for assistants (PW_MCP=yes), set by create_app
+    history: HistoryService | None = None  # None only for apps built without create_app

@@ -26,6 +26,7 @@ def build_api(services: AppServices) -> FastAPI:
         routes_control,
         routes_gateways,
         routes_health,
+        routes_history,
         routes_legacy,
         routes_metrics,
     )
@@ -53,6 +54,7 @@ def build_api(services: AppServices) -> FastAPI:
         routes_health.router,
         routes_control.router,  # before the gateways' and legacy catch-alls
         routes_gateways.router,
+        routes_history.router,
         routes_metrics.router,
         routes_legacy.router,  # last: it ends in a catch-all
     ]

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
 from pypowerwall_server.api import schemas, stats_legacy
-from pypowerwall_server.api.deps import HubDep, ServicesDep
+from pypowerwall_server.api.deps import ServicesDep
 from pypowerwall_server.api.help_page import render_help
 from pypowerwall_server.api.openapi_responses import JSON_404_ON_HTML, error
 from pypowerwall_server.encoded_answer import json_answer
@@ -29,10 +29,12 @@ _UNKNOWN_GATEWAY: dict[int | str, dict[str, Any]] = {404: error("unknown gateway
     responses={503: {"model": schemas.Health, "description": "no gateway has fresh data"}},
     tags=["server"],
 )
-def health(hub: HubDep) -> Response:
+def health(services: ServicesDep) -> Response:
     """healthy: every gateway fresh on its preferred transport with data that can be right;
     degraded: some fresh, or a gateway on a fallback transport or serving degraded data
-    (each gateway's `degraded` says why); unhealthy (503): none fresh, or none configured."""
+    (each gateway's `degraded` says why); unhealthy (503): none fresh, or none configured.
+    `history` says whether the history store works (it never changes the status)."""
+    hub = services.hub
     now = hub.clock()
     entries = [
         {
@@ -57,7 +59,10 @@ def health(hub: HubDep) -> Response:
         status, code = "degraded", 200
     else:
         status, code = "unhealthy", 503
-    return json_answer({"status": status, "gateways": entries}, code).to_response()
+    body: dict[str, Any] = {"status": status, "gateways": entries}
+    if services.history is not None:
+        body["history"] = services.history.status()
+    return json_answer(body, code).to_response()
 
 
 @router.get("/api/version", response_model=schemas.VersionInfo, tags=["server"])

@@ -161,9 +161,20 @@ class HealthGateway(BaseModel):
     )
 
 
+class HistoryStatus(BaseModel):
+    on: bool
+    ok: bool = Field(description="the history file is open and written")
+    problem: str | None = Field(description="why history is off or broken (null when ok)")
+    file: str | None = None
+    dropped_writes: int | None = None
+
+
 class Health(BaseModel):
     status: str = Field(description="healthy, degraded or unhealthy")
     gateways: list[HealthGateway]
+    history: HistoryStatus | None = Field(
+        default=None, description="the history store; its problems never affect live data"
+    )
 
 
 class VersionInfo(BaseModel):

@@ -93,6 +93,8 @@ class AuditTrail:
         self._secrets = tuple(s for s in secrets if s)
         self._clock = clock
         self._log = logger
+        # Called with each entry once recorded (history keeps control writes).
+        self.listeners: list[Callable[[AuditEntry], None]] = []
 
     def record(
         self, *, client: str, gateway_id: str, what: str, old: Value, new: Value, result: str
@@ -100,6 +102,8 @@ class AuditTrail:
         entry = self._entry(client, gateway_id, what, old, new, result)
         self._entries.append(entry)
         self._log.info("%s", entry.log_line())
+        for listener in self.listeners:
+            listener(entry)
         return entry
 
     def refused(self, *, client: str, gateway_id: str, what: str, result: str) -> AuditEntry:

@@ -23,6 +23,7 @@ from pydantic import (
 
 from pypowerwall_server.settings.row import Row
 from pypowerwall_server.settings.rules import gateway_problems
+from pypowerwall_server.settings.tariff import Tariff
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
 # The ways to read a gateway (gateway/transports.py): v1r is TEDAPI over the wired LAN.
@@ -590,7 +591,7 @@ class ServerConfig(BaseModel):
     data_dir: Annotated[
         str,
         Row(
-            "folder for files the server makes itself (the self-signed certificate)",
+            "folder for files the server makes itself (history file, self-signed certificate)",
             "a folder path",
             level="server",
             env=("PW_DATA_DIR",),
@@ -739,6 +740,39 @@ class ServerConfig(BaseModel):
             env=("PW_MCP",),
         ),
     ] = False
+
+    # History (history/, docs/history.md): the embedded store of energy, power and outages
+    history: Annotated[
+        bool,
+        Row(
+            "keep history (energy per hour, power per minute, outages) in the data folder",
+            "yes or no",
+            level="server",
+            env=("PW_HISTORY",),
+        ),
+    ] = True
+    history_days: Annotated[
+        int,
+        Row(
+            "days of 1-minute power kept (hourly power and energy are kept for ever)",
+            "an integer from 1 to 36500",
+            level="server",
+            env=("PW_HISTORY_DAYS",),
+            flag="--history-days",
+            metavar="N",
+            unit="days",
+        ),
+    ] = Field(default=400, ge=1, le=36500)
+    history_tariff: Annotated[
+        Tariff | None,
+        Row(
+            "electricity prices for the cost of each history bucket (file only, see "
+            "docs/history.md)",
+            "a mapping with import_price, export_credit and periods",
+            level="server",
+            unset="no cost",
+        ),
+    ] = None
 
     @field_validator("control_secret")
     @classmethod

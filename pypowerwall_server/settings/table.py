@@ -56,6 +56,8 @@ class Setting:
             return "secret"
         if get_origin(self.value_type) is Literal:
             return " / ".join(str(choice) for choice in get_args(self.value_type))
+        if isinstance(self.value_type, type) and issubclass(self.value_type, BaseModel):
+            return "mapping"
         names = {bool: "yes/no", int: "integer", float: "number", str: "text"}
         return names.get(self.value_type, "list")
 

@@ -16,6 +16,7 @@ from pypowerwall_server.settings.args import build_parser
 from pypowerwall_server.settings.readme import README_START, readme_table, with_readme_table
 from pypowerwall_server.settings.report import describe
 from pypowerwall_server.settings.table import CONFIG_ENV, CONFIG_FLAG, SOURCE_ENV, TABLE, Setting
+from pypowerwall_server.settings.tariff import Tariff
 
 CONFIGURATION_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 KEY_FILE = "v1r_key.pem"
@@ -76,6 +77,9 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "tls_key": ("{key}", "{key}"),
     "data_dir": ("/srv/pps", "/srv/pps"),
     "personal_data": ("yes", True),
+    "history": ("no", False),
+    "history_days": ("30", 30),
+    "history_tariff": ({"import_price": 0.3}, Tariff(import_price=0.3)),
     "control_secret": ("s3cret-token-0123", "s3cret-token-0123"),
     "control_enabled": ("yes", True),
 }
