@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.api.stats import RequestStats
 from pypowerwall_server.control.wiring import ControlAccess
+from pypowerwall_server.events.service import EventService
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.hub import Hub
@@ -37,3 +38,4 @@ class AppServices:
     exposition: Exposition  # /metrics
     control: ControlAccess  # writes (api/routes_control.py, mqtt/commands.py)
     live: LiveServices = field(default_factory=LiveServices)
+    events: EventService | None = None  # /api/events, /ws/events, /health

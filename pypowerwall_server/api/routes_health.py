@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from pypowerwall_server import __version__
 from pypowerwall_server.api import schemas, stats_legacy
-from pypowerwall_server.api.deps import HubDep, ServicesDep
+from pypowerwall_server.api.deps import ServicesDep
 from pypowerwall_server.api.help_page import render_help
 from pypowerwall_server.api.openapi_responses import JSON_404_ON_HTML, error
 from pypowerwall_server.gateway.adapter import library_version
@@ -29,10 +29,12 @@ _UNKNOWN_GATEWAY: dict[int | str, dict[str, Any]] = {404: error("unknown gateway
     responses={503: {"model": schemas.Health, "description": "no gateway has fresh data"}},
     tags=["server"],
 )
-def health(hub: HubDep) -> Response:
+def health(services: ServicesDep) -> Response:
     """healthy: every gateway fresh on its preferred transport with data that can be right;
     degraded: some fresh, or a gateway on a fallback transport or serving degraded data
-    (each gateway's `degraded` says why); unhealthy (503): none fresh, or none configured."""
+    (each gateway's `degraded` says why); unhealthy (503): none fresh, or none configured.
+    `events`: the newest event id and notification delivery (URLs shown as #n (scheme))."""
+    hub = services.hub
     now = hub.clock()
     entries = [
         {
@@ -57,7 +59,9 @@ def health(hub: HubDep) -> Response:
         status, code = "degraded", 200
     else:
         status, code = "unhealthy", 503
-    return json_answer({"status": status, "gateways": entries}, code).to_response()
+    events = services.events.health() if services.events is not None else None
+    body = {"status": status, "gateways": entries, "events": events}
+    return json_answer(body, code).to_response()
 
 
 @router.get("/api/version", response_model=schemas.VersionInfo, tags=["server"])
@@ -138,6 +142,7 @@ def stats_body(services: AppServices, gateway_id: str | None = None) -> dict[str
             "version": __version__,
             "uptime_seconds": now - counts.started,
             "websocket_clients": services.live.websocket_clients(),
+            "events": services.events.health() if services.events is not None else None,
         },
         "routes": routes,
         "gateways": {
@@ -166,6 +171,7 @@ def _masked_config(settings: Settings) -> dict[str, Any]:
         "PW_PORT": server.port,
         "PW_NEG_SOLAR": server.neg_solar,
         "PW_SITE_ZERO_THRESHOLD": server.site_zero_threshold,
+        "PW_NOTIFY_URLS": "***" if server.notify_urls is not None else None,
         "gateways": [
             {
                 "id": g.id,

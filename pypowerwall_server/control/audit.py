@@ -77,6 +77,8 @@ class AuditTrail:
         self._secrets = tuple(s for s in secrets if s)
         self._clock = clock
         self._log = logger
+        # Told of every entry once recorded (events/: control_applied, control_failed).
+        self.listeners: list[Callable[[AuditEntry], None]] = []
 
     def record(
         self, *, client: str, gateway_id: str, what: str, old: Value, new: Value, result: str
@@ -92,6 +94,8 @@ class AuditTrail:
         )
         self._entries.append(entry)
         self._log.info("%s", entry.log_line())
+        for listener in self.listeners:
+            listener(entry)
         return entry
 
     def recent(self, limit: int | None = None) -> list[AuditEntry]:
