@@ -21,8 +21,20 @@ from pypowerwall_server.models import Readings
 RECOVERY_MARGIN_PERCENT = 5.0  # soe_low clears this far above its threshold (no chatter)
 FULL_PERCENT = 99.5  # battery_full at or above (app scale) ...
 FULL_AGAIN_BELOW = 95.0  # ... and again only after falling below this
-# Alerts that mirror a condition with events of its own (the grid's state).
-MIRRORED_ALERTS = frozenset({"SystemConnectedToGrid"})
+# Alerts that mirror a condition with events of its own: the grid's state, which the
+# gateway (and the library's alerts()) also lists as an alert.
+MIRRORED_ALERTS = frozenset(
+    {
+        "SystemConnectedToGrid",
+        "SystemGridConnected",
+        "SystemIslandedActive",
+        "SystemIslandedReady",
+        "SystemTransitionToGrid",
+        "SystemTransitionToIsland",
+        "SystemMicroGridFaulted",
+        "SystemWaitForUser",
+    }
+)
 # Conditions: (key, kind when raised, kind when cleared or None for a silent clear)
 KINDS: dict[str, tuple[EventKind, EventKind | None]] = {
     "grid": ("grid_outage", "grid_restored"),

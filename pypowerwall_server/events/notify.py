@@ -64,13 +64,22 @@ class AppriseSender:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._send, url, title, body, severity)
 
-    def _send(self, url: str, title: str, body: str, severity: Severity) -> bool:
+    async def prepare(self, urls: list[str]) -> None:
+        """Load Apprise and its plugins now (a second or more), not at the first event."""
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self._pool, self._service, u) for u in urls))
+
+    def _service(self, url: str) -> Any:
         from apprise import Apprise
 
         service = self._services.get(url)
         if service is None:
             service = self._services[url] = Apprise()
             service.add(url)
+        return service
+
+    def _send(self, url: str, title: str, body: str, severity: Severity) -> bool:
+        service = self._service(url)
         result = service.notify(body=body, title=title, notify_type=APPRISE_TYPES[severity])
         return bool(result)
 
@@ -93,8 +102,8 @@ class Notifier:
         self.urls = urls
         self.kinds = kinds
         self.sender = send
-        self._attempts = attempts
-        self._backoff = backoff
+        self.attempts = attempts  # per event and URL, the first send included
+        self.backoff = backoff
         self._timeout = timeout
         self.status = [UrlStatus(shown(index, url)) for index, url in enumerate(urls)]
         self._queues: list[asyncio.Queue[Event]] = [asyncio.Queue(queue_size) for _ in urls]
@@ -121,6 +130,8 @@ class Notifier:
         return any(status.failing for status in self.status)
 
     async def run(self) -> None:
+        if isinstance(self.sender, AppriseSender):
+            await self.sender.prepare(self.urls)
         async with asyncio.TaskGroup() as group:
             for index in range(len(self.urls)):
                 group.create_task(self._worker(index), name=f"notify-{index + 1}")
@@ -133,8 +144,8 @@ class Notifier:
 
     async def _deliver(self, index: int, event: Event) -> None:
         url, status = self.urls[index], self.status[index]
-        delay, cap = self._backoff
-        for attempt in range(1, self._attempts + 1):
+        delay, cap = self.backoff
+        for attempt in range(1, self.attempts + 1):
             error = await self._try(url, event)
             if error is None:
                 status.sent += 1
@@ -143,7 +154,7 @@ class Notifier:
                 status.failing, status.last_error = False, None
                 return
             status.last_error = error
-            if attempt < self._attempts:
+            if attempt < self.attempts:
                 status.retries += 1
                 await asyncio.sleep(delay)
                 delay = min(cap, delay * 2)
@@ -154,7 +165,7 @@ class Notifier:
                 status.shown,
                 status.last_error,
                 event.id,
-                self._attempts,
+                self.attempts,
             )
         status.failing = True
 
@@ -162,12 +173,19 @@ class Notifier:
         """None when delivered, else why not (never the URL: it holds the secret)."""
         try:
             async with asyncio.timeout(self._timeout):
-                delivered = await self.sender(url, TITLE, event.draft.message, event.draft.severity)
+                delivered = await self.sender(
+                    url, title_of(event), event.draft.message, event.draft.severity
+                )
         except TimeoutError:
             return f"no answer within {self._timeout:g} s"
         except Exception as exc:  # a plugin's own error: its type only (text may hold the URL)
             return f"error {type(exc).__name__}"
         return None if delivered else "the service refused or could not be reached"
+
+
+def title_of(event: Event) -> str:
+    """ "Powerwall: grid outage": the kind, for readers and filters."""
+    return f"{TITLE}: {event.kind.replace('_', ' ')}"
 
 
 def send_test(urls: list[str], send_one: Callable[[str], bool] | None = None) -> list[str]:
