@@ -782,8 +782,9 @@ class ServerConfig(BaseModel):
     @field_validator("notify_events", mode="before")
     @classmethod
     def _split_events(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
+        items = [value] if isinstance(value, str) else value
+        if isinstance(items, (list, tuple)) and all(isinstance(i, str) for i in items):
+            return tuple(p.strip() for item in items for p in item.split(",") if p.strip())
         return value
 
     @field_validator("notify_events")
