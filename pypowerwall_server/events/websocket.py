@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 
 import orjson
@@ -16,21 +15,15 @@ from pypowerwall_server.events.model import Event
 from pypowerwall_server.events.query import BadEventQuery, EventQuery, parse_query
 from pypowerwall_server.events.service import EventService
 from pypowerwall_server.streams import CloseCode, Streams
+from pypowerwall_server.streams.connection import admitted
 from pypowerwall_server.streams.messages import FORMAT_VERSION
 
-log = logging.getLogger(__name__)
 POLICY_VIOLATION = 1008  # a bad query: the reason says what
 SEND_TIMEOUT_S = 10.0
 
 
 async def serve_events(websocket: WebSocket, streams: Streams, events: EventService) -> None:
-    if not streams.origin_ok(websocket):
-        log.info("WebSocket /ws/events refused: origin %r", websocket.headers.get("origin"))
-        await websocket.close(CloseCode.FORBIDDEN_ORIGIN, "origin not allowed")
-        return
-    await websocket.accept()
-    if not await streams.allowed(websocket):
-        await websocket.close(CloseCode.UNAUTHORIZED, "not authorized")
+    if not await admitted(websocket, streams):
         return
     params = websocket.query_params
     try:

@@ -23,16 +23,24 @@ from pypowerwall_server.streams.service import Streams
 log = logging.getLogger(__name__)
 
 
-async def serve(websocket: WebSocket, streams: Streams, pick: Callable[[], Stream]) -> None:
-    label = _label(websocket)
+async def admitted(websocket: WebSocket, streams: Streams) -> bool:
+    """The handshake's checks (origin, then the read hook): accepted, or closed and False."""
     if not streams.origin_ok(websocket):
+        label = _label(websocket)
         log.info("WebSocket %s refused: origin %r", label, websocket.headers.get("origin"))
         # Before accept this becomes an HTTP 403 on the handshake.
         await websocket.close(CloseCode.FORBIDDEN_ORIGIN, "origin not allowed")
-        return
+        return False
     await websocket.accept()
     if not await streams.allowed(websocket):
         await websocket.close(CloseCode.UNAUTHORIZED, "not authorized")
+        return False
+    return True
+
+
+async def serve(websocket: WebSocket, streams: Streams, pick: Callable[[], Stream]) -> None:
+    label = _label(websocket)
+    if not await admitted(websocket, streams):
         return
     try:
         stream = pick()

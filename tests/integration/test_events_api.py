@@ -17,10 +17,11 @@ from starlette.websockets import WebSocketDisconnect
 from pypowerwall_server.app import create_app
 from pypowerwall_server.cli import main
 from pypowerwall_server.events.sqlite_store import SqliteEventStore
-from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
+from pypowerwall_server.settings import ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.integration.conftest import local_gateway
 from tests.integration.webhook_receiver import WebhookReceiver
 from tests.unit.events.sqlite_runner import FileRunner
 from tests.waiting import wait_until
@@ -37,15 +38,7 @@ def sim() -> Iterator[RunningSimulator]:
 
 
 def settings_for(sim: RunningSimulator, url: str) -> Settings:
-    gw = sim.gateways[0]
-    gateway = GatewayConfig(
-        id=gw.id,
-        host=gw.host,
-        password=SecretStr(gw.config.customer_password),
-        email=gw.config.customer_email,
-        poll_interval=0.5,
-        timeout=1.0,
-    )
+    gateway = local_gateway(sim, 0, 0.5)
     server = ServerConfig(
         bind_address="127.0.0.1", notify_urls=SecretStr(url), notify_hold_down=0.4
     )
