@@ -53,7 +53,10 @@ def parse_query(
     after_id, after_time = _since(since)
     if gateway is not None and gateway not in gateway_ids:
         raise BadEventQuery(f"unknown gateway id '{printable(gateway, 100)}'")
-    names = [name.strip() for text in kinds for name in text.split(",") if name.strip()]
+    texts = list(kinds)
+    if any(not text.strip() for text in texts):
+        raise BadEventQuery("kind must not be empty")
+    names = [name.strip() for text in texts for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in EVENT_KINDS]
     if unknown:
         known = ", ".join(EVENT_KINDS)
