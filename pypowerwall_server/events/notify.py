@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from pypowerwall_server.events.model import Event, EventKind, Severity
 from pypowerwall_server.events.urls import quiet_apprise, shown
+from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,12 @@ class UrlStatus:
 
 
 class AppriseSender:
-    """Sends through Apprise on threads of its own (Apprise's calls block)."""
+    """Sends through Apprise on threads of its own (Apprise's calls block); daemon threads,
+    so a send to a hung receiver never holds the server's exit."""
 
     def __init__(self, urls: list[str]) -> None:
         quiet_apprise()
-        self._pool = ThreadPoolExecutor(max(1, min(4, len(urls))), thread_name_prefix="notify")
+        self._pool = DaemonThreadPool(max(1, min(4, len(urls))), "notify")
         self._services: dict[str, Any] = {}
 
     async def __call__(self, url: str, title: str, body: str, severity: Severity) -> bool:
