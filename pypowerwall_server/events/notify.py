@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pypowerwall_server.events.model import Event, EventKind, Severity
-from pypowerwall_server.events.urls import quiet_apprise, shown
+from pypowerwall_server.events.urls import SENDER_THREADS, quiet_apprise, shown
 from pypowerwall_server.gateway.daemon_threads import DaemonThreadPool
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,8 @@ class AppriseSender:
     so a send to a hung receiver never holds the server's exit."""
 
     def __init__(self, urls: list[str]) -> None:
-        quiet_apprise()
-        self._pool = DaemonThreadPool(max(1, min(4, len(urls))), "notify")
+        quiet_apprise(urls)
+        self._pool = DaemonThreadPool(max(1, min(4, len(urls))), SENDER_THREADS)
         self._services: dict[str, Any] = {}
 
     async def __call__(self, url: str, title: str, body: str, severity: Severity) -> bool:
@@ -191,7 +191,7 @@ def title_of(event: Event) -> str:
 
 def send_test(urls: list[str], send_one: Callable[[str], bool] | None = None) -> list[str]:
     """--notify-test: one test message to each URL; one report line per URL."""
-    quiet_apprise()
+    quiet_apprise(urls)
     lines = []
     for index, url in enumerate(urls):
         ok = (send_one or _send_test_message)(url)

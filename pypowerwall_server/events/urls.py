@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 APPRISE_LOGGER = "apprise"
+SENDER_THREADS = "notify"  # name of the threads that send (notify.py)
+# Loggers of the HTTP stack under Apprise that write request lines (path and query, where a
+# webhook keeps its token) at DEBUG.
+HTTP_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "requests")
+MIN_SECRET_PART = 6
+_PARTS = re.compile(r"[/?&=@:,#\s]+")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _SEPARATOR = re.compile(r"\s+|,(?=\s*[A-Za-z][A-Za-z0-9+.-]*://)")
 
@@ -35,12 +42,12 @@ def shown(index: int, url: str) -> str:
 def url_problems(text: str) -> list[str]:
     """What is wrong with each URL, without showing it: unknown scheme, or a URL Apprise
     cannot use (e.g. a missing token)."""
-    quiet_apprise()
+    urls = split_urls(text)
+    quiet_apprise(urls)
     from apprise import Apprise
     from apprise.manager_plugins import NotificationManager
 
     known = set(NotificationManager().schemas())  # type: ignore[no-untyped-call]
-    urls = split_urls(text)
     if not urls:
         return ["no URL found"]
     problems = []
@@ -55,8 +62,43 @@ def url_problems(text: str) -> list[str]:
     return problems
 
 
-def quiet_apprise() -> None:
-    """Apprise logs whole URLs (tokens included): keep its logger silent."""
+def quiet_apprise(urls: Sequence[str] = ()) -> None:
+    """Apprise logs whole URLs (tokens included): keep its logger silent. The HTTP stack
+    under it logs request lines at DEBUG (with --debug): a line holding a part of one of
+    `urls` (a topic, a webhook token) is dropped."""
     logger = logging.getLogger(APPRISE_LOGGER)
     logger.setLevel(logging.CRITICAL + 1)
     logger.propagate = False
+    _WITHOUT_URL_PARTS.parts.update(secret_parts(urls))
+    for name in HTTP_LOGGERS:
+        http = logging.getLogger(name)
+        if _WITHOUT_URL_PARTS not in http.filters:
+            http.addFilter(_WITHOUT_URL_PARTS)
+
+
+def secret_parts(urls: Sequence[str]) -> set[str]:
+    """What of each URL may be a secret: every part after the scheme (user, password,
+    topic, path segment, query value) of 6 characters or more, except host names and
+    addresses (they have dots)."""
+    parts = set()
+    for url in urls:
+        rest = url.split("://", 1)[-1]
+        for part in _PARTS.split(rest):
+            if len(part) >= MIN_SECRET_PART and "." not in part and part != "localhost":
+                parts.add(part)
+    return parts
+
+
+class _WithoutParts(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.parts:
+            return True
+        text = record.getMessage()
+        return not any(part in text for part in self.parts)
+
+
+_WITHOUT_URL_PARTS = _WithoutParts()

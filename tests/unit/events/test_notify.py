@@ -9,7 +9,7 @@ import pytest
 
 from pypowerwall_server.events.model import Event, EventDraft
 from pypowerwall_server.events.notify import Notifier, send_test
-from pypowerwall_server.events.urls import shown, split_urls
+from pypowerwall_server.events.urls import quiet_apprise, secret_parts, shown, split_urls
 
 SECRET_URL = "ntfy://tok_secret123@ntfy.example/topic-secret"
 GOOD_URL = "json://127.0.0.1:9/path"
@@ -98,3 +98,21 @@ def test_urls_split_on_spaces_and_commas_but_not_inside_a_query() -> None:
 def test_notify_test_reports_each_url_without_its_secret() -> None:
     lines = send_test([SECRET_URL, GOOD_URL], lambda url: url == GOOD_URL)
     assert lines == ["#1 (ntfy): FAILED", "#2 (json): sent"]
+
+
+def test_http_debug_lines_holding_a_url_part_are_dropped() -> None:
+    """Regression: urllib3's debug line of a send showed a webhook's secret path."""
+    quiet_apprise(["json://127.0.0.1:8080/hook/tok-s3cret-path", "ntfy://topic-s3cret"])
+    assert {"tok-s3cret-path", "topic-s3cret"} <= secret_parts(["ntfy://topic-s3cret"]) | (
+        secret_parts(["json://127.0.0.1:8080/hook/tok-s3cret-path"])
+    )
+    assert "127.0.0.1" not in secret_parts(["json://127.0.0.1:8080/hook/tok-s3cret-path"])
+    pool = logging.getLogger("urllib3.connectionpool")
+
+    def kept(message: str) -> bool:
+        record = pool.makeRecord(pool.name, logging.DEBUG, __file__, 1, message, (), None)
+        return pool.filter(record)
+
+    assert not kept('http://127.0.0.1:8080 "POST /hook/tok-s3cret-path HTTP/1.1" 200 0')
+    assert not kept('https://ntfy.sh:443 "POST /topic-s3cret HTTP/1.1" 200 0')
+    assert kept('https://127.0.0.1:8443 "GET /api/meters/aggregates HTTP/1.1" 200 2477')
