@@ -14,6 +14,9 @@ from pypowerwall_server.api.full_app import build_api
 from pypowerwall_server.api.ws_endpoints import stream_endpoints
 from pypowerwall_server.assistant.endpoint import McpEndpoint
 from pypowerwall_server.control.wiring import ControlAccess, build_control
+from pypowerwall_server.events.sqlite_store import SqliteEventStore
+from pypowerwall_server.events.store import EventStore
+from pypowerwall_server.events.wiring import build_events, running_events
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.exposition_data import ServerCounts
 from pypowerwall_server.gateway.adapter import PypowerwallAdapter
@@ -66,6 +69,7 @@ def create_app(
     stream_config: StreamConfig | None = None,
     writer_factory: WriterFactory = default_writer_factory,
     freeze_start_up: bool = False,
+    event_store: EventStore | None = None,
 ) -> HotApp:
     states = [GatewayState(g.id, g.name, g.mode, g.poll_interval) for g in settings.gateways]
     hub = Hub(states, settings.server.stale_after_intervals, clock)
@@ -77,14 +81,19 @@ def create_app(
     )
     stats, live = RequestStats(), LiveServices()
     control = build_control(settings, supervisor)
-    mqtt = _mqtt_publisher(settings, answers, control)
-    exposition = Exposition(hub, server_counts(stats, live, mqtt))
     history = HistoryService(settings, hub)
     control.audit.listeners.append(history.record_control)
+    if event_store is None and history.store is not None:
+        event_store = SqliteEventStore(history.store)  # events outlive a restart with history
+    events = build_events(settings, hub, control.audit, event_store)
+    mqtt = _mqtt_publisher(settings, answers, control)
+    if mqtt is not None:
+        mqtt.events = events
+    exposition = Exposition(hub, server_counts(stats, live, mqtt))
     # The endpoint builds its server from `services` on its first request (late binding).
     mcp = McpEndpoint(server.cors_origins, lambda: _mcp_app(services)) if server.mcp else None
     services = AppServices(
-        settings, hub, answers, supervisor, stats, exposition, control, live, mcp, history
+        settings, hub, answers, supervisor, stats, exposition, control, live, mcp, history, events
     )
 
     @contextlib.asynccontextmanager
@@ -96,6 +105,7 @@ def create_app(
             start_streams(answers, settings.server.cors_origins, stream_config) as streams,
             background("poll-timer", exposition.time_polls),
             background("control-follow-ups", control.follow_ups.run),
+            running_events(events),
             background("mqtt", mqtt.run) if mqtt else contextlib.nullcontext(),
             background("mcp", mcp.run) if mcp else contextlib.nullcontext(),
             (

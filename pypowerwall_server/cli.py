@@ -55,7 +55,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if namespace is not None and namespace.check_config:
         print(describe(settings))
         return probe(settings) if namespace.probe else 0
+    if namespace is not None and namespace.notify_test:
+        return notify_test(settings)
     return _run(settings)
+
+
+def notify_test(settings: Settings) -> int:
+    """One test message to each notification URL; 0 when every one was sent."""
+    from pypowerwall_server.events.notify import send_test
+    from pypowerwall_server.events.wiring import notify_urls
+
+    urls = notify_urls(settings)
+    if not urls:
+        _print_lines("error", ["PW_NOTIFY_URLS: not set: no URL to test"])
+        return EXIT_CONFIG
+    lines = send_test(urls)
+    print("\n".join(lines))
+    return 0 if all(line.endswith(": sent") for line in lines) else EXIT_NO_TRANSPORT
 
 
 def probe(settings: Settings) -> int:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.control.wiring import ControlAccess
+from pypowerwall_server.events.service import EventService
 from pypowerwall_server.exposition import Exposition
 from pypowerwall_server.gateway.supervisor import GatewaySupervisor
 from pypowerwall_server.history.service import HistoryService
@@ -44,3 +45,4 @@ class AppServices:
     live: LiveServices = field(default_factory=LiveServices)
     mcp: ASGIApp | None = None  # /mcp for assistants (PW_MCP=yes), set by create_app
     history: HistoryService | None = None  # None only for apps built without create_app
+    events: EventService | None = None  # /api/events, /ws/events, /health

@@ -24,6 +24,7 @@ def build_api(services: AppServices) -> FastAPI:
     from pypowerwall_server.api import (
         openapi_responses,
         routes_control,
+        routes_events,
         routes_gateways,
         routes_health,
         routes_history,
@@ -53,6 +54,7 @@ def build_api(services: AppServices) -> FastAPI:
     routers = [
         routes_health.router,
         routes_control.router,  # before the gateways' and legacy catch-alls
+        routes_events.router,
         routes_gateways.router,
         routes_history.router,
         routes_metrics.router,

@@ -33,7 +33,8 @@ def health(services: ServicesDep) -> Response:
     """healthy: every gateway fresh on its preferred transport with data that can be right;
     degraded: some fresh, or a gateway on a fallback transport or serving degraded data
     (each gateway's `degraded` says why); unhealthy (503): none fresh, or none configured.
-    `history` says whether the history store works (it never changes the status)."""
+    `history` says whether the history store works (it never changes the status);
+    `events`: the newest event id and notification delivery (URLs shown as #n (scheme))."""
     hub = services.hub
     now = hub.clock()
     entries = [
@@ -59,7 +60,8 @@ def health(services: ServicesDep) -> Response:
         status, code = "degraded", 200
     else:
         status, code = "unhealthy", 503
-    body: dict[str, Any] = {"status": status, "gateways": entries}
+    events = services.events.health() if services.events is not None else None
+    body: dict[str, Any] = {"status": status, "gateways": entries, "events": events}
     if services.history is not None:
         body["history"] = services.history.status()
     return json_answer(body, code).to_response()
@@ -143,6 +145,7 @@ def stats_body(services: AppServices, gateway_id: str | None = None) -> dict[str
             "version": __version__,
             "uptime_seconds": now - counts.started,
             "websocket_clients": services.live.websocket_clients(),
+            "events": services.events.health() if services.events is not None else None,
         },
         "routes": routes,
         "gateways": {
@@ -171,6 +174,7 @@ def _masked_config(settings: Settings) -> dict[str, Any]:
         "PW_PORT": server.port,
         "PW_NEG_SOLAR": server.neg_solar,
         "PW_SITE_ZERO_THRESHOLD": server.site_zero_threshold,
+        "PW_NOTIFY_URLS": "***" if server.notify_urls is not None else None,
         "gateways": [
             {
                 "id": g.id,

@@ -3,6 +3,8 @@ so these are not validated per request."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 CAPACITY_SOURCE = (
@@ -175,8 +177,29 @@ class Health(BaseModel):
     history: HistoryStatus | None = Field(
         default=None, description="the history store; its problems never affect live data"
     )
+    events: dict[str, Any] | None = Field(
+        default=None,
+        description="newest event id and notification delivery per URL (shown as #n (scheme))",
+    )
 
 
 class VersionInfo(BaseModel):
     server: str
     pypowerwall: str
+
+
+class EventItem(BaseModel):
+    id: int = Field(description="increasing; use the newest as the next `since`")
+    time: str = Field(description="ISO 8601, UTC")
+    ts: float = Field(description="epoch seconds")
+    gateway: str | None = Field(description="gateway id; null for the site")
+    kind: str = Field(description="grid_outage, grid_restored, gateway_offline, ...")
+    severity: str = Field(description="info, warning or critical")
+    message: str = Field(description="one human sentence")
+    count: int = Field(description="times the condition came back while held (flapping)")
+    values: dict[str, Any] = Field(description="the values behind the sentence")
+
+
+class EventList(BaseModel):
+    events: list[EventItem]
+    last_id: int = Field(description="the newest event's id (0: none yet)")

@@ -93,7 +93,7 @@ class AuditTrail:
         self._secrets = tuple(s for s in secrets if s)
         self._clock = clock
         self._log = logger
-        # Called with each entry once recorded (history keeps control writes).
+        # Told of every write once recorded (history keeps them; events/ tells of results).
         self.listeners: list[Callable[[AuditEntry], None]] = []
 
     def record(

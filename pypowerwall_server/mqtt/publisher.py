@@ -27,8 +27,10 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiomqtt
 import orjson
@@ -57,10 +59,20 @@ from pypowerwall_server.mqtt.devices import (
     state_payload,
 )
 from pypowerwall_server.mqtt.discovery import ORIGIN, discovery_config
+from pypowerwall_server.mqtt.events import (
+    COMPONENT_KEY,
+    EVENT_QOS,
+    event_component,
+    event_messages,
+)
 from pypowerwall_server.mqtt.options import MqttOptions, expire_after, mqtt_options
 from pypowerwall_server.settings import Settings
 
+if TYPE_CHECKING:
+    from pypowerwall_server.events.service import EventService
+
 log = logging.getLogger(__name__)
+EVENT_BACKLOG = 256  # events kept while the broker is away (oldest dropped)
 PUBLISH_TIMEOUT_S = 10.0
 COALESCE_S = 0.02
 ONLINE, OFFLINE = b"online", b"offline"
@@ -100,6 +112,8 @@ class MqttPublisher:
         self._available: dict[str, bool] = {}  # as last queued, per gateway
         self._queued_states: dict[str, GatewayState] = {}  # as last queued, per gateway
         self.commands: MqttCommands | None = None  # None: control is off
+        self.events: EventService | None = None  # set by the app: events on their topics
+        self._event_outbox: deque[tuple[str, bytes]] = deque(maxlen=EVENT_BACKLOG)
         self.controls: dict[str, tuple[MqttControl, ...]] = {}  # offered, per gateway
         if control is not None and control.enabled:
             self.commands = MqttCommands(control, self.topics, self.gateways, self.answer)
@@ -113,6 +127,17 @@ class MqttPublisher:
             group.create_task(self._connect_forever(), name="mqtt-connection")
             if self.commands is not None:
                 group.create_task(self.commands.run(), name="mqtt-commands")
+            if self.events is not None:
+                group.create_task(self._forward_events(self.events), name="mqtt-events")
+
+    async def _forward_events(self, events: EventService) -> None:
+        """Every event, in order (unlike states, none supersedes another)."""
+        while True:
+            with events.listen() as listener:
+                while not listener.overflowed.is_set():
+                    event = await listener.queue.get()
+                    self._event_outbox.extend(event_messages(self.topics, event))
+                    self._outbox_ready.set()
 
     async def _watch(self) -> None:
         # A poll round of every gateway fits in the queue: no re-welcome under normal load.
@@ -169,6 +194,8 @@ class MqttPublisher:
         gid = device.gateway_id
         controls = self.controls.get(gid, ()) if device.kind == "gateway" and gid else ()
         config = discovery_config(device, self.topics, self._expire_after(device), controls)
+        if self.events is not None and device.kind == "gateway":
+            config["cmps"][COMPONENT_KEY] = event_component(device, self.topics)
         self._queue(self.topics.config(device.node), orjson.dumps(config), 1, True)
 
     def queue_changes(self, changed: Iterable[str]) -> None:
@@ -329,6 +356,7 @@ class MqttPublisher:
             await self._outbox_ready.wait()
             self._outbox_ready.clear()
             batch = self.take_batch()
+            await self._send_events(client)
             # All at once, in order (each hands its packet to the client when it starts):
             # one at a time, each waiting for its packet to be written, 300 states took 1 s.
             outcomes = await asyncio.gather(
@@ -344,6 +372,14 @@ class MqttPublisher:
                 raise failures[0]
             if self.options.min_interval > 0:
                 await asyncio.sleep(self.options.min_interval)
+
+    async def _send_events(self, client: aiomqtt.Client) -> None:
+        """Waiting events, oldest first; one that fails stays first in line."""
+        while self._event_outbox:
+            topic, payload = self._event_outbox[0]
+            await client.publish(topic, payload, qos=EVENT_QOS, timeout=PUBLISH_TIMEOUT_S)
+            self._event_outbox.popleft()
+            self.published += 1
 
     @staticmethod
     async def _publish(client: aiomqtt.Client, topic: str, message: Outgoing) -> None:

@@ -90,6 +90,12 @@ def _add_actions(group: argparse._ArgumentGroup) -> None:
         "10 s each, all at once) and print ok or why not (refused, timeout, auth failed, "
         "TLS, busy, degraded, unreachable); exit 1 when a gateway has no working transport",
     )
+    group.add_argument(
+        "--notify-test",
+        action="store_true",
+        help="send one test message to each PW_NOTIFY_URLS URL and report per URL (shown "
+        "as #n (scheme), never the URL); exit 1 when one fails",
+    )
     group.add_argument("--version", action="store_true", help="print versions and exit")
 
 

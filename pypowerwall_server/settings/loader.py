@@ -92,6 +92,11 @@ def _server_problems(server: ServerConfig, fields: Fields) -> list[str]:
         problems.append(f"{name(given)}: needs {SERVER_NAMES[missing]} too")
     if server.https and server.https_port == server.port:
         problems.append(f"{name('https_port')}: must differ from {name('port')} ({server.port})")
+    if server.notify_urls is not None:  # Apprise loads only when URLs are set
+        from pypowerwall_server.settings.notify_urls import url_problems
+
+        urls = server.notify_urls.get_secret_value()
+        problems.extend(f"{name('notify_urls')}: {problem}" for problem in url_problems(urls))
     return problems
 
 

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from pypowerwall_server.settings.event_kinds import DEFAULT_NOTIFY, kinds_of
 from pypowerwall_server.settings.row import Row
 from pypowerwall_server.settings.rules import gateway_problems
 from pypowerwall_server.settings.tariff import Tariff
@@ -773,6 +774,78 @@ class ServerConfig(BaseModel):
             unset="no cost",
         ),
     ] = None
+
+    # Events and notifications (events/, docs/notifications.md)
+    notify_urls: Annotated[
+        SecretStr | None,
+        Row(
+            "Apprise URLs that get notifications (ntfy://, pover://, mailtos://, json://...), "
+            "separated by spaces or commas",
+            "one or more Apprise URLs",
+            level="server",
+            env=("PW_NOTIFY_URLS",),
+            unset="no notifications",
+        ),
+    ] = None
+    notify_events: Annotated[
+        tuple[str, ...],
+        Row(
+            "which events are notified: groups (outages, offline, auth, soe_low, alerts, "
+            "control_failures, battery, firmware, transport, control, all) or event kinds",
+            "a comma-separated list of event groups or kinds",
+            level="server",
+            env=("PW_NOTIFY_EVENTS",),
+        ),
+    ] = DEFAULT_NOTIFY
+    notify_soe_low: Annotated[
+        float,
+        Row(
+            "battery level (app scale) below which soe_low is raised",
+            "a number from 0 to 100",
+            level="server",
+            env=("PW_NOTIFY_SOE_LOW",),
+            unit="%",
+        ),
+    ] = Field(default=20.0, ge=0, le=100, allow_inf_nan=False)
+    notify_hold_down: Annotated[
+        float,
+        Row(
+            "how long a condition must stay gone before it is announced as over (flapping "
+            "gives one event)",
+            "a number of seconds, 0 or more",
+            level="server",
+            env=("PW_NOTIFY_HOLD_DOWN",),
+            unit="s",
+        ),
+    ] = Field(default=60.0, ge=0, allow_inf_nan=False)
+
+    @field_validator("notify_urls", mode="before")
+    @classmethod
+    def _join_urls(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):  # a YAML list of URLs
+            return " ".join(str(item) for item in value)
+        return value
+
+    @field_validator("notify_urls")
+    @classmethod
+    def _check_notify_urls(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("empty")
+        return value
+
+    @field_validator("notify_events", mode="before")
+    @classmethod
+    def _split_events(cls, value: Any) -> Any:
+        items = [value] if isinstance(value, str) else value
+        if isinstance(items, (list, tuple)) and all(isinstance(i, str) for i in items):
+            return tuple(p.strip() for item in items for p in item.split(",") if p.strip())
+        return value
+
+    @field_validator("notify_events")
+    @classmethod
+    def _check_notify_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        kinds_of(value)  # ValueError names the unknown one
+        return value
 
     @field_validator("control_secret")
     @classmethod

@@ -28,6 +28,15 @@ class DelaysWrites(Protocol):
         ...
 
 
+@runtime_checkable
+class RaisesAlerts(Protocol):
+    """A simulated gateway that can show an extra active alert (SimulatedGateway)."""
+
+    def set_extra_alert(self, name: str | None) -> None:
+        """Add `name` to the active alerts (None: no extra alert)."""
+        ...
+
+
 class AppSettings:
     """The app-level settings the simulator has applied to one gateway. The app exposes
     setters only, so the values the state does not show (wrong password) are tracked here."""
@@ -38,6 +47,7 @@ class AppSettings:
         self.missing_powerwall: int | None = None
         self.solar_only = False
         self.apply_delay = 0.0
+        self.extra_alert: str | None = None
 
     def _app(self) -> SimulatedGatewayApp:
         if self._site is None:
@@ -56,6 +66,8 @@ class AppSettings:
             return self.solar_only
         if fault.kind == "slow_apply":
             return self.apply_delay
+        if fault.kind == "alert":
+            return self.extra_alert
         return self._app().state().firmware_version
 
     def apply(self, fault: Fault) -> None:
@@ -71,6 +83,8 @@ class AppSettings:
             self.set_solar_only(True)
         elif fault.kind == "slow_apply":
             self.set_apply_delay(fault.delay_s)
+        elif fault.kind == "alert":
+            self.set_extra_alert(fault.alert)
 
     def restore(self, fault: Fault, previous: Any) -> None:
         if fault.kind == "wrong_password":
@@ -85,6 +99,8 @@ class AppSettings:
             self.set_solar_only(bool(previous))
         elif fault.kind == "slow_apply":
             self.set_apply_delay(float(previous))
+        elif fault.kind == "alert":
+            self.set_extra_alert(previous)
 
     def set_wrong_password(self, enabled: bool) -> None:
         self.wrong_password = enabled
@@ -107,3 +123,10 @@ class AppSettings:
             raise FaultError("this simulated gateway cannot apply writes late")
         self.apply_delay = seconds
         app.set_apply_delay(seconds)
+
+    def set_extra_alert(self, name: str | None) -> None:
+        app = self._app()
+        if not isinstance(app, RaisesAlerts):
+            raise FaultError("this simulated gateway cannot show an extra alert")
+        self.extra_alert = name
+        app.set_extra_alert(name)

@@ -38,11 +38,20 @@ FaultKind = Literal[
     "firmware",
     "solar_only",
     "slow_apply",
+    "alert",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 RESPONSE_KINDS = frozenset({"hang", "status", "truncated", "garbage"})
 APP_KINDS = frozenset(
-    {"wrong_password", "grid_outage", "missing_powerwall", "firmware", "solar_only", "slow_apply"}
+    {
+        "wrong_password",
+        "grid_outage",
+        "missing_powerwall",
+        "firmware",
+        "solar_only",
+        "slow_apply",
+        "alert",
+    }
 )
 KIND_FIELDS = {
     "latency": "latency_ms",
@@ -50,6 +59,7 @@ KIND_FIELDS = {
     "missing_powerwall": "index",
     "firmware": "version",
     "slow_apply": "delay_s",
+    "alert": "alert",
 }
 _ALL_KIND_FIELDS = frozenset(KIND_FIELDS.values())
 # At most one active fault of these kinds per gateway; a new one replaces the old one.
@@ -72,6 +82,7 @@ class Fault:
     index: int = 0  # missing_powerwall: 0-based unit index
     version: str = ""  # firmware: e.g. "23.36.1 abc"
     delay_s: float = 0.0  # slow_apply: seconds between accepting a write and applying it
+    alert: str = ""  # alert: the name of an extra active alert, e.g. "BatteryFault"
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -114,6 +125,8 @@ def _validate_kind_fields(fault: Fault) -> None:
         raise FaultError("firmware needs a version string")
     if fault.kind == "slow_apply" and not _positive_number(fault.delay_s):
         raise FaultError("slow_apply needs delay_s > 0")
+    if fault.kind == "alert" and not (isinstance(fault.alert, str) and fault.alert.isidentifier()):
+        raise FaultError("alert needs an alert name (letters, digits, '_')")
     if fault.kind == "tls_failure" and scoped_by_path:
         raise FaultError("tls_failure happens before any path is known; use count/duration")
     if fault.kind == "refused" and (scoped_by_path or fault.count is not None):

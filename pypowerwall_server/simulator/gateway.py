@@ -304,6 +304,9 @@ class SimulatedGateway:
     def set_firmware(self, version: str) -> None:
         self._change(lambda model: setattr(model, "firmware_version", version))
 
+    def set_extra_alert(self, name: str | None) -> None:
+        self._change(lambda model: setattr(model, "extra_alert", name))
+
     def expire_sessions(self) -> None:
         """End every login session (as a gateway reboot would); clients must log in again."""
         self._sessions.revoke_all()

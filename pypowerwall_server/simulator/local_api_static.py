@@ -8,6 +8,7 @@ from typing import Any
 
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.local_api_formats import go_timestamp, meter_fields
+from pypowerwall_server.simulator.model import BASE_ALERTS
 from pypowerwall_server.simulator.state import MeterState, SiteState
 
 Json = Any
@@ -157,9 +158,14 @@ def solar_powerwall(site: SiteState, _config: SiteConfig) -> Json:
             "PVAC_a001_inv_L1_HW_overcurrent": False,
             "PVAC_a002_inv_L2_HW_overcurrent": False,
             "PVAC_a009_SwAppBoot": False,
+            # The "alert" fault's extra alert: what the local API shows of an active alert.
+            **{name: True for name in site.alerts if name not in GATEWAY_ALERTS},
         },
         "pvs_alerts": _pvs_alerts(site, [s.letter for s in strings if not s.connected]),
     }
+
+
+GATEWAY_ALERTS = frozenset({*BASE_ALERTS, "SystemConnectedToGrid"})  # not in pvac_alerts
 
 
 def _pvs_alerts(site: SiteState, disconnected: list[str]) -> dict[str, Json]:

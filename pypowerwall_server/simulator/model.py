@@ -59,6 +59,7 @@ class SiteModel:
         )
         self.firmware_version = config.firmware_version
         self.missing_index: int | None = None
+        self.extra_alert: str | None = None  # the "alert" fault's
         self.solar_only = False  # a fault: local meter aggregates lose battery and grid
         self.backup_until: float | None = None  # simulated time a manual backup event ends
         self.dispatch: tuple[float, float] | None = None  # (battery W, simulated end time)
@@ -225,9 +226,10 @@ class SiteModel:
         )
 
     def _alerts(self) -> tuple[str, ...]:
+        extra = (self.extra_alert,) if self.extra_alert else ()
         if self.settings.grid_up:
-            return (*BASE_ALERTS, "SystemConnectedToGrid")
-        return BASE_ALERTS
+            return (*BASE_ALERTS, *extra, "SystemConnectedToGrid")
+        return (*BASE_ALERTS, *extra)
 
     def _missing_serials(self) -> frozenset[str]:
         index = self.missing_index

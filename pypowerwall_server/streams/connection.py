@@ -25,17 +25,24 @@ log = logging.getLogger(__name__)
 _refusals = RateLimitedLog(log)  # a page can retry at will: one line a minute, with a count
 
 
-async def serve(websocket: WebSocket, streams: Streams, pick: Callable[[], Stream]) -> None:
-    label = _label(websocket)
+async def admitted(websocket: WebSocket, streams: Streams) -> bool:
+    """The handshake's checks (origin, then the read hook): accepted, or closed and False."""
     if not streams.origin_ok(websocket):
-        origin = websocket.headers.get("origin")
+        label, origin = _label(websocket), websocket.headers.get("origin")
         _refusals.log(logging.INFO, "origin", "WebSocket %s refused: origin %r", label, origin)
         # Before accept this becomes an HTTP 403 on the handshake.
         await websocket.close(CloseCode.FORBIDDEN_ORIGIN, "origin not allowed")
-        return
+        return False
     await websocket.accept()
     if not await streams.allowed(websocket):
         await websocket.close(CloseCode.UNAUTHORIZED, "not authorized")
+        return False
+    return True
+
+
+async def serve(websocket: WebSocket, streams: Streams, pick: Callable[[], Stream]) -> None:
+    label = _label(websocket)
+    if not await admitted(websocket, streams):
         return
     try:
         stream = pick()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pydantic import SecretStr
 
 from pypowerwall_server.gateway.library_log import (
     HTTP_LOGGER,
@@ -18,7 +19,7 @@ from pypowerwall_server.gateway.tls import honor_session_verify
 from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.gateway import SimulatedGateway
-from pypowerwall_server.simulator.runner import RunningGateway
+from pypowerwall_server.simulator.runner import RunningGateway, RunningSimulator
 from tests.integration.server_process import free_port
 
 if TYPE_CHECKING:
@@ -44,6 +45,19 @@ def direct_powerwall(host: str, **credentials: Any) -> Any:
     honor_session_verify()
     return pypowerwall.Powerwall(
         host=host, timeout=5, failover=False, auto_select=False, **credentials
+    )
+
+
+def local_gateway(sim: RunningSimulator, index: int, interval: float) -> GatewayConfig:
+    """The simulator's gateway `index` over the local API, polled every `interval` s."""
+    gw = sim.gateways[index]
+    return GatewayConfig(
+        id=gw.id,
+        host=gw.host,
+        password=SecretStr(gw.config.customer_password),
+        email=gw.config.customer_email,
+        poll_interval=interval,
+        timeout=1.0,
     )
 
 

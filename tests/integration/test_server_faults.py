@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pypowerwall_server.app import create_app
@@ -16,6 +15,7 @@ from pypowerwall_server.settings import GatewayConfig, ServerConfig, Settings
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.integration.conftest import local_gateway as local_config
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration  # starts a server or the simulator
@@ -24,15 +24,7 @@ INTERVAL = 0.5
 
 
 def local_gateway(sim: RunningSimulator, index: int) -> GatewayConfig:
-    gw = sim.gateways[index]
-    return GatewayConfig(
-        id=gw.id,
-        host=gw.host,
-        password=SecretStr(gw.config.customer_password),
-        email=gw.config.customer_email,
-        poll_interval=INTERVAL,
-        timeout=1.0,
-    )
+    return local_config(sim, index, INTERVAL)
 
 
 @pytest.fixture

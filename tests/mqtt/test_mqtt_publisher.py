@@ -135,6 +135,10 @@ def test_discovery_is_valid_home_assistant_device_discovery(
 
 def check_component(key: str, component: dict[str, Any]) -> None:
     platform = component["p"]
+    if platform == "event":  # the gateway's events (mqtt/events.py)
+        assert component["event_types"] and component["state_topic"].endswith("/events")
+        assert component["default_entity_id"].startswith(f"event.{PREFIX}_")
+        return
     assert platform in ("sensor", "binary_sensor"), key
     assert component["unique_id"] and component["name"] and component["value_template"]
     assert component["default_entity_id"].startswith(f"{platform}.{PREFIX}_")

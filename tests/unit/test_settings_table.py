@@ -65,6 +65,11 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "mqtt_prefix": ("pw2", "pw2"),
     "mqtt_discovery_prefix": ("ha", "ha"),
     "mqtt_min_interval": ("10", 10.0),
+    # events and notifications
+    "notify_urls": ("json://127.0.0.1:9/hook", "json://127.0.0.1:9/hook"),
+    "notify_events": ("outages,alerts", ("outages", "alerts")),
+    "notify_soe_low": ("15", 15.0),
+    "notify_hold_down": ("30", 30.0),
     "allowed_hosts": ("powerwall.lan", ("powerwall.lan",)),
     "trusted_proxies": ("10.0.0.0/24", ("10.0.0.0/24",)),
     "max_connections": ("500", 500),
@@ -182,6 +187,7 @@ def test_help_comes_from_the_table() -> None:
     flags = {option for action in parser._actions for option in action.option_strings}
     table_flags = {setting.row.flag for setting in TABLE if setting.row.flag}
     actions = {"-h", "--help", "--demo", "--setup", "--check-config", "--probe", "--version"}
+    actions.add("--notify-test")
     actions.add(CONFIG_FLAG)
     assert flags == table_flags | actions
     for setting in TABLE:
