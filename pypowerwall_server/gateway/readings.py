@@ -11,6 +11,7 @@ from typing import Any
 
 from pypowerwall_server.gateway.capacity import battery_energy
 from pypowerwall_server.gateway.numbers import number, positive
+from pypowerwall_server.gateway.units import StatusSource, to_base_unit
 from pypowerwall_server.legacy.aggregates import instant_power
 from pypowerwall_server.legacy.derivations import make_view
 from pypowerwall_server.models import (
@@ -71,7 +72,8 @@ CONTROL_CALLS = (RESERVE_CALL, MODE_CALL, GRID_CHARGING_CALL, GRID_EXPORT_CALL)
 METERS = ("site", "battery", "load", "solar")
 
 
-def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
+def readings_from_calls(polled: Mapping[str, Any], source: StatusSource) -> Readings:
+    """`source` says where system_status() came from, which decides its units (units.py)."""
     calls = make_view(polled)  # polled calls, plus what legacy/ derives (temps, sorted alerts)
     level = number(calls.get(LEVEL_CALL))
     energy = battery_energy(calls.get(SYSTEM_STATUS_CALL), calls.get(SITE_INFO_CALL), level)
@@ -91,7 +93,7 @@ def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
         time_remaining_hours=number(calls.get(TIME_REMAINING_CALL)),
         firmware_version=_text(calls.get(VERSION_CALL)) or None,  # TEDAPI may say ""
         site_name=_text(calls.get(SITE_NAME_CALL)),
-        batteries=_batteries(calls.get(SYSTEM_STATUS_CALL)),
+        batteries=_batteries(calls.get(SYSTEM_STATUS_CALL), source),
         strings=_strings(calls.get(STRINGS_CALL)),
         temperatures_c=_temperatures(calls.get(TEMPS_CALL)),
         alerts=_alerts(calls.get(ALERTS_CALL)),
@@ -125,16 +127,20 @@ def _energy_counters(aggregates: Any) -> dict[str, MeterEnergy]:
     return counters
 
 
-def _batteries(status: Any) -> tuple[BatteryUnit, ...]:
+def _batteries(status: Any, source: StatusSource) -> tuple[BatteryUnit, ...]:
     blocks = status.get("battery_blocks") if isinstance(status, Mapping) else None
     if not isinstance(blocks, list):
         return ()
     return tuple(
         BatteryUnit(
             serial=_text(block.get("PackageSerialNumber")),
-            capacity_wh=number(block.get("nominal_full_pack_energy")),
-            energy_remaining_wh=number(block.get("nominal_energy_remaining")),
-            power_w=number(block.get("p_out")),
+            capacity_wh=to_base_unit(
+                source, "nominal_full_pack_energy", number(block.get("nominal_full_pack_energy"))
+            ),
+            energy_remaining_wh=to_base_unit(
+                source, "nominal_energy_remaining", number(block.get("nominal_energy_remaining"))
+            ),
+            power_w=to_base_unit(source, "p_out", number(block.get("p_out"))),
         )
         for block in blocks
         if isinstance(block, Mapping)
