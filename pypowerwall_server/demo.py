@@ -46,6 +46,7 @@ DEMO_SITES = (
         gateway_id="cabin",
         seed=2,
         powerwalls=1,
+        powerwall_kind="powerwall3",
         expansion_packs=1,
         solar_peak_w=3800.0,
         base_load_w=450.0,

@@ -81,11 +81,12 @@ def units_disagree_with_meter(
     batteries: tuple[BatteryUnit, ...], battery_meter_w: float | None
 ) -> str | None:
     """Why the units' power does not add up to the battery meter, or None when it does or
-    cannot be told (no meter, no units, or a unit whose power is unknown)."""
-    powers = [unit.power_w for unit in batteries]
-    if battery_meter_w is None or not powers or any(p is None for p in powers):
+    cannot be told (no meter, no unit with a power). A unit without power is an expansion
+    pack, whose power goes through its Powerwall 3's inverter and is counted there."""
+    powers = [unit.power_w for unit in batteries if unit.power_w is not None]
+    if battery_meter_w is None or not powers:
         return None
-    total = sum(p for p in powers if p is not None)
+    total = sum(powers)
     allowed = max(PLAUSIBLE_ABS_W, PLAUSIBLE_SHARE * abs(battery_meter_w))
     if abs(total - battery_meter_w) <= allowed:
         return None

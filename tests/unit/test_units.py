@@ -69,7 +69,8 @@ def unit(power_w):
         ((-1325.0, -1325.0), -2650.0, True),
         ((-1.325, -1.325), -2650.0, False),  # a kW value read as W
         ((-1300.0, -1400.0), -2650.0, True),  # not read at the same instant
-        ((None, -1340.0), -2705.0, True),  # an expansion pack's power is unknown: cannot tell
+        ((-2705.0, None), -2705.0, True),  # a Powerwall 3 carries its expansion's power
+        ((None, None), -2705.0, True),  # cannot tell
         ((), -2650.0, True),
         ((100.0,), None, True),
     ],
