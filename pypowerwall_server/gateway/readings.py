@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pypowerwall_server.gateway.capacity import battery_energy
-from pypowerwall_server.gateway.numbers import number, positive
+from pypowerwall_server.gateway.numbers import number, positive, reserve_percent
 from pypowerwall_server.gateway.units import StatusSource, to_base_unit
 from pypowerwall_server.legacy.aggregates import instant_power
 from pypowerwall_server.legacy.derivations import make_view
@@ -86,7 +86,7 @@ def readings_from_calls(polled: Mapping[str, Any], source: StatusSource) -> Read
         energy_remaining_wh=energy.energy_remaining_wh,
         capacity_source=energy.source,
         grid_status=_text(calls.get(GRID_STATUS_CALL)),
-        backup_reserve_percent_app=number(calls.get(RESERVE_CALL)),
+        backup_reserve_percent_app=reserve_percent(calls.get(RESERVE_CALL)),
         operating_mode=_text(calls.get(MODE_CALL)),
         grid_charging=_flag(calls.get(GRID_CHARGING_CALL)),
         grid_export=_text(calls.get(GRID_EXPORT_CALL)),

@@ -114,3 +114,21 @@ def test_a_value_of_the_wrong_type_is_unknown(bad):
     assert r.soe_percent_raw is None and r.soe_percent_app is None
     assert r.backup_reserve_percent_app is None
     assert r.firmware_version is None
+
+
+@pytest.mark.parametrize(
+    ("library", "served"),
+    [
+        (60.00000000000001, 60),
+        (58.99999999999999, 59),
+        (31.000000000000007, 31),
+        (19.97, 20),
+        (20.05263157894737, 20.1),
+        (0, 0),
+        (None, None),
+    ],
+)
+def test_float_noise_in_reserve_values(library, served):
+    readings = readings_from_calls({"get_reserve()": library}, "local_api")
+    assert readings.backup_reserve_percent_app == served
+    assert type(readings.backup_reserve_percent_app) is type(served)
