@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from pypowerwall_server.control.auth import TOKEN_INVALID, LockedOut, TokenInQuery, Unauthorized
 from pypowerwall_server.control.commands import Control
-from pypowerwall_server.control.limits import NotOnTransport, NoWritePath, OverLimit, Refusal
+from pypowerwall_server.control.limits import NotOnTransport, NoWritePath, Refusal
 from pypowerwall_server.control.readback import ControlState
 from pypowerwall_server.control.values import ValueInvalid
 from pypowerwall_server.control.writes import (
@@ -56,8 +56,6 @@ def refused(refusal: Refusal | Unresolvable) -> Answer:
     match refusal:
         case NoWritePath(message) | NotOnTransport(message):
             return Answer(409, {"error": message})
-        case OverLimit(message):
-            return Answer(400, {"error": message})
         case Unresolvable(message):
             headers = {"Retry-After": str(UNRESOLVABLE_RETRY_AFTER)}
             return Answer(503, {"error": message}, headers)
@@ -74,6 +72,8 @@ def written(outcome: WriteOutcome) -> Answer:
         "status": outcome.status.value,
         "parts": {part.control.value: _part(part) for part in outcome.parts},
     }
+    if outcome.status is WriteStatus.CAPPED:  # never a silent success: say what it holds
+        body["note"] = next(p.detail for p in outcome.parts if p.status is WriteStatus.CAPPED)
     if outcome.status is not WriteStatus.FAILED or outcome.failure is None:
         return Answer(200, body)
     what = "+".join(part.control.value for part in outcome.parts)

@@ -10,7 +10,7 @@ from pypowerwall_server.control import answers
 from pypowerwall_server.control.audit import AuditTrail, value_text
 from pypowerwall_server.control.commands import Command, Control, controls_of
 from pypowerwall_server.control.follow_up import FollowUps
-from pypowerwall_server.control.limits import NotOnTransport, NoWritePath, OverLimit
+from pypowerwall_server.control.limits import NotOnTransport, NoWritePath
 from pypowerwall_server.control.readback import ControlState, Value, read_back
 from pypowerwall_server.control.writes import (
     ControlSupervisor,
@@ -117,11 +117,10 @@ def _what(asked: Command, control: Control) -> str:
     return "reserve_hold" if held and control is Control.RESERVE else control.value
 
 
-def _refusal_text(refusal: NoWritePath | NotOnTransport | OverLimit | Unresolvable) -> str:
+def _refusal_text(refusal: NoWritePath | NotOnTransport | Unresolvable) -> str:
     kind = {
         NoWritePath: "no write transport",
         NotOnTransport: "not on this transport",
-        OverLimit: "over the transport's limit",
         Unresolvable: "value not known yet",
     }[type(refusal)]
     return f"refused: {kind}"

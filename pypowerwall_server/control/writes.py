@@ -17,7 +17,14 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from pypowerwall_server.control.commands import Command, Control, HoldReserve, SetReserve
-from pypowerwall_server.control.limits import NoWritePath, Refusal, WriteTransport, check_command
+from pypowerwall_server.control.limits import (
+    LIMITS,
+    NoWritePath,
+    Refusal,
+    WriteTransport,
+    check_command,
+    reserve_cap,
+)
 from pypowerwall_server.control.operations import (
     LibraryCall,
     PowerwallWriter,
@@ -76,6 +83,7 @@ class WritePlan:
     calls: tuple[LibraryCall, ...]
     expected: tuple[tuple[Control, Value], ...]  # per part, in read-back terms
     old: ControlState
+    cap_note: str | None = None  # the reserve asked is above the transport's cap
 
 
 def plan_write(
@@ -90,7 +98,9 @@ def plan_write(
     refusal = check_command(target.gateway_id, target.read_mode, target.transport, command)
     if refusal is not None:
         return refusal
-    return WritePlan(target, asked, library_calls(command), expected_values(command), state)
+    cap = reserve_cap(target.transport, command)
+    calls = library_calls(command)
+    return WritePlan(target, asked, calls, expected_values(command), state, cap)
 
 
 def resolve(command: Command, state: ControlState) -> Command | Unresolvable:
@@ -105,6 +115,7 @@ def resolve(command: Command, state: ControlState) -> Command | Unresolvable:
 
 class WriteStatus(StrEnum):
     APPLIED = "applied"
+    CAPPED = "capped"  # sent; the gateway holds its transport's cap instead (detail says)
     PENDING = "pending"
     FAILED = "failed"
 
@@ -134,9 +145,9 @@ class WriteOutcome:
 
     @property
     def status(self) -> WriteStatus:
-        """The worst part: failed, else pending, else applied."""
+        """The worst part: failed, else pending, else capped, else applied."""
         statuses = {part.status for part in self.parts}
-        for status in (WriteStatus.FAILED, WriteStatus.PENDING):
+        for status in (WriteStatus.FAILED, WriteStatus.PENDING, WriteStatus.CAPPED):
             if status in statuses:
                 return status
         return WriteStatus.APPLIED
@@ -228,8 +239,17 @@ def _part(
     current = read_back(control, state)
     if shows(control, current, expected):
         return PartOutcome(control, expected, old, current, WriteStatus.APPLIED)
-    detail = "accepted; not shown by the gateway yet"
+    cap = plan.cap_note if control is Control.RESERVE else None
+    if cap is not None and shows(control, current, _cap_value(plan)):
+        note = f"{cap}; the gateway holds {current} %"
+        return PartOutcome(control, expected, old, current, WriteStatus.CAPPED, note)
+    detail = "accepted; not shown by the gateway yet" + (f" ({cap})" if cap else "")
     return PartOutcome(control, expected, old, current, WriteStatus.PENDING, detail)
+
+
+def _cap_value(plan: WritePlan) -> int | None:
+    transport = plan.target.transport
+    return None if transport is None else LIMITS[transport].max_reserve
 
 
 def _failed_outcome(plan: WritePlan, kind: FailureKind, message: str) -> WriteOutcome:
