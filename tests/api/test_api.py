@@ -222,7 +222,10 @@ def test_stats_has_the_proxy_keys_connection_health_fallback_mode_mem_cache(app_
     for key in ("connection_health", "fallback_mode"):
         assert set(stats[key]) == set(contract[key]), key
     assert stats["fallback_mode"]["is_fallback_mode"] is False
-    assert {"total_cache_bytes", "total_cache_mb"} <= set(stats["mem_cache"])
+    proxy_cache = list(contract["mem_cache"])
+    assert list(stats["mem_cache"])[: len(proxy_cache)] == proxy_cache  # /stats mem_cache
+    for key in proxy_cache[:-2]:
+        assert set(stats["mem_cache"][key]) == {"entries", "size_bytes"}, key
 
     def answers_counted() -> bool:  # a poll may publish a new Snapshot between requests
         client.get("/aggregates")
@@ -235,6 +238,8 @@ def test_stats_has_the_proxy_keys_connection_health_fallback_mode_mem_cache(app_
             and health["is_degraded"] is False
             and health["cache_size"] >= 2
             and cache["snapshot_answers"]["entries"] >= 2
+            and cache["degradation_cache"] == cache["snapshot_answers"]
+            and cache["endpoint_stats"]["entries"] >= 2
             and cache["total_cache_bytes"] > 0
         )
 
