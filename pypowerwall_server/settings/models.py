@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from pypowerwall_server.settings.row import Row
+from pypowerwall_server.settings.row import OtherSettingRule, Row
 from pypowerwall_server.settings.rules import gateway_problems
 
 GatewayMode = Literal["tedapi", "local", "cloud", "fleetapi"]
@@ -731,7 +731,7 @@ class ServerConfig(BaseModel):
     @classmethod
     def _check_control_enabled(cls, value: bool | None, info: ValidationInfo) -> bool | None:
         if value and info.data.get("control_secret") is None:  # declared before: validated
-            raise ValueError("on needs control_secret (PW_CONTROL_SECRET) set too")
+            raise OtherSettingRule("on needs control_secret (PW_CONTROL_SECRET) set too")
         return value
 
     @property
