@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 from starlette.testclient import TestClient
@@ -187,6 +188,22 @@ def test_help_page_escapes_everything(app_with) -> None:
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;" in page.text
     assert "http-equiv='refresh'" in page.text
+
+
+def test_help_page_has_a_favicon_json_values_and_the_ui_theme(app_with) -> None:
+    """No /favicon.ico 404 per visit (its icon is inline), true/false/null rather than
+    Python's True/False/None, and the UI's light and dark colours."""
+    client, _ = app_with({"default": FakeAdapter(contract_calls("local"))})
+    wait_until(lambda: healthy(client))
+    page = client.get("/help").text
+    assert "<link rel='icon' href='data:image/svg+xml," in page
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert "false" in cells and "null" in cells  # e.g. cloudmode, siteid
+    assert not {"False", "True", "None"} & set(cells)
+    assert "prefers-color-scheme:dark" in page and "var(--bg)" in page
+    errors = client.get("/stats").json()["errors"]
+    client.get("/help")
+    assert client.get("/stats").json()["errors"] == errors  # nothing it loads fails
 
 
 # --- issue 15 item 14: alerts are sorted, whatever order the library gives -----------------
