@@ -63,6 +63,10 @@ from pypowerwall_server.settings import Settings
 log = logging.getLogger(__name__)
 PUBLISH_TIMEOUT_S = 10.0
 COALESCE_S = 0.02
+# Publishes handed to the client at once. aiomqtt walks every pending call on each publish
+# (and warns past its threshold), so a batch of 1,500 states given all at once took 1.1-2.7 s
+# here where 64 at a time took 0.5-0.7 s (BENCHMARKS.md, MQTT at 500 gateways).
+IN_FLIGHT = 64
 ONLINE, OFFLINE = b"online", b"offline"
 
 
@@ -288,7 +292,7 @@ class MqttPublisher:
     def _client(self) -> aiomqtt.Client:
         options = self.options
         tls = ssl.create_default_context(cafile=options.ca_file) if options.tls else None
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             options.host,
             options.port,
             username=options.username,
@@ -300,6 +304,8 @@ class MqttPublisher:
             keepalive=30,
             protocol=aiomqtt.ProtocolVersion.V5,  # for retain-as-published on commands
         )
+        client.pending_calls_threshold = IN_FLIGHT + 8  # a few subscribes beside: no warning
+        return client
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         await client.subscribe(self.topics.homeassistant_status, qos=1)
@@ -334,10 +340,12 @@ class MqttPublisher:
             await self._outbox_ready.wait()
             self._outbox_ready.clear()
             batch = self.take_batch()
-            # All at once, in order (each hands its packet to the client when it starts):
-            # one at a time, each waiting for its packet to be written, 300 states took 1 s.
+            # IN_FLIGHT at a time, in order (each hands its packet to the client when it
+            # starts): one at a time, each waiting for its packet to be written, 300 states
+            # took 1 s; all at once costs the client a walk over every pending call each.
+            window = asyncio.Semaphore(IN_FLIGHT)
             outcomes = await asyncio.gather(
-                *(self._publish(client, topic, message) for topic, message in batch.items()),
+                *(self._publish(client, t, m, window) for t, m in batch.items()),
                 return_exceptions=True,
             )
             failures = [o for o in outcomes if isinstance(o, BaseException)]
@@ -351,14 +359,17 @@ class MqttPublisher:
                 await asyncio.sleep(self.options.min_interval)
 
     @staticmethod
-    async def _publish(client: aiomqtt.Client, topic: str, message: Outgoing) -> None:
-        await client.publish(
-            topic,
-            message.payload,
-            qos=message.qos,
-            retain=message.retain,
-            timeout=PUBLISH_TIMEOUT_S,
-        )
+    async def _publish(
+        client: aiomqtt.Client, topic: str, message: Outgoing, window: asyncio.Semaphore
+    ) -> None:
+        async with window:
+            await client.publish(
+                topic,
+                message.payload,
+                qos=message.qos,
+                retain=message.retain,
+                timeout=PUBLISH_TIMEOUT_S,
+            )
 
     async def _listen(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
