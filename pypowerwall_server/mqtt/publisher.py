@@ -67,6 +67,9 @@ COALESCE_S = 0.02
 # (and warns past its threshold), so a batch of 1,500 states given all at once took 1.1-2.7 s
 # here where 64 at a time took 0.5-0.7 s (BENCHMARKS.md, MQTT at 500 gateways).
 IN_FLIGHT = 64
+# The site total changes with every gateway's poll (100 times a second at 500 gateways) and
+# costs a pass over all of them: it goes out at most this often, its newest value last.
+SITE_EVERY_S = 1.0
 ONLINE, OFFLINE = b"online", b"offline"
 
 
@@ -103,6 +106,8 @@ class MqttPublisher:
         self._wake = asyncio.Event()
         self._available: dict[str, bool] = {}  # as last queued, per gateway
         self._queued_states: dict[str, GatewayState] = {}  # as last queued, per gateway
+        self._site_pending = False  # a gateway changed since the site state was queued
+        self._site_due = float("-inf")  # when the site state may go out again
         self.commands: MqttCommands | None = None  # None: control is off
         self.controls: dict[str, tuple[MqttControl, ...]] = {}  # offered, per gateway
         if control is not None and control.enabled:
@@ -127,7 +132,7 @@ class MqttPublisher:
     async def _produce(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._until_a_gateway_turns_stale())
+                await asyncio.wait_for(self._wake.wait(), self._next_deadline())
                 # Gateways polled on one clock tick publish within milliseconds of each
                 # other: take them together (each round costs a pass over every gateway).
                 await asyncio.sleep(COALESCE_S)
@@ -149,6 +154,7 @@ class MqttPublisher:
             self._queue_discovery(device)
         self._available.clear()
         self._queued_states.clear()
+        self._site_due = float("-inf")  # a welcome includes the site state, now
         self.queue_changes(self.gateways)
         for topic, message in waiting.items():
             if message.retain and not message.payload:  # a removal of a departed device
@@ -189,6 +195,10 @@ class MqttPublisher:
             if self._available.get(gid):  # stale data is not published as a state
                 self._queue_gateway(gid, now)
         if any_changed and self.site is not None:
+            self._site_pending = True
+        if self._site_pending and now >= self._site_due:
+            self._site_pending = False
+            self._site_due = now + SITE_EVERY_S
             self._queue_site(now)
 
     def answer(self, gid: str) -> None:
@@ -229,6 +239,14 @@ class MqttPublisher:
             expire_after(server, self.hub.get(gid).interval, self.options.min_interval)
             for gid in gids
         )
+
+    def _next_deadline(self) -> float | None:
+        """Seconds until a gateway turns stale or a waiting site state is due."""
+        stale = self._until_a_gateway_turns_stale()
+        if not self._site_pending:
+            return stale
+        site = max(0.01, self._site_due - self.hub.clock())
+        return site if stale is None else min(stale, site)
 
     def _until_a_gateway_turns_stale(self) -> float | None:
         now = self.hub.clock()
