@@ -1,7 +1,9 @@
 """MQTT at scale: K simulated gateways on one server publishing to a local mosquitto.
 Latency is from a Snapshot's creation (its `updated_at` in the state JSON, server clock) to
-its receipt by a subscriber on this machine (so: publisher, broker and delivery), over an
-observation window; the server's CPU and RSS over the same window."""
+its first receipt by a subscriber on this machine (so: publisher, broker and delivery), over
+an observation window; the server's CPU and RSS over the same window. A state published
+again for the same Snapshot (a failed poll changes `last_error`, not the data) is counted
+once: its age is not the publishing's latency."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ STATE_TOPICS = "pypowerwall/gateway/+/state"
 class LatencyProbe:
     def __init__(self, port: int) -> None:
         self.latencies_ms: list[float] = []
+        self.repeats = 0  # states of a Snapshot already received
+        self._seen: set[tuple[str, float]] = set()
         self.lock = threading.Lock()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-latency")
         self.client.on_message = self._on_message
@@ -42,12 +46,18 @@ class LatencyProbe:
         updated_at = orjson.loads(msg.payload).get("updated_at")
         if isinstance(updated_at, float | int):
             with self.lock:
+                if (msg.topic, updated_at) in self._seen:
+                    self.repeats += 1
+                    return
+                self._seen.add((msg.topic, updated_at))
                 self.latencies_ms.append((received - updated_at) * 1000.0)
 
-    def take(self) -> list[float]:
+    def take(self) -> tuple[list[float], int]:
+        """The latencies and the number of repeated states since the last take."""
         with self.lock:
             taken, self.latencies_ms = self.latencies_ms, []
-        return taken
+            repeats, self.repeats = self.repeats, 0
+        return taken, repeats
 
 
 def all_fresh(base_url: str, gateways: int) -> bool:
@@ -65,11 +75,12 @@ def measure_latency(
         before = sample(server.pid)
         time.sleep(seconds)
         after = sample(server.pid)
-        latencies = probe.take()
+        latencies, repeats = probe.take()
     return {
         "gateways": gateways,
         "seconds": seconds,
         "states": len(latencies),
+        "repeated_states": repeats,
         "latency_p50_ms": stats.median(latencies),
         "latency_p99_ms": stats.percentile(latencies, 99.0),
         "latency_max_ms": max(latencies, default=None),

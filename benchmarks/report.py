@@ -233,7 +233,8 @@ def mqtt_table(mqtt: dict[str, Any]) -> str:
         lines += [
             "",
             f"{scale['gateways']} gateways to mosquitto, {scale['seconds']:g} s: "
-            f"{scale['states']} states, Snapshot to subscriber p50 "
+            f"{scale['states']} Snapshots ({scale.get('repeated_states', 0)} states repeated "
+            "for an unchanged Snapshot, not counted), Snapshot to subscriber p50 "
             f"{_num(scale['latency_p50_ms'], 1)} ms, p99 {_num(scale['latency_p99_ms'], 1)} ms, "
             f"max {_num(scale['latency_max_ms'], 1)} ms; server CPU "
             f"{_num(scale['cpu_percent'])} %, RSS {_num(scale['rss_mib'])} MiB",

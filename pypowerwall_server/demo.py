@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
+import socket
 import sys
 import tempfile
 import time
@@ -46,6 +47,7 @@ DEMO_SITES = (
         gateway_id="cabin",
         seed=2,
         powerwalls=1,
+        powerwall_kind="powerwall3",
         expansion_packs=1,
         solar_peak_w=3800.0,
         base_load_w=450.0,
@@ -126,16 +128,47 @@ def demo_settings(
             assert isinstance(app, SimulatedGateway)  # the demo's sites all speak v1r
             app.register_v1r_key(public_key)
         interval = settings.gateways[0].poll_interval if settings.gateways else 5.0
-        server = settings.server
-        if server.bind_address == "0.0.0.0":
-            server = server.model_copy(update={"bind_address": "127.0.0.1"})
+        server = settings.server.model_copy(
+            update={"bind_address": demo_bind_address(settings.server)}
+        )
         gateways = demo_gateways(sim, interval, key_file)
         yield settings.model_copy(update={"gateways": gateways, "demo": True, "server": server})
+
+
+def demo_bind_address(server: ServerConfig) -> str:
+    return "127.0.0.1" if server.bind_address == "0.0.0.0" else server.bind_address
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when something listens on host:port (bound as uvicorn binds: SO_REUSEADDR)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def port_taken_message(host: str, port: int) -> str | None:
+    """Why the demo cannot start on this port, with a free one to use instead; None if free."""
+    if not port_in_use(host, port):
+        return None
+    free = next(
+        (p for p in range(port + 1, min(port + 50, 65536)) if not port_in_use(host, p)), None
+    )
+    hint = f"; try --port {free}" if free is not None else "; choose another with --port"
+    return f"demo: port {port} on {host} is already in use (another server or demo?){hint}"
 
 
 def run_demo(settings: Settings, https: HttpsSetup | None = None) -> None:
     from pypowerwall_server.app import run_server
 
+    taken = port_taken_message(demo_bind_address(settings.server), settings.server.port)
+    if taken is not None:  # before any URL or token is printed
+        print(taken, file=sys.stderr, flush=True)
+        raise SystemExit(1)
     with demo_settings(settings) as demo:
         server, token = demo_control(demo.server)
         demo = demo.model_copy(update={"server": server})

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from pypowerwall_server.control.commands import ExportRule
+from pypowerwall_server.control.commands import APP_NAMES, ExportRule, OperatingMode
 from pypowerwall_server.gateway_state import GatewayState, TransportStatus
 from pypowerwall_server.models import BatteryUnit, MeterEnergy, MeterPower, Readings
 
@@ -30,6 +30,7 @@ Direction = Literal["imported_wh", "exported_wh"]
 CHARGING_THRESHOLD_W = 50.0
 GRID_STATUSES = ("UP", "DOWN", "SYNCING")
 EXPORT_RULES = tuple(rule.value for rule in ExportRule)
+OPERATING_MODES = tuple(mode.value for mode in OperatingMode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class Metric(Generic[S]):
     enabled_by_default: bool = True
     platform: Platform = "sensor"
     options: tuple[str, ...] | None = None  # device class "enum": every possible state
+    labels: Mapping[str, str] | None = None  # option -> what Home Assistant shows for it
     attributes: Callable[[S], Mapping[str, Any] | None] | None = None
     site: bool = False  # also a row of the site-total device
 
@@ -144,6 +146,11 @@ def _export_rule(view: GatewayView) -> Value:
     return rule if rule in EXPORT_RULES else None
 
 
+def _operating_mode(view: GatewayView) -> Value:
+    mode = view.readings.operating_mode
+    return mode if mode in OPERATING_MODES else None
+
+
 def _alert_count(view: GatewayView) -> Value:
     alerts = view.readings.alerts
     return None if alerts is None else len(alerts)
@@ -204,15 +211,16 @@ def _stored_row(key: str, name: str, value: Callable[[S], Value], site: bool) ->
 
 
 def _electrical_rows(meter: str, label: str) -> tuple[Metric[GatewayView], ...]:
-    """A meter's volts, amps and hertz (disabled by default: few users want them)."""
+    """A meter's volts, amps and hertz (disabled by default: few users want them); keys
+    begin with the label, as the power rows' do (grid_voltage, named "Grid voltage")."""
     rows = (
         ("voltage", "instant_average_voltage", "V"),
         ("current", "instant_average_current", "A"),
         ("frequency", "frequency", "Hz"),
     )
     return tuple(
-        Metric(f"{meter}_{kind}", f"{label} {kind}", _aggregate_field(meter, field_name), unit,
-               kind, "measurement", enabled_by_default=False)
+        Metric(f"{label.lower()}_{kind}", f"{label} {kind}", _aggregate_field(meter, field_name),
+               unit, kind, "measurement", enabled_by_default=False)
         for kind, field_name, unit in rows
     )  # fmt: skip
 
@@ -267,8 +275,10 @@ GATEWAY_METRICS: tuple[Metric[GatewayView], ...] = (
     # settings, as state (their controls over MQTT: mqtt/controls.py)
     Metric("backup_reserve", "Backup reserve", lambda v: _r(v).backup_reserve_percent_app, "%",
            None, "measurement"),
-    Metric("operating_mode", "Operating mode", lambda v: _r(v).operating_mode),
-    Metric("export_rule", "Export rule", _export_rule, device_class="enum", options=EXPORT_RULES),
+    Metric("operating_mode", "Operating mode", _operating_mode, device_class="enum",
+           options=OPERATING_MODES, labels=APP_NAMES),
+    Metric("export_rule", "Export rule", _export_rule, device_class="enum", options=EXPORT_RULES,
+           labels=APP_NAMES),
     Metric("grid_charging", "Grid charging", lambda v: _r(v).grid_charging,
            platform="binary_sensor"),
     # diagnostics

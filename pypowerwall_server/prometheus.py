@@ -2,13 +2,16 @@
 battery unit, plus the server's own counts, in prometheus-client's exposition format.
 
 Computed when scraped (never on the hot path), memoized per hub publish within one second,
-so scrapers polling together cost one rendering. Unknown values are absent, never 0.
+so scrapers polling together cost one rendering. Unknown values are absent, never 0; so are
+a stale gateway's (the freshness rule, freshness.py): its `online` and `data_age` series
+stay, which is how an alert sees it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -35,6 +38,7 @@ from pypowerwall_server.metrics import (
     gateway_view,
     values_of,
 )
+from pypowerwall_server.models import Readings
 
 S = TypeVar("S")
 PREFIX = "pypowerwall"
@@ -70,9 +74,13 @@ class TableCollector(Collector):
         now = self.hub.clock()
         states = self.hub.states()
         views = [(s.gateway_id, gateway_view(s, now)) for s in states]
-        yield from self._rows(GATEWAY_METRICS, "", ["gateway"], self._gateway_values(views))
+        shown = [
+            (gid, view if self.hub.freshness.is_fresh(state, now) else _withheld(view))
+            for state, (gid, view) in zip(states, views, strict=True)
+        ]
+        yield from self._rows(GATEWAY_METRICS, "", ["gateway"], self._gateway_values(shown))
         yield from self._rows(
-            BATTERY_METRICS, "battery", ["gateway", "battery"], self._batteries(views)
+            BATTERY_METRICS, "battery", ["gateway", "battery"], self._batteries(shown)
         )
         yield self._info(views)
         yield from self._polls(states)
@@ -175,6 +183,11 @@ class TableCollector(Collector):
             yield CounterMetricFamily(
                 f"{PREFIX}_mqtt_published", "MQTT messages published", value=published
             )
+
+
+def _withheld(view: GatewayView) -> GatewayView:
+    """A stale gateway: its connection rows only, none of its data."""
+    return replace(view, readings=Readings())
 
 
 def _doc(metric: Metric[S]) -> str:

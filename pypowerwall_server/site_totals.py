@@ -63,8 +63,18 @@ def reading_of(gateway_id: str, fresh: bool, snapshot: Snapshot | None) -> Gatew
     )
 
 
+def _counts_power(reading: GatewayReading) -> bool:
+    return reading.fresh and reading.power_w is not None
+
+
+def _counts_soe(reading: GatewayReading) -> bool:
+    return reading.fresh and reading.full_pack_wh is not None and reading.remaining_wh is not None
+
+
+# Whether a reading counts is asked of the reading itself, never by `r in counted`: that
+# compared dataclasses field by field, N x N (1.2 s a site total at 500 gateways).
 def aggregate_power(readings: Sequence[GatewayReading]) -> dict[str, Any] | None:
-    counted = [r for r in readings if r.fresh and r.power_w is not None]
+    counted = [r for r in readings if _counts_power(r)]
     if not counted:
         return None
     powers = [r.power_w.as_dict() for r in counted if r.power_w is not None]
@@ -73,7 +83,7 @@ def aggregate_power(readings: Sequence[GatewayReading]) -> dict[str, Any] | None
         **totals,
         "grid": totals["site"],
         "complete": len(counted) == len(readings),
-        "gateways": [_power_entry(r, r in counted) for r in readings],
+        "gateways": [_power_entry(r, _counts_power(r)) for r in readings],
     }
 
 
@@ -90,9 +100,7 @@ def _power_entry(reading: GatewayReading, counted: bool) -> dict[str, Any]:
 def aggregate_soe(readings: Sequence[GatewayReading]) -> dict[str, Any] | None:
     """Capacity-weighted: total energy remaining over total full-pack energy, so a big
     site weighs more than a small one (not a plain average of percentages)."""
-    counted = [
-        r for r in readings if r.fresh and r.full_pack_wh is not None and r.remaining_wh is not None
-    ]
+    counted = [r for r in readings if _counts_soe(r)]
     if not counted:
         return None
     capacity = sum(r.full_pack_wh or 0.0 for r in counted)
@@ -104,7 +112,7 @@ def aggregate_soe(readings: Sequence[GatewayReading]) -> dict[str, Any] | None:
         "total_capacity_wh": capacity,
         "energy_remaining_wh": remaining,
         "complete": len(counted) == len(readings),
-        "gateways": [_soe_entry(r, r in counted) for r in readings],
+        "gateways": [_soe_entry(r, _counts_soe(r)) for r in readings],
     }
 
 

@@ -140,7 +140,7 @@ def stats_body(services: AppServices, gateway_id: str | None = None) -> dict[str
         "config": _masked_config(settings),
         "connection_health": stats_legacy.connection_health(default),
         "fallback_mode": stats_legacy.fallback_mode(default),
-        "mem_cache": stats_legacy.mem_cache(hub, services.answers),
+        "mem_cache": stats_legacy.mem_cache(hub, services.answers, routes),
         "server": {
             "version": __version__,
             "uptime_seconds": now - counts.started,

@@ -8,7 +8,10 @@ value here is invented to look like the proxy's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.gateway_state import GatewayState
@@ -44,17 +47,34 @@ def fallback_mode(state: GatewayState) -> dict[str, Any]:
     }
 
 
-def mem_cache(hub: Hub, aggregates: ReadModel) -> dict[str, Any]:
-    """Our caches: the encoded answers memoized on each gateway's current Snapshot, and the
-    aggregate answers."""
+def mem_cache(
+    hub: Hub, aggregates: ReadModel, routes: Mapping[str, Mapping[str, int]]
+) -> dict[str, Any]:
+    """The proxy's keys, in its order, each the structure of ours that does that job; then
+    ours by name. The proxy's degradation cache (answers kept for when the gateway fails)
+    is our Snapshots' encoded answers; its performance cache, our aggregate answers. Sizes
+    of the counting structures are the bytes of their JSON."""
     snapshots = [s.snapshot.memo_size() for s in hub.states() if s.snapshot is not None]
-    snapshot_entries = sum(entries for entries, _ in snapshots)
-    snapshot_bytes = sum(size for _, size in snapshots)
-    aggregate_entries, aggregate_bytes = aggregates.cache_size()
-    total = snapshot_bytes + aggregate_bytes
+    snapshot = _entry(sum(n for n, _ in snapshots), sum(size for _, size in snapshots))
+    aggregate = _entry(*aggregates.cache_size())
+    errors = {route: count["errors"] for route, count in routes.items() if count["errors"]}
+    failing = {s.gateway_id: s.last_error for s in hub.states() if s.consecutive_failures}
+    structures = {
+        "error_counts": _entry(len(errors), len(orjson.dumps(errors)) if errors else 0),
+        "network_error_summary": _entry(len(failing), len(orjson.dumps(failing)) if failing else 0),
+        "degradation_cache": snapshot,
+        "performance_cache": aggregate,
+        "endpoint_stats": _entry(len(routes), len(orjson.dumps(routes)) if routes else 0),
+    }
+    total = sum(entry["size_bytes"] for entry in structures.values())
     return {
-        "snapshot_answers": {"entries": snapshot_entries, "size_bytes": snapshot_bytes},
-        "aggregate_answers": {"entries": aggregate_entries, "size_bytes": aggregate_bytes},
+        **structures,
         "total_cache_bytes": total,
         "total_cache_mb": round(total / MB, 2),
+        "snapshot_answers": snapshot,
+        "aggregate_answers": aggregate,
     }
+
+
+def _entry(entries: int, size_bytes: int) -> dict[str, int]:
+    return {"entries": entries, "size_bytes": size_bytes}

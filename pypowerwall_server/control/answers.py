@@ -74,6 +74,8 @@ def written(outcome: WriteOutcome) -> Answer:
         "status": outcome.status.value,
         "parts": {part.control.value: _part(part) for part in outcome.parts},
     }
+    if outcome.status is WriteStatus.CAPPED:  # never a silent success: say what it holds
+        body["note"] = next(p.detail for p in outcome.parts if p.status is WriteStatus.CAPPED)
     if outcome.status is not WriteStatus.FAILED or outcome.failure is None:
         return Answer(200, body)
     what = "+".join(part.control.value for part in outcome.parts)

@@ -35,6 +35,18 @@ class ExportRule(StrEnum):
     NEVER = "never"
 
 
+# What the Tesla app calls each mode and export rule (Home Assistant shows these; the API
+# and the MQTT state JSON keep the values above).
+APP_NAMES: dict[str, str] = {
+    OperatingMode.SELF_CONSUMPTION: "Self-Powered",
+    OperatingMode.AUTONOMOUS: "Time-Based Control",
+    OperatingMode.BACKUP: "Backup",
+    ExportRule.PV_ONLY: "Solar only",
+    ExportRule.BATTERY_OK: "Everything",
+    ExportRule.NEVER: "No export",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class SetReserve:
     percent: int  # app scale 0-100, as the Tesla app shows it

@@ -10,8 +10,8 @@ from pypowerwall_server.models import Readings
 
 def control_state(readings: Readings) -> ControlState:
     """Anything missing stays None (unknown), never a default; an empty mode is unknown.
-    The reserve is the library's get_reserve() as it is (a float, or the int 0 its clamp
-    gives below the 5 % the app hides), which the legacy proxy answers verbatim."""
+    The reserve is the library's get_reserve() without float noise (gateway/numbers.py):
+    an int when whole, as the legacy proxy answered it."""
     status = readings.grid_status
     return ControlState(
         reserve_percent=readings.backup_reserve_percent_app,

@@ -4,7 +4,9 @@ pypowerwall writes only through v1r (RSA-signed /tedapi/v1r on the wired LAN), t
 cloud (Owner API) and FleetAPI. TEDAPI over the gateway Wi-Fi and the local customer API
 are read-only: their setters return None. Max backup and the grid contactor (off-grid,
 reconnect) exist only on v1r; the cloud and FleetAPI cap the reserve at 80 % (measured by
-pypowerwall, PR #304: the value snaps back to 80).
+pypowerwall, PR #304: the value snaps back to 80). A reserve above the cap is still sent, as
+pypowerwall does (Tesla may lift the cap): the read-back says what the gateway holds, and
+the answer says when that is the cap (writes.py).
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ class NotOnTransport:
 
 @dataclass(frozen=True, slots=True)
 class OverLimit:
-    """The value is beyond what this transport accepts (a 400 that says so)."""
+    """The value is beyond what the site accepts, e.g. a dispatch past its power limits (a
+    400 that says so)."""
 
     message: str
 
@@ -110,16 +113,22 @@ def check_command(
             f"{', '.join(missing)} needs the v1r transport (rsa_key_path, wired LAN); "
             f"gateway '{gateway_id}' writes through {limits.label}"
         )
-    percent = _reserve_of(command)
-    if percent is not None and percent > limits.max_reserve:
-        return OverLimit(
-            f"{limits.label} caps the backup reserve at {limits.max_reserve} %; "
-            f"a reserve of {percent} % needs the v1r transport"
-        )
     return None
 
 
-def _reserve_of(command: Command) -> int | None:
+def reserve_cap(transport: WriteTransport | None, command: Command) -> str | None:
+    """What to tell a client whose reserve is above this transport's cap (None: not)."""
+    percent = reserve_of(command)
+    if transport is None or percent is None or percent <= LIMITS[transport].max_reserve:
+        return None
+    limits = LIMITS[transport]
+    return (
+        f"{limits.label} caps the backup reserve at {limits.max_reserve} %: "
+        f"{percent} % was sent; more than {limits.max_reserve} % needs the v1r transport"
+    )
+
+
+def reserve_of(command: Command) -> int | None:
     if isinstance(command, SetReserve | SetOperation | Combined):
         return command.percent
     return None

@@ -133,7 +133,7 @@ def _refusal_text(refusal: NoWritePath | NotOnTransport | OverLimit | Unresolvab
     kind = {
         NoWritePath: "no write transport",
         NotOnTransport: "not on this transport",
-        OverLimit: "over the transport's limit",
+        OverLimit: "over the site's limit",
         Unresolvable: "value not known yet",
     }[type(refusal)]
     return f"refused: {kind}"

@@ -18,7 +18,14 @@ from typing import Protocol, TypeVar
 
 from pypowerwall_server.control.commands import Command, Control, HoldReserve, SetReserve
 from pypowerwall_server.control.dispatch import site_limit_problem
-from pypowerwall_server.control.limits import NoWritePath, Refusal, WriteTransport, check_command
+from pypowerwall_server.control.limits import (
+    LIMITS,
+    NoWritePath,
+    Refusal,
+    WriteTransport,
+    check_command,
+    reserve_cap,
+)
 from pypowerwall_server.control.operations import (
     LibraryCall,
     PowerwallWriter,
@@ -77,6 +84,7 @@ class WritePlan:
     calls: tuple[LibraryCall, ...]
     expected: tuple[tuple[Control, Value], ...]  # per part, in read-back terms
     old: ControlState
+    cap_note: str | None = None  # the reserve asked is above the transport's cap
 
 
 def plan_write(
@@ -96,7 +104,8 @@ def plan_write(
         return Unresolvable(beyond)
     if beyond is not None:
         return beyond
-    return WritePlan(target, asked, library_calls(command), expected_values(command), state)
+    cap = reserve_cap(target.transport, command)
+    return WritePlan(target, asked, library_calls(command), expected_values(command), state, cap)
 
 
 def resolve(command: Command, state: ControlState) -> Command | Unresolvable:
@@ -111,6 +120,7 @@ def resolve(command: Command, state: ControlState) -> Command | Unresolvable:
 
 class WriteStatus(StrEnum):
     APPLIED = "applied"
+    CAPPED = "capped"  # sent; the gateway holds its transport's cap instead (detail says)
     PENDING = "pending"
     FAILED = "failed"
 
@@ -140,9 +150,9 @@ class WriteOutcome:
 
     @property
     def status(self) -> WriteStatus:
-        """The worst part: failed, else pending, else applied."""
+        """The worst part: failed, else pending, else capped, else applied."""
         statuses = {part.status for part in self.parts}
-        for status in (WriteStatus.FAILED, WriteStatus.PENDING):
+        for status in (WriteStatus.FAILED, WriteStatus.PENDING, WriteStatus.CAPPED):
             if status in statuses:
                 return status
         return WriteStatus.APPLIED
@@ -234,8 +244,17 @@ def _part(
     current = read_back(control, state)
     if shows(control, current, expected):
         return PartOutcome(control, expected, old, current, WriteStatus.APPLIED)
-    detail = "accepted; not shown by the gateway yet"
+    cap = plan.cap_note if control is Control.RESERVE else None
+    if cap is not None and shows(control, current, _cap_value(plan)):
+        note = f"{cap}; the gateway holds {current} %"
+        return PartOutcome(control, expected, old, current, WriteStatus.CAPPED, note)
+    detail = "accepted; not shown by the gateway yet" + (f" ({cap})" if cap else "")
     return PartOutcome(control, expected, old, current, WriteStatus.PENDING, detail)
+
+
+def _cap_value(plan: WritePlan) -> int | None:
+    transport = plan.target.transport
+    return None if transport is None else LIMITS[transport].max_reserve
 
 
 def _failed_outcome(plan: WritePlan, kind: FailureKind, message: str) -> WriteOutcome:

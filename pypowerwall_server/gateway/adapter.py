@@ -24,6 +24,7 @@ from pypowerwall_server.gateway import library_log, tedapi_economy
 from pypowerwall_server.gateway.call_names import ParsedCall, invoke, parse_call
 from pypowerwall_server.gateway.failures import error_class, gateway_failure, refusal, timed_out
 from pypowerwall_server.gateway.library_log import HttpResponse, PollLog
+from pypowerwall_server.gateway.secret_mask import mask_secrets
 from pypowerwall_server.gateway.tls import honor_session_verify
 from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig
@@ -46,9 +47,7 @@ def config_secrets(config: GatewayConfig) -> tuple[str, ...]:
 def shown_messages(messages: Sequence[str], secrets: Sequence[str], limit: int) -> str:
     """The library's messages as we may log or answer them: once each, no secret,
     escaped and length-capped."""
-    text = "; ".join(dict.fromkeys(messages))
-    for secret in secrets:
-        text = text.replace(secret, "***")
+    text = "; ".join(mask_secrets(message, secrets) for message in dict.fromkeys(messages))
     return printable(text, limit)
 
 

@@ -16,3 +16,14 @@ def positive(value: Any) -> float | None:
     """A lifetime counter or a capacity: 0 or less means the gateway does not know it yet."""
     found = number(value)
     return found if found is not None and found > 0 else None
+
+
+def reserve_percent(value: Any) -> float | None:
+    """The library's app-scale reserve, (raw - 5) / 0.95, without its float noise
+    (60.00000000000001): the gateway keeps a tenth of a percent; whole values are ints,
+    as the legacy proxy answered them."""
+    found = number(value)
+    if found is None:
+        return None
+    rounded = round(float(found), 1)
+    return int(rounded) if rounded.is_integer() else rounded

@@ -26,8 +26,9 @@ from typing import Any
 from pypowerwall_server.errors import AuthFailed, GatewayBusy, GatewayError, GatewayUnreachable
 from pypowerwall_server.gateway.protocol import GatewayAdapter, OrderedTransports
 from pypowerwall_server.gateway.readings import readings_from_calls
+from pypowerwall_server.gateway.units import status_source, units_disagree_with_meter
 from pypowerwall_server.gateway_state import GatewayState as GatewayState  # re-exported
-from pypowerwall_server.models import GatewayAttributes, Snapshot
+from pypowerwall_server.models import GatewayAttributes, Readings, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Poller:
         self._on_start = on_start  # told when a poll begins (Hub.poll_started)
         self._phase = phase  # s after each grid point (schedule.poll_phases)
         self._attributes: GatewayAttributes | None = None
+        self._units_problem: str | None = None
         self._slow_due_at = 0.0
         self._in_flight: Future[Any] | None = None
         self._wakeup = asyncio.Event()
@@ -163,13 +165,15 @@ class Poller:
         calls.update(results)
         call_times.update(dict.fromkeys(results, now))
         assert self._attributes is not None
+        readings = readings_from_calls(calls, status_source(self._attributes))
+        self._check_units(readings)
         snapshot = Snapshot(
             self.state.gateway_id,
             now,
             calls,
             call_times,
             self._attributes,
-            readings_from_calls(calls),
+            readings,
             count_absent(previous.absent_polls if previous is not None else {}, results),
         )
         if not self.state.online and self.state.consecutive_failures:
@@ -188,6 +192,18 @@ class Poller:
                 **self._transport_fields(),
             )
         )
+
+    def _check_units(self, readings: Readings) -> None:
+        """Log once when the battery units stop adding up to the battery meter (a unit
+        read in the wrong scale), and once when they agree again."""
+        meter = readings.power_w.battery if readings.power_w is not None else None
+        problem = units_disagree_with_meter(readings.batteries, meter)
+        if (problem is None) != (self._units_problem is None):
+            if problem is not None:
+                log.warning("gateway %s: %s", self.state.gateway_id, problem)
+            else:
+                log.info("gateway %s: battery units agree with the meter", self.state.gateway_id)
+        self._units_problem = problem
 
     def _on_failure(self, started: float, error: GatewayError) -> None:
         gid = self.state.gateway_id

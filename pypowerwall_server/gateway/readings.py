@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pypowerwall_server.gateway.capacity import battery_energy
-from pypowerwall_server.gateway.numbers import number, positive
+from pypowerwall_server.gateway.numbers import number, positive, reserve_percent
+from pypowerwall_server.gateway.units import StatusSource, to_base_unit
 from pypowerwall_server.legacy.aggregates import instant_power
 from pypowerwall_server.legacy.derivations import make_view
 from pypowerwall_server.models import (
@@ -71,7 +72,8 @@ CONTROL_CALLS = (RESERVE_CALL, MODE_CALL, GRID_CHARGING_CALL, GRID_EXPORT_CALL)
 METERS = ("site", "battery", "load", "solar")
 
 
-def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
+def readings_from_calls(polled: Mapping[str, Any], source: StatusSource) -> Readings:
+    """`source` says where system_status() came from, which decides its units (units.py)."""
     calls = make_view(polled)  # polled calls, plus what legacy/ derives (temps, sorted alerts)
     level = number(calls.get(LEVEL_CALL))
     energy = battery_energy(calls.get(SYSTEM_STATUS_CALL), calls.get(SITE_INFO_CALL), level)
@@ -86,14 +88,14 @@ def readings_from_calls(polled: Mapping[str, Any]) -> Readings:
         max_discharge_power_w=_status_power(calls.get(SYSTEM_STATUS_CALL), "max_discharge_power"),
         max_charge_power_w=_status_power(calls.get(SYSTEM_STATUS_CALL), "max_charge_power"),
         grid_status=_text(calls.get(GRID_STATUS_CALL)),
-        backup_reserve_percent_app=number(calls.get(RESERVE_CALL)),
+        backup_reserve_percent_app=reserve_percent(calls.get(RESERVE_CALL)),
         operating_mode=_text(calls.get(MODE_CALL)),
         grid_charging=_flag(calls.get(GRID_CHARGING_CALL)),
         grid_export=_text(calls.get(GRID_EXPORT_CALL)),
         time_remaining_hours=number(calls.get(TIME_REMAINING_CALL)),
         firmware_version=_text(calls.get(VERSION_CALL)) or None,  # TEDAPI may say ""
         site_name=_text(calls.get(SITE_NAME_CALL)),
-        batteries=_batteries(calls.get(SYSTEM_STATUS_CALL)),
+        batteries=_batteries(calls.get(SYSTEM_STATUS_CALL), source),
         strings=_strings(calls.get(STRINGS_CALL)),
         temperatures_c=_temperatures(calls.get(TEMPS_CALL)),
         alerts=_alerts(calls.get(ALERTS_CALL)),
@@ -132,16 +134,20 @@ def _status_power(status: Any, key: str) -> float | None:
     return positive(status.get(key)) if isinstance(status, Mapping) else None
 
 
-def _batteries(status: Any) -> tuple[BatteryUnit, ...]:
+def _batteries(status: Any, source: StatusSource) -> tuple[BatteryUnit, ...]:
     blocks = status.get("battery_blocks") if isinstance(status, Mapping) else None
     if not isinstance(blocks, list):
         return ()
     return tuple(
         BatteryUnit(
             serial=_text(block.get("PackageSerialNumber")),
-            capacity_wh=number(block.get("nominal_full_pack_energy")),
-            energy_remaining_wh=number(block.get("nominal_energy_remaining")),
-            power_w=number(block.get("p_out")),
+            capacity_wh=to_base_unit(
+                source, "nominal_full_pack_energy", number(block.get("nominal_full_pack_energy"))
+            ),
+            energy_remaining_wh=to_base_unit(
+                source, "nominal_energy_remaining", number(block.get("nominal_energy_remaining"))
+            ),
+            power_w=to_base_unit(source, "p_out", number(block.get("p_out"))),
         )
         for block in blocks
         if isinstance(block, Mapping)

@@ -67,6 +67,8 @@ class MqttCommands:
                 gateway_id, name, payload, "not offered over MQTT", "not a control over MQTT"
             )
             return
+        if retained and not payload:  # someone clearing a retained command: nothing to run
+            return
         if retained:  # a retained command would run again after every reconnect
             self._refuse(
                 gateway_id, name, payload, "a retained command is not run", "retained command"

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pypowerwall_server.control.commands import Control, ExportRule, OperatingMode
+from pypowerwall_server.control.commands import APP_NAMES, Control, ExportRule, OperatingMode
 from pypowerwall_server.control.values import MAX_VALUE_CHARS
 from pypowerwall_server.mqtt.devices import Device, Topics
 
@@ -39,6 +39,9 @@ class MqttControl:
     extra: Mapping[str, Any] = field(default_factory=dict)  # platform-specific discovery keys
     value_field: str = "value"  # the request field the payload fills
     fixed: Mapping[str, object] = field(default_factory=dict)  # further request fields
+    # The control shows the same value as the sensor of its state_key, which it then replaces
+    # (one entity for the reserve); the dispatch number shows battery power, a sensor kept.
+    replaces_sensor: bool = False
 
     def fields(self, value: object) -> dict[str, object]:
         """The control layer's request fields for a command's value."""
@@ -48,11 +51,12 @@ class MqttControl:
 MQTT_CONTROLS: tuple[MqttControl, ...] = (
     MqttControl(Control.RESERVE, "set_backup_reserve", "Set backup reserve", "number",
                 "backup_reserve",
-                {"min": 0, "max": 100, "step": 1, "mode": "slider", "unit_of_measurement": "%"}),
+                {"min": 0, "max": 100, "step": 1, "mode": "slider", "unit_of_measurement": "%"},
+                replaces_sensor=True),
     MqttControl(Control.MODE, "set_operating_mode", "Set operating mode", "select",
-                "operating_mode", {"options": [m.value for m in OperatingMode]}),
+                "operating_mode", {"options": [APP_NAMES[m] for m in OperatingMode]}),
     MqttControl(Control.GRID_EXPORT, "set_export_rule", "Set export rule", "select",
-                "export_rule", {"options": [r.value for r in ExportRule]}),
+                "export_rule", {"options": [APP_NAMES[r] for r in ExportRule]}),
     MqttControl(Control.GRID_CHARGING, "set_grid_charging", "Allow grid charging", "switch",
                 "grid_charging", {"payload_on": ON, "payload_off": OFF}),
     MqttControl(Control.RESERVE_HOLD, "hold_reserve", "Hold reserve at current charge",
@@ -124,7 +128,21 @@ def _state_template(row: MqttControl) -> str:
     value = f"value_json.{row.state_key}"
     if row.platform == "switch":
         return f"{{{{ 'None' if {value} is none else ('{ON}' if {value} else '{OFF}') }}}}"
+    if row.platform == "select":
+        options = row.extra["options"]
+        return label_template(value, {v: n for v, n in APP_NAMES.items() if n in options})
     return f"{{{{ 'None' if {value} is none else {value} }}}}"
+
+
+def label_template(value: str, labels: Mapping[str, str]) -> str:
+    """A template showing each value's label; anything else (null included) is unknown."""
+    pairs = ", ".join(f"'{option}': '{label}'" for option, label in labels.items())
+    return f"{{{{ {{{pairs}}}.get({value}, 'None') }}}}"
+
+
+def _select_value(text: str) -> str:
+    """A select's payload: the Tesla app's name Home Assistant sends, or the API's value."""
+    return next((value for value, name in APP_NAMES.items() if name == text), text)
 
 
 def command_value(row: MqttControl, payload: bytes) -> object:
@@ -146,4 +164,4 @@ def command_value(row: MqttControl, payload: bytes) -> object:
         case "button":
             return "" if text == PRESS else text or payload  # reserve_hold takes no value
         case "select":
-            return text
+            return _select_value(text)

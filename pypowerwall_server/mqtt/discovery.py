@@ -4,12 +4,12 @@ Pure: built from a Device and the table, snapshot-tested.
 
 Each component: stable `unique_id` (<node>_<key>), `default_entity_id` (<platform>.<slug>;
 the old `object_id` no longer works), `expire_after` (stale data turns unavailable), and the
-row's unit, device class, state class, entity category and enabled-by-default. A gateway's
-controls (controls.py) join its `cmps` as `config` components with a `command_topic`. A value the
-server does not know is `null` in the state JSON. Home Assistant turns a numeric sensor's
-`None` into unknown (an energy counter is never 0) and a binary sensor's too; a text sensor
-would show the word, so its template renders nothing; an enum sensor (whose state must be
-one of its options) is unavailable while its value is unknown (its own availability).
+row's unit, device class, state class, entity category, enabled-by-default and, on numeric
+sensors, `suggested_display_precision`. A gateway's controls (controls.py) join its `cmps`
+as `config` components with a `command_topic`; a setting with a control is that one entity
+(the reserve is a number, not also a sensor). A value the server does not know is `null` in
+the state JSON; every template renders it (and an empty text) as "None", which Home
+Assistant shows as unknown. Enum rows with labels show the Tesla app's names.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from typing import Any
 
 from pypowerwall_server import __version__
 from pypowerwall_server.metrics import Metric
-from pypowerwall_server.mqtt.controls import MqttControl, control_components
+from pypowerwall_server.mqtt.controls import MqttControl, control_components, label_template
 from pypowerwall_server.mqtt.devices import ATTRIBUTES_KEY, Device, Topics
 
 ORIGIN = {"name": "pypowerwall-server", "sw": __version__}
 MODELS = {"gateway": "Tesla Energy Gateway", "battery": "Powerwall", "site": "Site total"}
+# Digits Home Assistant shows, per unit: the gateway's own precision (W and Wh are whole).
+DISPLAY_PRECISION = {"W": 0, "Wh": 0, "%": 1, "V": 1, "A": 1, "Hz": 2, "h": 1, "s": 0, "°C": 1}
 
 
 def discovery_config(
@@ -35,13 +37,13 @@ def discovery_config(
     availability: list[dict[str, str]] = [{"topic": topics.status}]
     if device.gateway_id is not None:
         availability.append({"topic": topics.availability(device.gateway_id)})
+    replaced = {row.state_key for row in controls if row.replaces_sensor}
     components = {}
     for metric in device.metrics:
-        component = _component(metric, device, expire_after)
-        if metric.device_class == "enum":
-            component["availability"] = [*availability, _known(metric, device)]
-            component["availability_mode"] = "all"
-        components[metric.key] = component
+        if metric.key in replaced:  # only `p`: Home Assistant removes an earlier sensor
+            components[metric.key] = {"p": metric.platform}
+            continue
+        components[metric.key] = _component(metric, device, expire_after)
     if controls:
         components.update(control_components(device, topics, controls))
     return {
@@ -87,6 +89,10 @@ def _component(metric: Metric[Any], device: Device, expire_after: int | None) ->
         "expire_after": expire_after,
     }
     component.update({k: v for k, v in optional.items() if v is not None})
+    if metric.platform == "sensor" and metric.numeric:
+        component["suggested_display_precision"] = DISPLAY_PRECISION.get(metric.unit or "", 0)
+    if metric.labels is not None and metric.options is not None:
+        component["options"] = [metric.labels[option] for option in metric.options]
     if not metric.enabled_by_default:
         component["enabled_by_default"] = False
     if metric.platform == "binary_sensor":
@@ -103,15 +109,8 @@ def _template(metric: Metric[Any]) -> str:
     value = f"value_json.{metric.key}"
     if metric.platform == "binary_sensor":
         return f"{{{{ 'None' if {value} is none else ('ON' if {value} else 'OFF') }}}}"
-    if metric.numeric or metric.device_class == "enum":
-        return f"{{{{ {value} }}}}"
-    return f"{{{{ '' if {value} is none else {value} }}}}"  # text: empty, not the word None
-
-
-def _known(metric: Metric[Any], device: Device) -> dict[str, str]:
-    """Availability from the state itself: online while this value is known."""
-    value = f"value_json.{metric.key}"
-    return {
-        "topic": device.state_topic,
-        "value_template": f"{{{{ 'offline' if {value} is none else 'online' }}}}",
-    }
+    if metric.labels is not None and metric.options is not None:
+        return label_template(value, {option: metric.labels[option] for option in metric.options})
+    if metric.numeric:
+        return f"{{{{ {value} }}}}"  # null renders None
+    return f"{{{{ 'None' if {value} is none or {value} == '' else {value} }}}}"

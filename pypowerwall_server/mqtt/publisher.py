@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 import orjson
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from pypowerwall_server.answers import ReadModel
 from pypowerwall_server.backoff import Backoff
@@ -75,6 +76,13 @@ log = logging.getLogger(__name__)
 EVENT_BACKLOG = 256  # events kept while the broker is away (oldest dropped)
 PUBLISH_TIMEOUT_S = 10.0
 COALESCE_S = 0.02
+# Publishes handed to the client at once. aiomqtt walks every pending call on each publish
+# (and warns past its threshold), so a batch of 1,500 states given all at once took 1.1-2.7 s
+# here where 64 at a time took 0.5-0.7 s (BENCHMARKS.md, MQTT at 500 gateways).
+IN_FLIGHT = 64
+# The site total changes with every gateway's poll (100 times a second at 500 gateways) and
+# costs a pass over all of them: it goes out at most this often, its newest value last.
+SITE_EVERY_S = 1.0
 ONLINE, OFFLINE = b"online", b"offline"
 
 
@@ -111,6 +119,8 @@ class MqttPublisher:
         self._wake = asyncio.Event()
         self._available: dict[str, bool] = {}  # as last queued, per gateway
         self._queued_states: dict[str, GatewayState] = {}  # as last queued, per gateway
+        self._site_pending = False  # a gateway changed since the site state was queued
+        self._site_due = float("-inf")  # when the site state may go out again
         self.commands: MqttCommands | None = None  # None: control is off
         self.events: EventService | None = None  # set by the app: events on their topics
         self._event_outbox: deque[tuple[str, bytes]] = deque(maxlen=EVENT_BACKLOG)
@@ -148,7 +158,7 @@ class MqttPublisher:
     async def _produce(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._until_a_gateway_turns_stale())
+                await asyncio.wait_for(self._wake.wait(), self._next_deadline())
                 # Gateways polled on one clock tick publish within milliseconds of each
                 # other: take them together (each round costs a pass over every gateway).
                 await asyncio.sleep(COALESCE_S)
@@ -170,6 +180,7 @@ class MqttPublisher:
             self._queue_discovery(device)
         self._available.clear()
         self._queued_states.clear()
+        self._site_due = float("-inf")  # a welcome includes the site state, now
         self.queue_changes(self.gateways)
         for topic, message in waiting.items():
             if message.retain and not message.payload:  # a removal of a departed device
@@ -212,6 +223,10 @@ class MqttPublisher:
             if self._available.get(gid):  # stale data is not published as a state
                 self._queue_gateway(gid, now)
         if any_changed and self.site is not None:
+            self._site_pending = True
+        if self._site_pending and now >= self._site_due:
+            self._site_pending = False
+            self._site_due = now + SITE_EVERY_S
             self._queue_site(now)
 
     def answer(self, gid: str) -> None:
@@ -252,6 +267,14 @@ class MqttPublisher:
             expire_after(server, self.hub.get(gid).interval, self.options.min_interval)
             for gid in gids
         )
+
+    def _next_deadline(self) -> float | None:
+        """Seconds until a gateway turns stale or a waiting site state is due."""
+        stale = self._until_a_gateway_turns_stale()
+        if not self._site_pending:
+            return stale
+        site = max(0.01, self._site_due - self.hub.clock())
+        return site if stale is None else min(stale, site)
 
     def _until_a_gateway_turns_stale(self) -> float | None:
         now = self.hub.clock()
@@ -314,7 +337,7 @@ class MqttPublisher:
     def _client(self) -> aiomqtt.Client:
         options = self.options
         tls = ssl.create_default_context(cafile=options.ca_file) if options.tls else None
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             options.host,
             options.port,
             username=options.username,
@@ -324,13 +347,19 @@ class MqttPublisher:
             tls_context=tls,
             timeout=PUBLISH_TIMEOUT_S,
             keepalive=30,
+            protocol=aiomqtt.ProtocolVersion.V5,  # for retain-as-published on commands
         )
+        client.pending_calls_threshold = IN_FLIGHT + 8  # a few subscribes beside: no warning
+        return client
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         await client.subscribe(self.topics.homeassistant_status, qos=1)
         await client.subscribe(self.topics.discovery_wildcard, qos=1)
         if self.commands is not None:
-            await client.subscribe(command_wildcard(self.topics), qos=1)
+            # MQTT 3.1.1 clears the retain flag on live delivery; MQTT 5 can keep it, so a
+            # command published retained is refused live too, not only when replayed.
+            keep_flag = SubscribeOptions(qos=1, retainAsPublished=True)
+            await client.subscribe(command_wildcard(self.topics), options=keep_flag)
         self.queue_everything()
         sender = asyncio.create_task(self._send(client), name="mqtt-send")
         listener = asyncio.create_task(self._listen(client), name="mqtt-listen")
@@ -357,10 +386,12 @@ class MqttPublisher:
             self._outbox_ready.clear()
             batch = self.take_batch()
             await self._send_events(client)
-            # All at once, in order (each hands its packet to the client when it starts):
-            # one at a time, each waiting for its packet to be written, 300 states took 1 s.
+            # IN_FLIGHT at a time, in order (each hands its packet to the client when it
+            # starts): one at a time, each waiting for its packet to be written, 300 states
+            # took 1 s; all at once costs the client a walk over every pending call each.
+            window = asyncio.Semaphore(IN_FLIGHT)
             outcomes = await asyncio.gather(
-                *(self._publish(client, topic, message) for topic, message in batch.items()),
+                *(self._publish(client, t, m, window) for t, m in batch.items()),
                 return_exceptions=True,
             )
             failures = [o for o in outcomes if isinstance(o, BaseException)]
@@ -382,14 +413,17 @@ class MqttPublisher:
             self.published += 1
 
     @staticmethod
-    async def _publish(client: aiomqtt.Client, topic: str, message: Outgoing) -> None:
-        await client.publish(
-            topic,
-            message.payload,
-            qos=message.qos,
-            retain=message.retain,
-            timeout=PUBLISH_TIMEOUT_S,
-        )
+    async def _publish(
+        client: aiomqtt.Client, topic: str, message: Outgoing, window: asyncio.Semaphore
+    ) -> None:
+        async with window:
+            await client.publish(
+                topic,
+                message.payload,
+                qos=message.qos,
+                retain=message.retain,
+                timeout=PUBLISH_TIMEOUT_S,
+            )
 
     async def _listen(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:

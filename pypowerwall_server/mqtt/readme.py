@@ -47,6 +47,8 @@ def readme_listing() -> str:
     ]
     for label, config in demo_configs():
         for component in config["cmps"].values():
+            if "default_entity_id" not in component:  # a removal of an earlier entity
+                continue
             entity = f"`{component['default_entity_id']}`"
             if component.get("enabled_by_default") is False:
                 entity += " (disabled by default)"

@@ -27,6 +27,7 @@ from pypowerwall_server.settings.models import (
     ServerConfig,
     Settings,
 )
+from pypowerwall_server.settings.row import OtherSettingRule
 from pypowerwall_server.settings.rules import gateway_problems
 from pypowerwall_server.settings.sources import (
     CLI,
@@ -205,14 +206,22 @@ def _build_model(
     try:
         return model.model_validate(values, context={DEFER_CHECKS: True}), set()
     except ValidationError as exc:
+        rules: dict[str, str] = {}
+        for error in exc.errors():
+            key = str(error["loc"][0]) if error["loc"] else ""
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, OtherSettingRule):
+                rules[key] = str(cause)
         bad = {str(error["loc"][0]) if error["loc"] else "" for error in exc.errors()}
         for key in sorted(bad):
-            problems.append(_field_problem(key, fields.get(key), whole))
+            problems.append(_field_problem(key, fields.get(key), whole, rules.get(key)))
         return None, bad
 
 
-def _field_problem(key: str, raw: Raw | None, whole: str) -> str:
+def _field_problem(key: str, raw: Raw | None, whole: str, rule: str | None = None) -> str:
     label = raw.label if raw is not None else f"{key} ({whole})"
+    if rule is not None:  # the value is fine on its own: say which rule it breaks
+        return f"{label}: {rule}"
     expected = EXPECTED.get(key, "valid")
     if raw is None or key in SECRET_FIELDS:
         return f"{label}: must be {expected}"

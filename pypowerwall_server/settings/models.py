@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from pypowerwall_server.settings.event_kinds import DEFAULT_NOTIFY, kinds_of
-from pypowerwall_server.settings.row import Row
+from pypowerwall_server.settings.row import OtherSettingRule, Row
 from pypowerwall_server.settings.rules import gateway_problems
 from pypowerwall_server.settings.tariff import Tariff
 
@@ -860,7 +860,7 @@ class ServerConfig(BaseModel):
     @classmethod
     def _check_control_enabled(cls, value: bool | None, info: ValidationInfo) -> bool | None:
         if value and info.data.get("control_secret") is None:  # declared before: validated
-            raise ValueError("on needs control_secret (PW_CONTROL_SECRET) set too")
+            raise OtherSettingRule("on needs control_secret (PW_CONTROL_SECRET) set too")
         return value
 
     @property

@@ -15,6 +15,11 @@ from typing import Literal
 Level = Literal["server", "gateway", "gateway-default"]
 
 
+class OtherSettingRule(ValueError):
+    """A valid value another setting makes wrong: its message is the problem shown, not
+    "must be <expected>" (which the value already is)."""
+
+
 @dataclass(frozen=True)
 class Row:
     help: str  # one short phrase, for --help and docs/configuration.md

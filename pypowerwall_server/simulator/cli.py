@@ -113,17 +113,18 @@ def site_configs(args: argparse.Namespace) -> list[SiteConfig]:
 
 
 def gateway_entries(gateways: Sequence[RunningGateway]) -> list[dict[str, Any]]:
-    """Our server's gateway configuration for these simulated gateways."""
-    return [
-        {
-            "id": g.id,
-            "host": g.host,
-            "gw_pwd": g.config.gw_pwd,
-            "password": g.config.customer_password,
-            "email": g.config.customer_email,
-        }
+    """Our server's gateway configuration for these simulated gateways: TEDAPI mode (with a
+    customer password too, pypowerwall would use the local API and leave gw_pwd unused)."""
+    return [{"id": g.id, "host": g.host, "gw_pwd": g.config.gw_pwd} for g in gateways]
+
+
+def local_logins(gateways: Sequence[RunningGateway]) -> str:
+    """The customer logins, for reading over the local API instead of TEDAPI."""
+    logins = ", ".join(
+        f"{g.id}: password {g.config.customer_password}, email {g.config.customer_email}"
         for g in gateways
-    ]
+    )
+    return f"# Local API instead of TEDAPI: replace gw_pwd with password and email ({logins})"
 
 
 def print_ready(cluster: SimulatorCluster, out: TextIO) -> None:
@@ -138,6 +139,8 @@ def print_ready(cluster: SimulatorCluster, out: TextIO) -> None:
         "",
         "# YAML:",
         yaml.safe_dump({"gateways": entries}, sort_keys=False).rstrip(),
+        "",
+        local_logins(cluster.gateways),
     ]
     if cluster.fleet_api_url is not None:
         lines += [

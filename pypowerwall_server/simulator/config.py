@@ -84,6 +84,10 @@ class SiteConfig:
 
     @property
     def gateway_din(self) -> str:
+        """A Powerwall 3 site's gateway is its leading Powerwall 3 (pypowerwall's v1r mode
+        queries units whose DIN differs from the gateway's as followers)."""
+        if self.powerwall_kind == "powerwall3" and self.powerwalls:
+            return f"{self.powerwall_part_number}--{self.unit_serial(0)}"
         return f"{self.gateway_part_number}--{self.gateway_serial}"
 
     @property

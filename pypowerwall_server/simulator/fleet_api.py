@@ -41,6 +41,7 @@ FLEET_API_ID = "fleetapi"  # its listener's id in request logs and the admin API
 SITE_PATH = re.compile(r"^/api/1/energy_sites/(?P<site>\d+)/(?P<what>[a-z_]+)$")
 UPDATED = {"response": {"code": 201, "message": "Updated"}}
 MAX_BODY_BYTES = 4096
+RESERVE_CAP = 80  # Tesla's cloud accepts more and keeps 80 (pypowerwall PR #304)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,7 @@ def _set_backup(site: FleetSite, body: dict[str, Any]) -> None:
     reserve = body.get("backup_reserve_percent")
     if not isinstance(reserve, int | float) or isinstance(reserve, bool) or not 0 <= reserve <= 100:
         raise FleetApiError(400, "invalid_field", "backup_reserve_percent must be 0-100")
-    site.app.set_operation(None, raw_percent(float(reserve)))
+    site.app.set_operation(None, raw_percent(float(min(reserve, RESERVE_CAP))))
 
 
 def _set_operation(site: FleetSite, body: dict[str, Any]) -> None:

@@ -62,6 +62,8 @@ def _pws_signals(ts: int) -> list[JsonDict]:
 def _pch_signals(site: SiteState, pw: PowerwallState, ts: int) -> list[JsonDict]:
     strings = pw3_strings(site, pw)
     solar_w = sum(s.power_w for s in strings.values())
+    # The unit's inverter carries its expansion packs' DC power too.
+    battery_w = pw.p_out_w + sum(e.p_out_w for e in unit_expansions(site, pw))
     signals = [
         signal("PCH_State", "PCH_STATE_ACTIVE", ts),
         signal("PCH_AcMode", "AcMode_GridFollowing" if site.grid_up else "AcMode_GridForming", ts),
@@ -69,8 +71,8 @@ def _pch_signals(site: SiteState, pw: PowerwallState, ts: int) -> list[JsonDict]
         signal("PCH_AcVoltageAB", pw.v_out_v, ts),
         signal("PCH_AcVoltageAN", pw.vsplit1_v, ts),
         signal("PCH_AcVoltageBN", pw.vsplit2_v, ts),
-        signal("PCH_BatteryPower", pw.p_out_w, ts),
-        signal("PCH_AcRealPowerAB", pw.p_out_w + solar_w, ts),
+        signal("PCH_BatteryPower", battery_w, ts),
+        signal("PCH_AcRealPowerAB", battery_w + solar_w, ts),
         signal("PCH_SlowPvPowerSum", solar_w, ts),
         signal("PCH_DcdcState_A", "DCDC_STATE_ACTIVE", ts),
         signal("PCH_DcdcState_B", "DCDC_STATE_ACTIVE", ts),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 from starlette.testclient import TestClient
@@ -189,6 +190,22 @@ def test_help_page_escapes_everything(app_with) -> None:
     assert "http-equiv='refresh'" in page.text
 
 
+def test_help_page_has_a_favicon_json_values_and_the_ui_theme(app_with) -> None:
+    """No /favicon.ico 404 per visit (its icon is inline), true/false/null rather than
+    Python's True/False/None, and the UI's light and dark colours."""
+    client, _ = app_with({"default": FakeAdapter(contract_calls("local"))})
+    wait_until(lambda: healthy(client))
+    page = client.get("/help").text
+    assert "<link rel='icon' href='data:image/svg+xml," in page
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert "false" in cells and "null" in cells  # e.g. cloudmode, siteid
+    assert not {"False", "True", "None"} & set(cells)
+    assert "prefers-color-scheme:dark" in page and "var(--bg)" in page
+    errors = client.get("/stats").json()["errors"]
+    client.get("/help")
+    assert client.get("/stats").json()["errors"] == errors  # nothing it loads fails
+
+
 # --- alerts are sorted, whatever order the library gives -----------------
 ALERT_ROUTES = ("/alerts", "/alerts/pw", "/pw/alerts", "/api/gateways/gw/alerts")
 
@@ -222,7 +239,10 @@ def test_stats_has_the_proxy_keys_connection_health_fallback_mode_mem_cache(app_
     for key in ("connection_health", "fallback_mode"):
         assert set(stats[key]) == set(contract[key]), key
     assert stats["fallback_mode"]["is_fallback_mode"] is False
-    assert {"total_cache_bytes", "total_cache_mb"} <= set(stats["mem_cache"])
+    proxy_cache = list(contract["mem_cache"])
+    assert list(stats["mem_cache"])[: len(proxy_cache)] == proxy_cache  # /stats mem_cache
+    for key in proxy_cache[:-2]:
+        assert set(stats["mem_cache"][key]) == {"entries", "size_bytes"}, key
 
     def answers_counted() -> bool:  # a poll may publish a new Snapshot between requests
         client.get("/aggregates")
@@ -235,6 +255,8 @@ def test_stats_has_the_proxy_keys_connection_health_fallback_mode_mem_cache(app_
             and health["is_degraded"] is False
             and health["cache_size"] >= 2
             and cache["snapshot_answers"]["entries"] >= 2
+            and cache["degradation_cache"] == cache["snapshot_answers"]
+            and cache["endpoint_stats"]["entries"] >= 2
             and cache["total_cache_bytes"] > 0
         )
 

@@ -111,13 +111,17 @@ def test_write_answers_are_never_cached(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("library", "body"), [(19.97, b'{"reserve":19.97}'), (0, b'{"reserve":0}')]
+    ("library", "body"),
+    [
+        (19.97, b'{"reserve":20}'),
+        (60.00000000000001, b'{"reserve":60}'),
+        (20.05263157894737, b'{"reserve":20.1}'),
+        (0, b'{"reserve":0}'),
+    ],
 )
-def test_the_legacy_reserve_read_is_the_library_value_as_the_proxy_answers_it(
-    library: float, body: bytes
-) -> None:
-    """The legacy proxy answers `{"reserve": pw.get_reserve()}`: a float on the app scale,
-    the int 0 when the library clamps a reserve under 5 % (control-contract.md's example)."""
+def test_float_noise_in_the_legacy_reserve_read(library: float, body: bytes) -> None:
+    """`{"reserve": N}` on the app scale (control-contract.md): the library's
+    (raw - 5) / 0.95 without its float noise, whole values as ints."""
     settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(gateway("home"),))
     adapter = FakeAdapter({**contract_calls("tedapi"), "get_reserve()": library}, tedapi=True)
     with TestClient(create_app(settings, adapter_factory=lambda _: adapter)) as test_client:

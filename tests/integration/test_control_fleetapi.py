@@ -1,7 +1,8 @@
 """Control end to end over FleetAPI: the server's real pypowerwall (fleetapi mode, its config
 file's AUDIENCE the simulated Fleet API, trusted through the CA variables) writes two sites
 through one account; each write goes to its own site, the read-back agrees with the
-simulator, and a reserve over the cloud's 80 % cap is refused before anything is sent."""
+simulator, and a reserve over the cloud's 80 % cap is sent and answered with what the
+gateway holds and a note saying so."""
 
 from __future__ import annotations
 
@@ -89,11 +90,6 @@ def test_writes_over_fleetapi_land_in_their_own_site(
         assert settings(sim, "home")["backup_reserve_percent"] == pytest.approx(reserve, abs=0.5)
     assert sim.gateway("home").app.state().battery.instant_power_w < 0  # 80 > 50: charging
 
-    sent = _writes_sent(sim)
-    capped = client.post("/gw/home/control/reserve", json={"value": 100}, headers=BEARER)
-    assert capped.status_code == 400 and "80 %" in capped.json()["error"]
-    assert _writes_sent(sim) == sent  # refused before anything was sent
-
     answer = client.post("/gw/home/control/mode", json={"value": "backup"}, headers=BEARER)
     assert answer.json()["parts"]["mode"]["read_back"] == "backup"
     assert settings(sim, "home")["operating_mode"] == "backup"
@@ -116,3 +112,21 @@ def test_writes_over_fleetapi_land_in_their_own_site(
     assert answer.status_code == 200
     assert settings(sim, "cabin")["export_rule"] == "pv_only"
     assert settings(sim, "home")["export_rule"] == "never"
+
+
+def test_fleetapi_reserve_above_80_is_sent_and_answered_capped(
+    client: TestClient, sim: RunningSimulator
+) -> None:
+    """evcc's charge mode writes exactly 100: sent, read back, answered 200 with the value
+    the gateway holds and a note; never a 400, never a silent success."""
+    sent = _writes_sent(sim)
+    answer = client.post("/gw/home/control/reserve", json={"value": 100}, headers=BEARER)
+    assert answer.status_code == 200, answer.text
+    assert _writes_sent(sim) > sent  # sent, as pypowerwall does
+    body = answer.json()
+    assert body["status"] == "capped"
+    assert body["parts"]["reserve"]["requested"] == 100
+    assert body["parts"]["reserve"]["read_back"] == 80
+    assert "caps the backup reserve at 80 %" in body["note"]
+    assert "holds 80 %" in body["note"]
+    assert settings(sim, "home")["backup_reserve_percent"] == pytest.approx(80, abs=0.5)

@@ -113,3 +113,27 @@ def test_demo_prints_a_token_once_and_its_curl_line_writes(tmp_path: Path) -> No
             proc.terminate()
             proc.wait(timeout=10)
     assert log_path.read_text().count(token) == 1  # the log lines never show it
+
+
+def test_a_second_demo_on_a_taken_port_prints_no_url_or_token(tmp_path: Path) -> None:
+    """The port is checked first: no URL, no new token, then 'address already in use'; it
+    says so and which --port to use instead."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "pypowerwall_server", "--demo", "--port", str(port)],
+            env=without_pw_variables(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert f"port {port} on 127.0.0.1 is already in use" in output
+    assert "--port " in output and "Traceback" not in output
+    assert "http://" not in output and "Bearer" not in output

@@ -30,8 +30,8 @@ UNKNOWN_IN_DEMO = {
     ("cabin", "temperature_max"),
     ("home", "grid_charging"),
     ("cabin", "grid_charging"),
-    ("home", "site_frequency"),
-    ("home", "load_frequency"),
+    ("home", "grid_frequency"),
+    ("home", "home_frequency"),
 }
 Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
 
@@ -166,3 +166,38 @@ def test_metrics_is_not_a_hot_route(client: TestClient) -> None:
 
     app = client.app
     assert "/metrics" not in hot_routes(app.services)  # type: ignore[attr-defined]
+
+
+def test_metrics_keeps_exporting_a_stale_gateways_values(tmp_path) -> None:
+    """Stale (3 intervals without a good poll): its data rows go, `online` and `data_age`
+    stay (the freshness rule, as the HTTP answers follow it)."""
+    from pypowerwall_server.simulator.config import SiteConfig
+    from pypowerwall_server.simulator.faults import Fault
+
+    site = SiteConfig.for_index(0)
+    with running_simulator([site], app_factory=frozen_gateway) as running:
+        gw = running.gateways[0]
+        config = GatewayConfig(id=gw.id, host=gw.host, gw_pwd=site.gw_pwd, poll_interval=0.5)
+        settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(config,))
+        with TestClient(create_app(settings)) as test_client:
+            wait_until(
+                lambda: (
+                    value(scrape(test_client), "pypowerwall_grid_power_watts", gateway=gw.id)
+                    is not None
+                ),
+                30,
+            )
+            running.set_fault(gw.id, Fault(kind="status", status=500))
+            wait_until(lambda: test_client.get("/api/gateways").json()["gateways"][0]["stale"], 30)
+            samples = scrape(test_client)
+    mine = {
+        name
+        for name, series in samples.items()
+        for labels in series
+        if ("gateway", gw.id) in labels
+    }
+    assert "pypowerwall_grid_power_watts" not in mine
+    assert "pypowerwall_battery_level_percent" not in mine
+    assert not any(name.startswith("pypowerwall_battery_power") for name in mine)
+    assert value(samples, "pypowerwall_online", gateway=gw.id) == 0.0
+    assert value(samples, "pypowerwall_data_age_seconds", gateway=gw.id) >= 1.5  # type: ignore[operator]

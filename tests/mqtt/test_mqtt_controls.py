@@ -22,6 +22,7 @@ from pypowerwall_server.demo import DEMO_SITES, demo_gateways
 from pypowerwall_server.settings import ServerConfig, Settings
 from pypowerwall_server.simulator.gateway import SimulatedGateway
 from pypowerwall_server.simulator.runner import RunningSimulator, running_simulator
+from tests.home_assistant import discovery_problems
 from tests.integration.conftest import frozen_gateway
 from tests.unit.simulator.sim_admin_client import settings, written
 from tests.unit.simulator.v1r_signing import public_pem, rsa_key, write_private_key
@@ -146,7 +147,13 @@ def test_controls_are_valid_home_assistant_config_components(
         state_topic = found["state_topic"]
         controls = {k: c for k, c in found["cmps"].items() if "command_topic" in c}
         assert {k: c["p"] for k, c in controls.items()} == CONTROL_KEYS  # v1r: all seven
+        assert discovery_problems(found) == []
+        assert found["cmps"]["backup_reserve"] == {"p": "sensor"}  # the number is the one
+        # the dispatch number shows battery power, but the battery power sensor stays
+        assert found["cmps"]["battery_power"]["unique_id"].endswith("_battery_power")
         for key, component in found["cmps"].items():
+            if key == "backup_reserve":
+                continue
             if key in controls:
                 check_control(key, component, state_topic)
             else:
@@ -164,7 +171,7 @@ def check_control(key: str, component: dict[str, Any], state_topic: str) -> None
         assert component["payload_press"] == "PRESS" and "state_topic" not in component
         return
     assert component["state_topic"] == state_topic
-    assert "'None' if value_json." in component["value_template"]  # unknown, not a value
+    assert "'None'" in component["value_template"]  # unknown, not a value
     if key == "set_backup_reserve":
         assert (component["min"], component["max"], component["step"]) == (0, 100, 1)
     if key == "dispatch_battery_power":  # reads back the battery power, in W
@@ -244,6 +251,25 @@ def test_bad_values_are_refused_logged_and_nothing_reaches_the_gateway(
     assert any("reserve=101" in w for w in warnings)
     assert any("mode=turbo\\n\\x1b[2J" in w for w in warnings)  # escaped: one line
     assert all("\n" not in w and "\x1b" not in w for w in warnings)
+
+
+def test_a_command_published_retained_is_never_applied(
+    server: TestClient, sim: RunningSimulator, watcher: Recorder
+) -> None:
+    """Live, not only when the broker replays it: MQTT 3.1.1 would clear the flag on live
+    delivery; we subscribe with MQTT 5 retain-as-published and refuse it."""
+    before = (v1r_requests(sim, "home"), written(sim, "home"))
+    audited = len(audit(server))
+    topic = "pypowerwall/gateway/home/set/reserve"
+    watcher.publish(topic, b"42", retain=True)
+    try:
+        wait_until(lambda: len(audit(server)) > audited, 10)
+        newest = audit(server)[0]
+        assert (newest["client"], newest["what"]) == ("mqtt", "reserve")
+        assert newest["result"] == "refused: retained command"
+        assert (v1r_requests(sim, "home"), written(sim, "home")) == before
+    finally:
+        watcher.publish(topic, b"", retain=True)  # clear it: the broker is shared
 
 
 # --- control off ------------------------------------------------------------------------

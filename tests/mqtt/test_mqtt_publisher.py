@@ -153,12 +153,11 @@ def check_component(key: str, component: dict[str, Any]) -> None:
         return
     if device_class is not None:
         assert component.get("unit_of_measurement") in SENSOR_UNITS[device_class], key
-    if device_class == "enum":  # unavailable while unknown: "None" is not an option
+    if device_class == "enum":  # null renders "None": unknown, even with options
         assert component["options"] and "state_class" not in component
-        assert "is none" in component["availability"][-1]["value_template"]
     numeric = "unit_of_measurement" in component or "state_class" in component
-    if not numeric and device_class is None:  # text: renders nothing for null, not "None"
-        assert "'' if value_json." in component["value_template"]
+    if not numeric and device_class is None:  # text: null or empty is unknown, not blank
+        assert "'None' if value_json." in component["value_template"]
     if device_class == "energy":
         assert component["state_class"] == "total_increasing"
 

@@ -91,7 +91,7 @@ def _calls(status: Any, battery_w: float = -2500.0) -> dict[str, Any]:
 def test_aggregate_soe_keeps_batteries_it_can_see() -> None:
     """The issue's case: /api/system_status without capacity, state of energy 24 % and
     battery power there. Before: has_battery false, left out, 503 with one such gateway."""
-    readings = readings_from_calls(_calls({"battery_blocks": [block(), block()]}))
+    readings = readings_from_calls(_calls({"battery_blocks": [block(), block()]}), "local_api")
     assert readings.capacity_source == "site_info"
     assert readings.power_w == MeterPower(100.0, -2500.0, 900.0, 3300.0)
     alone = aggregate_soe([reading_of("pw", True, _snapshot(readings))])
@@ -113,7 +113,7 @@ def test_aggregate_soe_never_calls_a_battery_no_battery() -> None:
     """No source knows the capacity, yet the gateway reports battery power and a state of
     energy: it has a battery (listed with its own percentage), it is just not counted."""
     calls = {**_calls({"battery_blocks": [block("9999999-00-A")]}), "poll('/api/site_info')": None}
-    readings = readings_from_calls(calls)
+    readings = readings_from_calls(calls, "local_api")
     assert readings.capacity_wh is None and readings.capacity_source is None
     result = aggregate_soe([soe_reading("a", 1, 50.0), reading_of("pw", True, _snapshot(readings))])
     assert result is not None and result["complete"] is False

@@ -336,3 +336,17 @@ def test_help_lists_environment_variables(tmp_path: Path) -> None:
     for name in ("PW_HOST", "PW_GW_PWD", "PW_CACHE_EXPIRE", "PW_GATEWAYS", "PW_CONFIG"):
         assert name in run.stdout
     assert "command line > environment (PW_*) > config file" in run.stdout
+
+
+def test_control_enabled_without_a_secret_shows_the_real_rule(tmp_path: Path) -> None:
+    """Not "must be yes or no, got 'yes'" (nor "got True" from YAML): the rule it breaks."""
+    rule = "on needs control_secret (PW_CONTROL_SECRET) set too"
+    env = {"PW_CONTROL_ENABLED": "yes", "PW_HOST": "10.0.0.2", "PW_GW_PWD": GW_SECRET}
+    assert_config_error(
+        run_cli(["--check-config"], env, tmp_path), f"PW_CONTROL_ENABLED (environment): {rule}"
+    )
+    document = "server:\n  control_enabled: true\ngateways:\n  - id: a\n    host: 10.0.0.2\n"
+    path = write(tmp_path, "c.yaml", document + f"    gw_pwd: {GW_SECRET}\n")
+    run = run_cli(["--config", path, "--check-config"], {}, tmp_path)
+    assert_config_error(run, f"server.control_enabled (file {path}): {rule}")
+    assert "must be yes or no" not in run.stderr

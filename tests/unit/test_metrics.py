@@ -71,12 +71,12 @@ EXPECTED = {
     "solar_power": 4700.0,
     "home_power": 3000.0,
     "battery_power": -1200.0,
-    "site_voltage": 241.5,
-    "site_current": 8.25,
-    "site_frequency": 60.0,
-    "load_voltage": 240.0,
-    "load_current": 12.5,
-    "load_frequency": 59.9,
+    "grid_voltage": 241.5,
+    "grid_current": 8.25,
+    "grid_frequency": 60.0,
+    "home_voltage": 240.0,
+    "home_current": 12.5,
+    "home_frequency": 59.9,
     "grid_import_energy": 1000.0,
     "grid_export_energy": 2000.0,
     "solar_energy": 3000.0,
@@ -332,7 +332,7 @@ def test_connection_rows_read_the_view_not_readings():
 def test_electrical_rows_keep_only_real_numbers(site, voltage, frequency):
     view = GatewayView(Readings(verbatim={"aggregates": {"site": site}}))
     values = values_of(GATEWAY_METRICS, view, "home", None)
-    assert (values["site_voltage"], values["site_frequency"]) == (voltage, frequency)
+    assert (values["grid_voltage"], values["grid_frequency"]) == (voltage, frequency)
 
 
 def test_transport_rows_say_what_api_gateways_says_and_nothing_without_an_answer():

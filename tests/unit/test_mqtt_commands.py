@@ -135,12 +135,12 @@ async def test_bad_values_are_refused_audited_logged_escaped_and_never_sent(
     assert setup.answered == ["home"] * len(bad)  # each answered with the unchanged state
 
 
-async def test_over_the_transports_limit_is_refused_by_the_control_layer() -> None:
-    setup = Setup(WriteTransport.CLOUD)  # caps the reserve at 80 %
+async def test_over_the_transports_cap_is_sent_as_pypowerwall_does() -> None:
+    setup = Setup(WriteTransport.CLOUD)  # caps the reserve at 80 %: the answer says so
     setup.send("reserve", b"90")
     await setup.run_pending()
-    assert setup.writer.calls == []
-    assert setup.audit.recent()[0].result == "refused: over the transport's limit"
+    assert setup.writer.calls != []
+    assert not setup.audit.recent()[0].result.startswith("refused")
 
 
 async def test_a_flood_keeps_only_the_newest_command_per_entity() -> None:

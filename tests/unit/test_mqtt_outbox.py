@@ -104,3 +104,32 @@ def test_a_state_told_again_is_not_published_again(setup) -> None:
     hub.publish(polled(clock.now, 2.0, 5000.0))
     publisher.queue_changes({"home"})
     assert STATE_TOPIC in publisher.take_batch()
+
+
+def test_mqtt_at_500_gateways_the_site_state_goes_out_at_most_once_a_second() -> None:
+    """It changes with every gateway's poll and costs a pass over all of them; the newest
+    value still goes out once due."""
+    clock = Clock()
+    ids = ("home", "cabin")
+    hub = Hub([GatewayState(g, g, "local", 1.0) for g in ids], 3.0, clock)
+    publisher = MqttPublisher(
+        MqttOptions(host="127.0.0.1"), ReadModel(hub, LegacyOptions()), {g: g for g in ids}
+    )
+    site_topic = publisher.topics.site_state
+
+    def poll(gid: str, grid_w: float) -> None:
+        state = polled(clock.now, grid_w, 5000.0)
+        hub.publish(GatewayState(gid, gid, "local", 1.0, snapshot=state.snapshot, online=True))
+        publisher.queue_changes({gid})
+
+    poll("home", 100.0)
+    poll("cabin", 50.0)
+    assert site_topic in publisher.take_batch()  # the first goes out at once
+    clock.now += 0.5
+    poll("home", 200.0)
+    assert site_topic not in publisher.take_batch()
+    assert publisher._next_deadline() == pytest.approx(0.5)
+    clock.now += 0.5
+    publisher.queue_changes(())  # the deadline passed: what _produce does on waking
+    site = orjson.loads(publisher.take_batch()[site_topic].payload)
+    assert site["grid_power"] == 250.0  # the newest total

@@ -35,7 +35,7 @@ def test_reading_from_calls_reads_system_status_energy():
         "system_status()": {"nominal_full_pack_energy": 27000, "nominal_energy_remaining": 6500},
         AGGREGATES: None,
     }
-    readings = readings_from_calls(calls)
+    readings = readings_from_calls(calls, "local_api")
     assert (readings.capacity_wh, readings.energy_remaining_wh, readings.power_w) == (
         27000,
         6500,
@@ -44,7 +44,7 @@ def test_reading_from_calls_reads_system_status_energy():
 
 
 def test_no_calls_means_everything_unknown_never_zero():
-    readings = readings_from_calls({})
+    readings = readings_from_calls({}, "local_api")
     assert readings.power_w is None
     assert readings.soe_percent_raw is None and readings.soe_percent_app is None
     assert readings.capacity_wh is None and readings.energy_remaining_wh is None
@@ -87,7 +87,7 @@ def test_typed_values_from_a_full_poll():
         "alerts()": ["SystemConnectedToGrid"],
         "vitals()": {"TETHC--1--TG1": {"THC_AmbientTemp": 21.5}},
     }
-    r = readings_from_calls(calls)
+    r = readings_from_calls(calls, "local_api")
     assert r.power_w == MeterPower(site=-500.0, battery=1000.0, load=3000.0, solar=2500.0)
     # a counter of 0 is a counter the gateway does not know yet
     assert r.energy_wh["site"] == MeterEnergy(imported_wh=1200.5, exported_wh=None)
@@ -110,7 +110,25 @@ def test_typed_values_from_a_full_poll():
 
 @pytest.mark.parametrize("bad", ["52", True, [52], {"percentage": 52}])
 def test_a_value_of_the_wrong_type_is_unknown(bad):
-    r = readings_from_calls({"level()": bad, "get_reserve()": bad, "version()": 25})
+    r = readings_from_calls({"level()": bad, "get_reserve()": bad, "version()": 25}, "local_api")
     assert r.soe_percent_raw is None and r.soe_percent_app is None
     assert r.backup_reserve_percent_app is None
     assert r.firmware_version is None
+
+
+@pytest.mark.parametrize(
+    ("library", "served"),
+    [
+        (60.00000000000001, 60),
+        (58.99999999999999, 59),
+        (31.000000000000007, 31),
+        (19.97, 20),
+        (20.05263157894737, 20.1),
+        (0, 0),
+        (None, None),
+    ],
+)
+def test_float_noise_in_reserve_values(library, served):
+    readings = readings_from_calls({"get_reserve()": library}, "local_api")
+    assert readings.backup_reserve_percent_app == served
+    assert type(readings.backup_reserve_percent_app) is type(served)

@@ -7,7 +7,7 @@ import pytest
 from pypowerwall_server.control import answers
 from pypowerwall_server.control.auth import LockedOut, TokenInQuery, Unauthorized
 from pypowerwall_server.control.commands import Control
-from pypowerwall_server.control.limits import NotOnTransport, NoWritePath, OverLimit
+from pypowerwall_server.control.limits import NotOnTransport, NoWritePath
 from pypowerwall_server.control.readback import ControlState
 from pypowerwall_server.control.values import ValueInvalid
 from pypowerwall_server.control.writes import (
@@ -61,12 +61,11 @@ def test_auth_answers(
     [
         (NoWritePath("configure v1r"), 409, {}),
         (NotOnTransport("needs v1r"), 409, {}),
-        (OverLimit("caps at 80 %"), 400, {}),
         (Unresolvable("soe unknown"), 503, {"Retry-After": "5"}),
     ],
 )
 def test_refusal_answers(
-    refusal: NoWritePath | NotOnTransport | OverLimit | Unresolvable,
+    refusal: NoWritePath | NotOnTransport | Unresolvable,
     status: int,
     headers: dict[str, str],
 ) -> None:

@@ -11,7 +11,7 @@ from pypowerwall_server.gateway.readings import CONTROL_CALLS, readings_from_cal
 
 
 def control_state(calls: dict[str, object]) -> ControlState:
-    return current.control_state(readings_from_calls(calls))
+    return current.control_state(readings_from_calls(calls, "local_api"))
 
 
 def test_all_settings_from_the_calls() -> None:

@@ -27,9 +27,9 @@ from pypowerwall_server.control.commands import (
 from pypowerwall_server.control.limits import (
     NotOnTransport,
     NoWritePath,
-    OverLimit,
     WriteTransport,
     check_command,
+    reserve_cap,
     supported_controls,
 )
 
@@ -91,10 +91,11 @@ def test_max_backup_and_contactor_need_v1r(transport: WriteTransport, command: C
 def test_cloud_and_fleetapi_cap_the_reserve_at_80(
     transport: WriteTransport, command: Command, label: str
 ) -> None:
-    refusal = check_command("home", "tedapi", transport, command)
-    assert isinstance(refusal, OverLimit)
-    assert refusal.message.startswith(f"{label} caps the backup reserve at 80 %")
-    assert "needs the v1r transport" in refusal.message
+    assert check_command("home", "tedapi", transport, command) is None  # sent, as pypowerwall
+    note = reserve_cap(transport, command)
+    assert note is not None and note.startswith(f"{label} caps the backup reserve at 80 %")
+    assert "needs the v1r transport" in note
+    assert reserve_cap(WriteTransport.V1R, command) is None
 
 
 @pytest.mark.parametrize("read_mode", ["tedapi", "local"])

@@ -75,7 +75,6 @@ async def test_combined_is_one_audit_entry() -> None:
     ("gateway", "command", "status", "result"),
     [
         ("shed", SetReserve(40), 409, "refused: no write transport"),
-        ("home", SetReserve(100), 400, "refused: over the transport's limit"),
     ],
 )
 async def test_refusals_send_nothing_and_are_audited(

@@ -22,7 +22,7 @@ from pypowerwall_server.control.commands import (
     SetMode,
     SetReserve,
 )
-from pypowerwall_server.control.limits import NoWritePath, OverLimit, WriteTransport
+from pypowerwall_server.control.limits import NoWritePath, WriteTransport
 from pypowerwall_server.control.readback import ControlState
 from pypowerwall_server.control.writes import (
     ControlTarget,
@@ -80,10 +80,11 @@ def test_hold_without_a_known_state_of_energy_is_unresolvable() -> None:
     assert "state of energy" in planned.message
 
 
-def test_hold_above_the_cloud_cap_is_refused_not_clamped() -> None:
+def test_hold_above_the_cloud_cap_is_sent_with_a_note_not_clamped() -> None:
     planned = plan_write(CLOUD, HoldReserve(), ControlState(state_of_energy_percent=91.0))
-    assert isinstance(planned, OverLimit)
-    assert "91 %" in planned.message
+    assert isinstance(planned, WritePlan)
+    assert planned.expected == ((Control.RESERVE, 91),)
+    assert planned.cap_note is not None and "91 % was sent" in planned.cap_note
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,6 @@ def test_hold_above_the_cloud_cap_is_refused_not_clamped() -> None:
     [
         (ControlTarget("g", "tedapi", None), SetReserve(20), NoWritePath),
         (ControlTarget("g", "local", None), HoldReserve(), NoWritePath),
-        (CLOUD, SetReserve(100), OverLimit),
     ],
 )
 def test_refusals_are_planned_before_anything_is_sent(

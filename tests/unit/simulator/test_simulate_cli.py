@@ -44,7 +44,8 @@ def test_simulate_prints_json_and_yaml_gateway_configs_and_stops_after_duration(
     assert done.returncode == 0, done.stderr
     as_json, as_yaml = parse_output(done.stdout)
     assert [g["id"] for g in as_json] == ["gw1", "gw2"]
-    assert {"id", "host", "gw_pwd", "password", "email"} == set(as_json[0])
+    assert {"id", "host", "gw_pwd"} == set(as_json[0])
+    assert "replace gw_pwd with password and email (gw1: password " in done.stdout
     assert as_json[0]["host"].startswith("127.0.0.1:")
     assert as_yaml == {"gateways": as_json}
     assert "Admin API: http://127.0.0.1:" in done.stdout
@@ -168,3 +169,24 @@ def test_fleet_api_and_v1r_key_from_the_command_line(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_simulate_config_makes_the_server_warn_gw_pwd_is_not_used() -> None:
+    """The printed configuration, as a server reads it, draws no warning (it had both a
+    password and gw_pwd: "gw_pwd is not used")."""
+    from pypowerwall_server.settings import GatewayConfig
+    from pypowerwall_server.settings.advice import settings_warnings
+    from pypowerwall_server.settings.models import ServerConfig, Settings
+
+    done = subprocess.run(
+        [*COMMAND, "--gateways", "2", "--duration", "1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    as_json, _ = parse_output(done.stdout)
+    gateways = tuple(GatewayConfig(**entry) for entry in as_json)
+    settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=gateways)
+    assert settings_warnings(settings) == []
+    assert all(g.mode == "tedapi" for g in gateways)

@@ -128,7 +128,7 @@ export class ControlPanel {
       this.say(`${name}: ${body.detail || body.error || `HTTP ${response.status}`}`, true);
     } else {
       const parts = Object.entries(body.parts || {}).map(([part, p]) =>
-        `${part} ${p.status}${p.status === "pending" ? " (accepted; not shown by the gateway yet)" : ""}`);
+        `${part} ${p.status}${p.status === "pending" || p.status === "capped" ? ` (${p.detail})` : ""}`);
       this.say(parts.join(", "));
     }
     await this.refresh();
