@@ -19,6 +19,7 @@ from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import running_simulator
 
 pytestmark = pytest.mark.integration
+SIMULATOR_THREAD = "pwsim-loop"  # pypowerwall_server/simulator/runner.py
 PIPELINED = 20_000  # more answers than the socket buffers hold: the simulator is mid-answer
 
 
@@ -43,8 +44,15 @@ def test_client_hanging_up_mid_answer_is_not_logged_as_an_error(caplog) -> None:
             conn.close()
         time.sleep(1.0)
         assert sim.total_requests() > 0
-    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING and from_simulator(r)]
     assert not noisy, [f"{r.name}: {r.getMessage()}" for r in noisy[:5]]
+
+
+def from_simulator(record: logging.LogRecord) -> bool:
+    """A record of the simulator's event loop thread: caplog sees every thread of the test
+    process, and a poller left behind by an earlier test (a hung library call is never
+    waited for) may log its "connection refused" for a port this test never used."""
+    return record.threadName == SIMULATOR_THREAD
 
 
 def test_garbage_fault_on_a_logout_is_not_an_error(caplog) -> None:
