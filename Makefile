@@ -8,7 +8,7 @@ DEMO_VENV := .venv-demo
 DEMO_BIN := $(DEMO_VENV)/bin
 # pytest-xdist: one worker per core; a test file's tests stay on one worker (module-scoped
 # simulators and servers start once per file).
-PARALLEL := -n auto --dist loadfile
+PARALLEL := -n auto --dist loadfile --no-loadscope-reorder
 FAST_TESTS := -m "not integration and not browser"
 
 .PHONY: install demo test test-fast lint typecheck unit bench bench-quick clean
