@@ -58,7 +58,7 @@ def test_log_injection_escaped_in_a_real_server_log(debug: bool) -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
         env |= {"PW_HOST": gw.host, "PW_PASSWORD": gw.config.customer_password}
-        env |= {"PW_EMAIL": gw.config.customer_email, "PW_TIMEOUT": "1"}
+        env |= {"PW_EMAIL": gw.config.customer_email, "PW_TIMEOUT": "5"}
         command = [sys.executable, "-m", "pypowerwall_server", "--port", str(port)]
         proc = subprocess.Popen(
             [*command, "--bind-address", "127.0.0.1", *(["--debug"] if debug else [])],
