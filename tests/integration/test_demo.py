@@ -38,7 +38,7 @@ def demo_url() -> Iterator[str]:
             proc.wait(timeout=5)
 
 
-def get_when_ready(url: str, timeout: float = 30.0) -> httpx.Response:
+def get_when_ready(url: str, timeout: float = 60.0) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -51,7 +51,7 @@ def get_when_ready(url: str, timeout: float = 30.0) -> httpx.Response:
     raise AssertionError(f"{url} did not answer 200 within {timeout} s")
 
 
-def get_when_complete(url: str, timeout: float = 30.0) -> dict[str, object]:
+def get_when_complete(url: str, timeout: float = 60.0) -> dict[str, object]:
     """The aggregate answers 200 once any gateway has data; wait until both have."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
