@@ -71,4 +71,5 @@ def test_garbage_fault_on_a_logout_is_not_an_error(caplog) -> None:
         )
         logout = session.get(f"https://{gw.host}/api/logout", verify=False, timeout=5)
     assert login.status_code == 200 and logout.status_code == 204
-    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING and from_simulator(r)]
+    assert not [r.getMessage() for r in noisy]
