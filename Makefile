@@ -1,9 +1,17 @@
-# Every target creates/uses .venv so that a fresh clone needs only Python 3.11+ and git.
+# Every target creates what it needs, so that a fresh clone needs only Python 3.11+ and git:
+# .venv (the server plus the dev extra: tests, linters, type checker) for the development
+# targets, .venv-demo (the server alone) for `make demo`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+DEMO_VENV := .venv-demo
+DEMO_BIN := $(DEMO_VENV)/bin
+# pytest-xdist: one worker per core; a test file's tests stay on one worker (module-scoped
+# simulators and servers start once per file).
+PARALLEL := -n auto --dist loadfile --no-loadscope-reorder
+FAST_TESTS := -m "not integration and not browser"
 
-.PHONY: install demo test lint typecheck unit bench bench-quick clean
+.PHONY: install demo test test-fast lint typecheck unit bench bench-quick clean
 
 $(BIN)/activate: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -13,8 +21,15 @@ $(BIN)/activate: pyproject.toml
 
 install: $(BIN)/activate
 
-demo: install
-	$(BIN)/pypowerwall-server --demo
+# The server's own dependencies only: no test tools, no browser driver.
+$(DEMO_BIN)/activate: pyproject.toml
+	$(PY) -m venv $(DEMO_VENV)
+	$(DEMO_BIN)/pip install -q --upgrade pip
+	$(DEMO_BIN)/pip install -q -e .
+	touch $(DEMO_BIN)/activate
+
+demo: $(DEMO_BIN)/activate
+	$(DEMO_BIN)/pypowerwall-server --demo
 
 lint: install
 	$(BIN)/ruff check pypowerwall_server tests benchmarks
@@ -24,9 +39,23 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q $(PARALLEL) tests
 
-test: lint typecheck unit
+# Lint and type check run beside the tests (they use the cores while the tests wait on
+# servers); their output is shown after the tests only when they fail, so the test
+# summary stays the last line of a green run.
+test: install
+	@checks=$$(mktemp); \
+	( $(MAKE) --no-print-directory lint typecheck >"$$checks" 2>&1 ) & checks_pid=$$!; \
+	$(BIN)/pytest -q $(PARALLEL) tests; tests_status=$$?; \
+	wait $$checks_pid; checks_status=$$?; \
+	if [ $$checks_status -ne 0 ]; then cat "$$checks"; echo "lint/typecheck failed"; fi; \
+	rm -f "$$checks"; \
+	[ $$tests_status -eq 0 ] && [ $$checks_status -eq 0 ]
+
+# The edit loop: the socket-free tests (no simulator, server, broker or browser).
+test-fast: install
+	$(BIN)/pytest -q $(PARALLEL) $(FAST_TESTS) tests
 
 bench: install
 	$(BIN)/python -m benchmarks
@@ -35,4 +64,4 @@ bench-quick: install
 	$(BIN)/python -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -26,6 +25,7 @@ from pypowerwall_server.gateway.failures import error_class, gateway_failure, re
 from pypowerwall_server.gateway.library_log import HttpResponse, PollLog
 from pypowerwall_server.gateway.secret_mask import mask_secrets
 from pypowerwall_server.gateway.tls import honor_session_verify
+from pypowerwall_server.internals.httpx_internals import skip_httpx_cli
 from pypowerwall_server.models import GatewayAttributes
 from pypowerwall_server.settings import GatewayConfig
 from pypowerwall_server.untrusted import printable
@@ -258,14 +258,9 @@ def library_version() -> str:
 
 
 def _library() -> Any:
-    """The pypowerwall package (the only import of the library in the project).
-
-    Its package always imports its Tesla cloud client, which imports httpx, and httpx loads
-    its command-line tool (rich and pygments, ~2.7 MiB) whenever rich is installed, as it
-    is beside development tools or other applications. A server never runs that tool.
-    """
-    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
-        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # httpx skips its CLI
+    """The pypowerwall package (the only import of the library in the project), without
+    httpx's command-line tool (internals/httpx_internals.py)."""
+    skip_httpx_cli()
     import pypowerwall
 
     return pypowerwall

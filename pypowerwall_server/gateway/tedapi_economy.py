@@ -22,6 +22,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pypowerwall_server.internals.pypowerwall_internals import (
+    CONTROLLER_KEY,
+    NATIVE_AGGREGATES_KEY,
+    STATUS_KEY,
+    TEDAPI_NATIVE_FAIL_UNTIL,
+)
+
 # The raw basic-status read (legacy /tedapi/status, slow tier) must show the basic query's
 # own answer, not the seeded superset: it bypasses the cache (one request per slow tick).
 # The reserve read (slow tier) re-reads config.json, so the settings that follow it (mode,
@@ -30,7 +37,6 @@ from typing import Any
 FORCED_CALLS = frozenset({"tedapi.get_status()", "get_reserve()"})
 CONFIG_EXPIRE_S = 300.0
 ENERGY_EXPIRE_S = 60.0
-_NATIVE_KEY = "native_meters_aggregates"
 
 
 def tedapi_of(pw: Any) -> Any:
@@ -46,17 +52,16 @@ def before_poll(pw: Any) -> None:
     tedapi.pwconfigexpire = CONFIG_EXPIRE_S
     controller = tedapi.get_device_controller()
     if isinstance(controller, dict) and "control" in controller:
-        tedapi.pwcache["status"] = controller
-        tedapi.pwcachetime["status"] = tedapi.pwcachetime.get("controller", time.time())
+        tedapi.pwcache[STATUS_KEY] = controller
+        tedapi.pwcachetime[STATUS_KEY] = tedapi.pwcachetime.get(CONTROLLER_KEY, time.time())
 
 
 def after_poll(pw: Any) -> None:
     tedapi = tedapi_of(pw)
     if tedapi is None:
         return
-    fetched = tedapi.pwcachetime.get(_NATIVE_KEY)
-    if fetched is not None and tedapi.pwcache.get(_NATIVE_KEY) is not None:
+    fetched = tedapi.pwcachetime.get(NATIVE_AGGREGATES_KEY)
+    if fetched is not None and tedapi.pwcache.get(NATIVE_AGGREGATES_KEY) is not None:
         # The library serves its cached copy while this gate is in the future.
-        tedapi._native_fail_until = max(
-            getattr(tedapi, "_native_fail_until", 0.0), fetched + ENERGY_EXPIRE_S
-        )
+        until = max(getattr(tedapi, TEDAPI_NATIVE_FAIL_UNTIL, 0.0), fetched + ENERGY_EXPIRE_S)
+        setattr(tedapi, TEDAPI_NATIVE_FAIL_UNTIL, until)

@@ -25,17 +25,9 @@ from pypowerwall_server.http.client_limits import ClientLimits
 from pypowerwall_server.http.guarded_protocol import guarded_protocol
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.request_rules import HostPolicy, default_allowed_hosts
+from pypowerwall_server.internals.uvicorn_internals import HOT_PATH_METHODS
 
 log = logging.getLogger(__name__)
-# uvicorn internals this subclass relies on (tested with the versions pyproject allows).
-USED_METHODS = (
-    "on_message_begin",
-    "on_headers_complete",
-    "on_body",
-    "on_message_complete",
-    "_unset_keepalive_if_required",
-    "timeout_keep_alive_handler",
-)
 
 
 def hot_protocol(
@@ -46,7 +38,7 @@ def hot_protocol(
     server = app.services.settings.server
     hosts = hosts or HostPolicy(default_allowed_hosts(server.bind_address) + server.allowed_hosts)
     guarded = guarded_protocol(limits or ClientLimits(), hosts)
-    missing = [name for name in USED_METHODS if not hasattr(HttpToolsProtocol, name)]
+    missing = [name for name in HOT_PATH_METHODS if not hasattr(HttpToolsProtocol, name)]
     if missing:
         log.warning(
             "this uvicorn lacks %s; hot GETs take the hot ASGI app instead", ", ".join(missing)

@@ -88,6 +88,11 @@ class GatewayServer(Generic[AppT]):
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections still being served (tests wait for hang-ups to be handled)."""
+        return len(self._writers)
+
     async def start(self) -> None:
         await self._listen()
 

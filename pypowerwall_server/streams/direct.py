@@ -18,10 +18,8 @@ import asyncio
 import struct
 from typing import Any
 
-_SUPPORTED = {
-    ("uvicorn.protocols.websockets.websockets_sansio_impl", "WebSocketsSansIOProtocol"),
-    ("uvicorn.protocols.websockets.wsproto_impl", "WSProtocol"),
-}
+from pypowerwall_server.internals.uvicorn_internals import DIRECT_WRITE_WEBSOCKET_PROTOCOLS
+
 _FIN_TEXT = 0x81  # FIN bit + opcode 1 (text)
 
 
@@ -34,7 +32,7 @@ def transport_of(websocket: Any) -> asyncio.WriteTransport | None:
     kept in the scope by our outermost ASGI layer, before middleware wraps it."""
     protocol = getattr(websocket.scope.get(RAW_SEND_KEY), "__self__", None)
     kind = type(protocol)
-    if (kind.__module__, kind.__qualname__) not in _SUPPORTED:
+    if (kind.__module__, kind.__qualname__) not in DIRECT_WRITE_WEBSOCKET_PROTOCOLS:
         return None
     transport = getattr(protocol, "transport", None)
     # Duck-typed: uvloop's transports do not subclass asyncio's.

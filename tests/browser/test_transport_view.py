@@ -64,8 +64,13 @@ def test_console_shows_the_fallback_transport_and_degraded_data(
     page.wait_for_selector("#detail .card.transport")
     row = page.text_content(home_row) or ""
     assert "tedapi fallback" in row and "prefers local" in row
-    cabin_row = page.text_content("#gateways tbody tr[data-id='cabin']") or ""
-    assert "online degraded" in cabin_row
+    # Online (not stale) once its poll has landed: a busy machine can let the 0.5 s gateway
+    # go stale for a moment, which the page then rightly shows.
+    page.wait_for_function(
+        "s => (document.querySelector(s)?.textContent || '').includes('online degraded')",
+        arg="#gateways tbody tr[data-id='cabin']",
+        timeout=20_000,
+    )
     card = page.text_content("#detail .card.transport") or ""
     assert "Active: tedapi fallback since" in card
     assert "local: failing since" in card and re.search(r"next probe .* \(in \d+ min\)", card)

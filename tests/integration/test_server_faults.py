@@ -21,6 +21,7 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.integration  # starts a server or the simulator
 
 INTERVAL = 0.5
+TIMEOUT = 1.0
 
 
 def local_gateway(sim: RunningSimulator, index: int) -> GatewayConfig:
@@ -58,13 +59,14 @@ def test_hanging_gateway_slows_neither_the_api_nor_other_gateways(setup) -> None
             response = client.get("/api/aggregate/power")
             latencies.append(time.perf_counter() - started)
             assert response.status_code == 200
-        time.sleep(4 * INTERVAL)
-        polls_after = gateway_stats(client, other)["polls"]
+        # the healthy gateway keeps its schedule
+        wait_until(lambda: gateway_stats(client, other)["polls"] - polls_before >= 3, 10)
     finally:
         sim.clear_faults(hung)
+    # A request that waited for the hung gateway would take up to its timeout (1 s); a
+    # fixed 50 ms bound failed under load (165 ms with both cores busy), not for waiting.
     p99 = statistics.quantiles(latencies, n=100)[98]
-    assert p99 < 0.050, f"p99 {p99 * 1000:.1f} ms"
-    assert polls_after - polls_before >= 3  # the healthy gateway kept its schedule
+    assert p99 < TIMEOUT / 4, f"p99 {p99 * 1000:.1f} ms"
     assert gateway_stats(client, other)["online"] is True
 
 
@@ -88,7 +90,8 @@ def test_recovery_within_one_interval_after_fault_clears(setup) -> None:
     gid = sim.gateways[0].id
     sim.set_fault(gid, Fault(kind="status", status=500))
     wait_until(lambda: gateway_stats(client, gid)["online"] is False, 10)
-    time.sleep(3 * INTERVAL)
+    failed = gateway_stats(client, gid)["failures"]
+    wait_until(lambda: gateway_stats(client, gid)["failures"] >= failed + 2, 10)  # backing off
     sim.clear_faults(gid)
     cleared = time.monotonic()
     wait_until(lambda: gateway_stats(client, gid)["online"] is True, 5)

@@ -9,7 +9,6 @@ import logging
 import socket
 import ssl
 import struct
-import time
 
 import pytest
 import requests
@@ -17,8 +16,10 @@ import requests
 from pypowerwall_server.simulator.config import SiteConfig
 from pypowerwall_server.simulator.faults import Fault
 from pypowerwall_server.simulator.runner import running_simulator
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
+SIMULATOR_THREAD = "pwsim-loop"  # pypowerwall_server/simulator/runner.py
 PIPELINED = 20_000  # more answers than the socket buffers hold: the simulator is mid-answer
 
 
@@ -41,10 +42,18 @@ def test_client_hanging_up_mid_answer_is_not_logged_as_an_error(caplog) -> None:
             # Hang up hard (RST), as a client that crashed or timed out would.
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             conn.close()
-        time.sleep(1.0)
+        server = sim.cluster.server(sim.gateways[0].id)
+        wait_until(lambda: server.open_connections == 0, 10)  # every hang-up handled
         assert sim.total_requests() > 0
-    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING and from_simulator(r)]
     assert not noisy, [f"{r.name}: {r.getMessage()}" for r in noisy[:5]]
+
+
+def from_simulator(record: logging.LogRecord) -> bool:
+    """A record of the simulator's event loop thread: caplog sees every thread of the test
+    process, and a poller left behind by an earlier test (a hung library call is never
+    waited for) may log its "connection refused" for a port this test never used."""
+    return record.threadName == SIMULATOR_THREAD
 
 
 def test_garbage_fault_on_a_logout_is_not_an_error(caplog) -> None:
@@ -62,4 +71,5 @@ def test_garbage_fault_on_a_logout_is_not_an_error(caplog) -> None:
         )
         logout = session.get(f"https://{gw.host}/api/logout", verify=False, timeout=5)
     assert login.status_code == 200 and logout.status_code == 204
-    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING and from_simulator(r)]
+    assert not [r.getMessage() for r in noisy]

@@ -55,6 +55,13 @@ def make(interval: float = 0.05, timeout: float = 0.2) -> tuple[Poller, FakeAdap
     return poller, adapter, hub
 
 
+async def until(predicate: Any, timeout: float = 5.0) -> None:
+    """Let the event loop run until `predicate()` holds (fails after `timeout`)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.005)
+
+
 async def run_for(poller: Poller, seconds: float) -> None:
     task = asyncio.create_task(poller.run())
     await asyncio.sleep(seconds)
@@ -64,7 +71,11 @@ async def run_for(poller: Poller, seconds: float) -> None:
 
 async def test_success_publishes_snapshot_and_slow_tier_only_when_due() -> None:
     poller, adapter, hub = make()
-    await run_for(poller, 0.3)
+    task = asyncio.create_task(poller.run())
+    await until(lambda: len(adapter.fetches) >= 3 and hub.get("gw").snapshot is not None)
+    await until(lambda: hub.get("gw").snapshot.calls["fast()"] == adapter.value)  # type: ignore[union-attr]
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
     state = hub.get("gw")
     assert state.online and state.snapshot is not None
     assert adapter.fetches[0] == ("fast()", "slow()")
@@ -80,16 +91,16 @@ async def test_failure_keeps_last_snapshot_and_logs_outage_once(caplog) -> None:
     caplog.set_level(logging.INFO, logger="pypowerwall_server.gateway.poller")
     poller, adapter, hub = make(interval=0.02)
     task = asyncio.create_task(poller.run())
-    await asyncio.sleep(0.1)
+    await until(lambda: hub.get("gw").snapshot is not None)
     good = hub.get("gw").snapshot
     adapter.fail = True
-    await asyncio.sleep(0.3)
+    await until(lambda: hub.get("gw").consecutive_failures >= 2)
     down = hub.get("gw")
     assert down.online is False and down.snapshot is good
     assert down.last_error == "simulated outage" and down.consecutive_failures >= 2
     adapter.fail = False
     poller.refresh_slow_tier()  # wakes the poller at once
-    await asyncio.sleep(0.1)
+    await until(lambda: hub.get("gw").online)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert hub.get("gw").online is True

@@ -303,10 +303,14 @@ def test_count_scope_ends_after_n_matching_requests(sim: RunningSimulator) -> No
 
 
 def test_duration_scope_ends_after_its_seconds(sim: RunningSimulator) -> None:
-    sim.set_fault("gw1", Fault("status", status=503, duration=0.3))
+    # Lower bounds only: a busy machine may delay the checks, never end the fault early.
+    # (A 0.3 s fault could end before the first request of a loaded run was answered.)
+    duration = 2.0
+    set_at = time.monotonic()
+    sim.set_fault("gw1", Fault("status", status=503, duration=duration))
     assert get(sim, "/a").status_code == 503
-    time.sleep(0.4)
-    assert get(sim, "/a").status_code == 200
+    wait_until(lambda: get(sim, "/a").status_code == 200, 10)
+    assert time.monotonic() - set_at >= duration
 
 
 @pytest.mark.parametrize(
