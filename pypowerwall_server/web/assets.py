@@ -18,7 +18,7 @@ CONTENT_TYPES = {
 }
 VENDOR_PACKAGE = "fastapi_offline"  # ships Swagger UI and ReDoc (its static/ folder)
 VENDOR_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png")
-PAGES = ("index.html", "console.html", "example.html", "docs.html", "redoc.html")
+PAGES = ("index.html", "console.html", "energy.html", "example.html", "docs.html", "redoc.html")
 
 
 @dataclass

@@ -71,6 +71,7 @@ class WebLayer:
         pages = {
             "/": page("index.html", "./"),
             "/console": page("console.html", "./"),
+            "/energy": page("energy.html", "./"),
             "/example.html": page("example.html", "./"),
             "/docs": page("docs.html", "./", DOCS_POLICY),
             "/redoc": page("redoc.html", "./", DOCS_POLICY),
