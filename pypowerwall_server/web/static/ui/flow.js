@@ -80,11 +80,21 @@ function geometry(from, to) {
     const len = Math.hypot(dx, dy);
     return { x: p.x + (dx / len) * gap, y: p.y + (dy / len) * gap };
   };
-  const s = edge(a, R + 10);
-  const e = edge(b, R + 14);
+  const s = edge(a, R + (from === "battery" ? 14 : 10));
+  const e = edge(b, R + (to === "battery" ? 22 : 14)); // clear of the Powerwall's charge ring
   const t = straight ? 0.3 : 0.5; // straight tracks cross in the middle: labels off it
   const at = (k) => (1 - t) ** 2 * s[k] + 2 * (1 - t) * t * ctrl[k] + t * t * e[k];
-  return { d: `M${s.x.toFixed(1)},${s.y.toFixed(1)} Q${ctrl.x.toFixed(1)},${ctrl.y.toFixed(1)} ${e.x.toFixed(1)},${e.y.toFixed(1)}`, label: { x: at("x"), y: at("y") } };
+  // The value sits beside its line, away from the middle, never on the dashes.
+  let label = { x: at("x"), y: at("y"), anchor: "middle" };
+  if (straight && a.x === b.x) label = { x: label.x + 10, y: label.y + 5, anchor: "start" };
+  else if (straight) label = { x: label.x, y: label.y - 12, anchor: "middle" };
+  else {
+    const dx = label.x - C.x;
+    const dy = label.y - C.y;
+    const len = Math.hypot(dx, dy) || 1;
+    label = { x: label.x + (dx / len) * 14, y: label.y + (dy / len) * 14 + 5, anchor: dx < 0 ? "end" : "start" };
+  }
+  return { d: `M${s.x.toFixed(1)},${s.y.toFixed(1)} Q${ctrl.x.toFixed(1)},${ctrl.y.toFixed(1)} ${e.x.toFixed(1)},${e.y.toFixed(1)}`, label };
 }
 
 /** Seconds per dash cycle: 2.4 s at 50 W, growing faster up to 0.4 s at 10 kW. */
@@ -122,7 +132,7 @@ export class FlowView {
       }
       const group = svg("g", { id: `flow-${name}`, class: `flow from-${from}`, display: "none" }, this.root);
       const line = svg("path", { d: geo.d, class: "flow-line moving", "marker-end": `url(#arrow-${from})` }, group);
-      const label = svg("text", { x: geo.label.x.toFixed(1), y: (geo.label.y - 8).toFixed(1), class: "flow-value", id: `flowlabel-${name}` }, group);
+      const label = svg("text", { x: geo.label.x.toFixed(1), y: geo.label.y.toFixed(1), "text-anchor": geo.label.anchor, class: "flow-value", id: `flowlabel-${name}` }, group);
       this.flows[name] = { group, line, label, pair: [from, to] };
     }
     this.labels = {};
@@ -141,7 +151,11 @@ export class FlowView {
       this.ring.setAttribute("stroke-dasharray", `0 ${this.ringLength}`);
     }
     svg("circle", { r: R, class: "disc" }, group);
-    if (key === "battery") this.soeText = svg("text", { y: 10, class: "soe-text", id: "soe-text" }, group);
+    if (key === "battery") {
+      this.soeText = svg("text", { y: 13, class: "soe-text", id: "soe-text" }, group);
+      this.soeNumber = svg("tspan", {}, this.soeText);
+      this.soeUnit = svg("tspan", { class: "soe-unit" }, this.soeText);
+    }
     else svg("path", { d: ICONS[key], class: "icon" }, group);
     const [nameY, valueY] = spec.text;
     const name = svg("text", { y: nameY, class: "name" }, group);
@@ -172,7 +186,9 @@ export class FlowView {
     for (const [name, view] of Object.entries(this.flows)) this.flow(view, flows[name], view.pair.every((k) => shown[k]));
     this.root.classList.toggle("off-grid", Boolean(model.offGrid));
     const soe = model.soe;
-    this.soeText.textContent = percent(soe);
+    const known = soe !== null && soe !== undefined;
+    this.soeNumber.textContent = known ? String(Math.round(soe)) : "–";
+    this.soeUnit.textContent = known ? " %" : "";
     this.soeText.dataset.percent = soe === null || soe === undefined ? "" : String(soe);
     const filled = soe === null || soe === undefined ? 0 : (Math.max(0, Math.min(100, soe)) / 100) * this.ringLength;
     this.ring.setAttribute("stroke-dasharray", `${filled} ${this.ringLength}`);
