@@ -51,7 +51,8 @@ def test_server_down_is_said_at_once_and_the_console_recovers(
     page.unroute("**/*", refuse)
     page.wait_for_selector("#banner", state="hidden", timeout=6_000)
     page.wait_for_function(
-        "() => document.querySelector(\"#gateways td[data-label='State']\").textContent.startsWith('online')"
+        "() => document.querySelector(\"#gateways td[data-label='State']\")"
+        ".textContent.startsWith('online')"
     )
 
 

@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 HAS_DATA = "() => Boolean(document.getElementById('label-home')?.dataset.watts)"
 FLOWS = """() => Object.fromEntries([...document.querySelectorAll('#flow-svg g.flow')].map(
-  (g) => [g.id.replace('flow-', ''), g.getAttribute('display') === 'none' ? 0 : Number(g.dataset.watts)]))"""
+  (g) => [g.id.replace('flow-', ''),
+          g.getAttribute('display') === 'none' ? 0 : Number(g.dataset.watts)]))"""
 SPLIT = """async (power) => (await import('./ui/flow.js')).splitFlows(power)"""
 
 
@@ -166,7 +167,8 @@ def test_a_stale_gateway_gives_one_counting_message_and_keeps_the_grid(
     site.admin("POST", "/gateways/cabin/faults", {"kind": "hang"})
     try:
         page.wait_for_function(
-            "() => document.getElementById('banner').textContent.includes('left out of the totals')",
+            "() => document.getElementById('banner').textContent"
+            ".includes('left out of the totals')",
             timeout=(STALE_AFTER_S + 4) * 1000,
         )
         first = page.text_content("#banner") or ""
