@@ -143,7 +143,7 @@ async function loadOutages(start, end, gw) {
   if (!outages.length) return box.replaceChildren(el("p", { class: "note" }, "No grid outages in this period."));
   const when = (t) => new Date(t).toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
   box.replaceChildren(el("table", { class: "outages" },
-    el("thead", null, el("tr", null, ...["Start", "End", "Duration", "Powerwall supplied", "Gateway"].map((h) => el("th", { scope: "col" }, h)))),
+    el("thead", null, el("tr", null, ...["Start", "End", "Length", "From Powerwall", "Gateway"].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", null, ...outages.map((o) => el("tr", null,
       el("td", null, when(o.start)), el("td", null, o.end ? when(o.end) : "ongoing"),
       el("td", null, duration(o.duration_s)), el("td", null, kwh(o.battery_wh)), el("td", null, o.gateway || "–"))))));
