@@ -108,17 +108,28 @@ def test_speed_grows_up_to_ten_kilowatts_and_small_flows_stay_still(
     assert hidden == "none"
 
 
-def test_reduced_motion_stops_the_dashes(site: Site, browser: Any) -> None:
+def test_the_dashes_move_unless_reduced_motion_is_asked(
+    site: Site, browser: Any, new_page: Callable[..., Any]
+) -> None:
+    moving = new_page()
+    moving.goto(f"{site.url}/")
+    moving.wait_for_function(HAS_DATA, timeout=10_000)
+    assert moving.get_attribute("#flow-svg", "data-motion") == "on"
+    first = "document.querySelector('#flow-svg g.flow:not([display=none]) path')"
+    start = moving.evaluate(f"{first}.getAttribute('stroke-dashoffset')")
+    moving.wait_for_function(f"() => {first}.getAttribute('stroke-dashoffset') !== {start!r}")
     context = browser.new_context(reduced_motion="reduce")
     try:
         page = context.new_page()
         page.goto(f"{site.url}/")
         page.wait_for_function(HAS_DATA, timeout=10_000)
-        names = page.evaluate(
+        assert page.get_attribute("#flow-svg", "data-motion") == "off"
+        dashes = page.evaluate(
             "[...document.querySelectorAll('#flow-svg g.flow:not([display=none]) path')]"
-            ".map((p) => getComputedStyle(p).animationName)"
+            ".map((p) => [getComputedStyle(p).strokeDasharray,"
+            " p.getAttribute('stroke-dashoffset')])"
         )
-        assert names and set(names) == {"none"}
+        assert dashes and all(d == ["none", None] for d in dashes)  # solid, still arrows
     finally:
         context.close()
 

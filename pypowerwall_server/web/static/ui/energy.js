@@ -142,11 +142,11 @@ async function loadOutages(start, end, gw) {
   if (outages === null) return box.replaceChildren(el("p", { class: "note" }, "The outage list is not available."));
   if (!outages.length) return box.replaceChildren(el("p", { class: "note" }, "No grid outages in this period."));
   const when = (t) => new Date(t).toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-  box.replaceChildren(el("table", { class: "outages" },
-    el("thead", null, el("tr", null, ...["Start", "End", "Length", "From Powerwall", "Gateway"].map((h) => el("th", { scope: "col" }, h)))),
-    el("tbody", null, ...outages.map((o) => el("tr", null,
-      el("td", null, when(o.start)), el("td", null, o.end ? when(o.end) : "ongoing"),
-      el("td", null, duration(o.duration_s)), el("td", null, kwh(o.battery_wh)), el("td", null, o.gateway || "–"))))));
+  const heads = ["Start", "End", "Length", "From Powerwall", "Gateway"];
+  const cells = (o) => [when(o.start), o.end ? when(o.end) : "ongoing", duration(o.duration_s), kwh(o.battery_wh), o.gateway || "–"];
+  box.replaceChildren(el("table", { class: "outages phone-cards" },
+    el("thead", null, el("tr", null, ...heads.map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", null, ...outages.map((o) => el("tr", null, ...cells(o).map((c, i) => el("td", { "data-label": heads[i] }, c)))))));
 }
 
 function move(by) {

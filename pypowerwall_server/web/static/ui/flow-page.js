@@ -87,6 +87,7 @@ function onData(data, ageOf) {
   state.model = gatewayId ? gatewayModel(data) : aggregateModel(data);
   state.ageOf = ageOf;
   state.receivedAt = now;
+  state.fresh = true;
   recordHistory(data, ageOf, now);
   render();
 }
@@ -99,7 +100,8 @@ function render() {
   const age = model && state.ageOf ? state.ageOf(newestUpdate()) : null;
   const stale = !model || model.stale || silent || linkDown;
   document.body.classList.toggle("stale", Boolean(model) && stale);
-  if (model && !model.stale) {
+  if (model && !model.stale && state.fresh) {
+    state.fresh = false; // the drawing changes with the data, not with the clock
     flow.render(model);
     sentence.textContent = statusSentence(model);
   } else if (!model) {

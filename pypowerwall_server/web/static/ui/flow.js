@@ -5,6 +5,8 @@ import { kw, percent } from "./common.js";
 const SVG = "http://www.w3.org/2000/svg";
 export const IDLE_W = 50; // below this a flow is not drawn: its label would read "0.0 kW"
 const R = 38;
+const DASH_CYCLE = 17; // px: one dash and its gap (app.css: stroke-dasharray 4 13)
+const MOTION_MS = 200; // five moves a second
 const C = { x: 240, y: 220 };
 const NODES = {
   solar: { x: 240, y: 70, name: "Solar", text: [-70, -48] },
@@ -57,6 +59,15 @@ export function splitFlows(power) {
   m = move("solar_grid", solar, exported); solar -= m; exported -= m;
   move("battery_grid", discharge, exported);
   return flows;
+}
+
+/** Change an attribute or text only when it differs: an unchanged write still restyles. */
+function setAttr(node, key, value) {
+  if (node.getAttribute(key) !== value) node.setAttribute(key, value);
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 function svg(tag, attrs, parent) {
@@ -133,13 +144,35 @@ export class FlowView {
       const group = svg("g", { id: `flow-${name}`, class: `flow from-${from}`, display: "none" }, this.root);
       const line = svg("path", { d: geo.d, class: "flow-line moving", "marker-end": `url(#arrow-${from})` }, group);
       const label = svg("text", { x: geo.label.x.toFixed(1), y: geo.label.y.toFixed(1), "text-anchor": geo.label.anchor, class: "flow-value", id: `flowlabel-${name}` }, group);
-      this.flows[name] = { group, line, label, pair: [from, to] };
+      this.flows[name] = { group, line, label, pair: [from, to], seconds: 0, offset: 0 };
     }
     this.labels = {};
     this.dirs = {};
     this.nodes = {};
     for (const [key, spec] of Object.entries(NODES)) this.nodes[key] = this.node(key, spec);
     container.replaceChildren(this.root);
+    this.startMotion();
+  }
+
+  /** The dashes move a few times a second from one timer: a CSS animation of the dashes
+   * restyles and repaints the drawing every frame (~8 % of a core on a kiosk), this ~1 %.
+   * None at all when the user asks for reduced motion, or while the data is stale. */
+  startMotion() {
+    const still = window.matchMedia("(prefers-reduced-motion: reduce)");
+    this.root.dataset.motion = still.matches ? "off" : "on";
+    if (still.matches) return;
+    let last = performance.now();
+    setInterval(() => {
+      const now = performance.now();
+      const dt = (now - last) / 1000;
+      last = now;
+      if (document.hidden || document.body.classList.contains("stale")) return;
+      for (const view of Object.values(this.flows)) {
+        if (!view.seconds) continue;
+        view.offset = (view.offset - (DASH_CYCLE * dt) / view.seconds) % DASH_CYCLE;
+        view.line.setAttribute("stroke-dashoffset", view.offset.toFixed(1));
+      }
+    }, MOTION_MS);
   }
 
   node(key, spec) {
@@ -178,43 +211,39 @@ export class FlowView {
     this.meter("grid", p.site, true);
     this.meter("home", p.load, true);
     this.meter("battery", p.battery, shown.battery);
-    for (const key of ["solar", "battery"]) this.nodes[key].setAttribute("display", shown[key] ? "inline" : "none");
+    for (const key of ["solar", "battery"]) setAttr(this.nodes[key], "display", shown[key] ? "inline" : "none");
     for (const [pair, track] of Object.entries(this.tracks)) {
-      track.setAttribute("display", pair.split("-").every((k) => shown[k]) ? "inline" : "none");
+      setAttr(track, "display", pair.split("-").every((k) => shown[k]) ? "inline" : "none");
     }
     const flows = splitFlows(model.offGrid ? { ...p, site: 0 } : p);
     for (const [name, view] of Object.entries(this.flows)) this.flow(view, flows[name], view.pair.every((k) => shown[k]));
-    this.root.classList.toggle("off-grid", Boolean(model.offGrid));
+    if (this.root.classList.contains("off-grid") !== Boolean(model.offGrid)) this.root.classList.toggle("off-grid", Boolean(model.offGrid));
     const soe = model.soe;
     const known = soe !== null && soe !== undefined;
-    this.soeNumber.textContent = known ? String(Math.round(soe)) : "–";
-    this.soeUnit.textContent = known ? " %" : "";
-    this.soeText.dataset.percent = soe === null || soe === undefined ? "" : String(soe);
-    const filled = soe === null || soe === undefined ? 0 : (Math.max(0, Math.min(100, soe)) / 100) * this.ringLength;
-    this.ring.setAttribute("stroke-dasharray", `${filled} ${this.ringLength}`);
+    setText(this.soeNumber, known ? String(Math.round(soe)) : "–");
+    setText(this.soeUnit, known ? " %" : "");
+    setAttr(this.soeText, "data-percent", known ? String(soe) : "");
+    const filled = known ? (Math.max(0, Math.min(100, soe)) / 100) * this.ringLength : 0;
+    setAttr(this.ring, "stroke-dasharray", `${filled.toFixed(1)} ${this.ringLength.toFixed(1)}`);
   }
 
   meter(key, watts, visible) {
     const label = this.labels[key];
     const known = visible && watts !== null && watts !== undefined;
-    label.textContent = known ? kw(watts) : "–";
-    label.dataset.watts = known ? String(watts) : "";
+    setText(label, known ? kw(watts) : "–");
+    setAttr(label, "data-watts", known ? String(watts) : "");
     const [plus, minus] = DIRECTION[key];
     const word = !known || Math.abs(watts) < IDLE_W ? (key === "battery" && known ? "idle" : "") : watts > 0 ? plus : minus;
-    this.dirs[key].textContent = word ? ` · ${word}` : "";
+    setText(this.dirs[key], word ? ` · ${word}` : "");
     label.classList.toggle("idle", !known || Math.abs(watts) < IDLE_W);
   }
 
   flow(view, watts, visible) {
     const on = visible && watts >= IDLE_W;
-    view.group.setAttribute("display", on ? "inline" : "none");
-    view.group.dataset.watts = on ? String(Math.round(watts)) : "0";
-    if (!on) return;
-    const seconds = dashSeconds(watts);
-    // Few steps per second: the dashes move visibly while the page repaints ~8 times a second.
-    view.line.style.animationDuration = `${seconds.toFixed(2)}s`;
-    view.line.style.animationTimingFunction = `steps(${Math.max(3, Math.round(seconds * 8))})`;
-    view.label.textContent = kw(watts);
+    setAttr(view.group, "display", on ? "inline" : "none");
+    setAttr(view.group, "data-watts", on ? String(Math.round(watts)) : "0");
+    view.seconds = on ? dashSeconds(watts) : 0;
+    if (on) setText(view.label, kw(watts));
   }
 }
 
