@@ -53,7 +53,9 @@ function gridText(data) {
 function row(g, data, counts) {
   const pick = el("button", { type: "button", class: "pick", "aria-pressed": g.id === selected ? "true" : "false", onclick: () => select(g.id) },
     el("strong", null, g.name || g.id));
-  return el("tr", { "data-id": g.id, class: g.id === selected ? "selected" : null },
+  // The button is for the keyboard and screen readers; a click anywhere on the row picks too.
+  const onclick = (event) => { if (!event.target.closest("button, summary, a")) select(g.id); };
+  return el("tr", { "data-id": g.id, class: g.id === selected ? "selected" : null, onclick },
     cell(0, pick, el("br"), el("span", { class: "note" }, g.id)),
     stateCell(g),
     cell(2, gridText(data)),

@@ -115,7 +115,7 @@ function render() {
   if (state.link === "unknown") problems.push(`Unknown gateway “${gatewayId}”`);
   else if (model && linkDown) problems.push(`Cannot reach the server: no data${since}`);
   else if (model && silent) problems.push(`The server stopped sending updates: no data${since}`);
-  else if (model && stale) problems.push(`No data from the gateway${since}${state.reason ? ` (${state.reason})` : ""}`);
+  else if (model && stale) problems.push(`No data from ${gatewayId ? "the gateway" : "any gateway"}${since}${state.reason ? ` (${state.reason})` : ""}`);
   if (!stale && state.ageOf) {
     for (const g of state.partial) {
       const gAge = g.updatedAt === null || g.updatedAt === undefined ? null : state.ageOf(g.updatedAt);
