@@ -24,6 +24,7 @@ from pypowerwall_server.web import assets
 from pypowerwall_server.web.security import DOCS_POLICY, PLAIN_POLICY, UI_POLICY, html_headers
 
 _PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+_UNKNOWN_GATEWAY_PAGE = re.compile(r"^/gw/[^/]{1,128}/$")
 GZIP_MIN_BYTES = 512
 
 
@@ -59,6 +60,7 @@ class WebLayer:
         self.options = options
         self.websocket = websocket
         self.own = assets.load_own_assets()
+        self._flow_template = assets.page_template("index.html")
         self.pages = self._pages(tuple(gateway_ids))
 
     def _pages(self, gateway_ids: tuple[str, ...]) -> dict[str, Page]:
@@ -139,6 +141,18 @@ class WebLayer:
         if path.startswith("/gw/") and path.count("/") == 2 and f"{path}/" in self.pages:
             await self._redirect(scope, send, path.rsplit("/", 1)[-1] + "/")
             return True
+        if _UNKNOWN_GATEWAY_PAGE.match(path) and "text/html" in _header(scope, b"accept"):
+            # a browser on a mistyped gateway: a page that says so (API clients get the JSON 404)
+            scope["route"] = RouteLabel("/gw/{id}/")
+            unknown = assets.render_page(
+                self._flow_template, "../../", self.options.style, path[4:-1]
+            )
+            headers = [
+                *html_headers(UI_POLICY, self.options.frame_ancestors),
+                (b"cache-control", b"no-store"),
+            ]
+            await _send_asset(scope, send, unknown, headers, etag=False, status=404)
+            return True
         name = path.removeprefix("/ui/")
         if name == path:
             return False
@@ -198,7 +212,12 @@ def _accepts_gzip(scope: Scope) -> bool:
 
 
 async def _send_asset(
-    scope: Scope, send: Send, asset: assets.Asset, headers: list[tuple[bytes, bytes]], etag: bool
+    scope: Scope,
+    send: Send,
+    asset: assets.Asset,
+    headers: list[tuple[bytes, bytes]],
+    etag: bool,
+    status: int = 200,
 ) -> None:
     body = asset.body
     encoded = False
@@ -209,14 +228,13 @@ async def _send_asset(
         headers.append((b"vary", b"accept-encoding"))
     if encoded:
         headers.append((b"content-encoding", b"gzip"))
-    status = 200
     if etag:
         tag = asset.etag[:-1] + '-gzip"' if encoded else asset.etag
         headers.append((b"etag", tag.encode()))
         wanted = [t.strip() for t in _header(scope, b"if-none-match").split(",")]
         if tag in wanted or asset.etag in wanted or "*" in wanted:
             status, body = 304, b""
-    if status == 200:
+    if status != 304:
         headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

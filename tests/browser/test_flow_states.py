@@ -245,3 +245,64 @@ def test_nothing_says_the_server_is_unreachable_before_anything_failed(
     page.goto(f"{site.url}/")
     page.wait_for_function(HAS_DATA, timeout=10_000)
     assert not any("Cannot reach" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("style", "scheme", "background"),
+    [
+        ("white", "dark", "rgb(255, 255, 255)"),
+        ("black", "light", "rgb(0, 0, 0)"),
+        ("solar", "dark", "rgb(255, 253, 245)"),
+        ("grafana-dark", "light", "rgb(17, 18, 23)"),
+    ],
+)
+def test_a_style_sets_its_whole_palette_whatever_the_os_theme(
+    site: Site,
+    new_page: Callable[..., Any],
+    artifacts: Path,
+    style: str,
+    scheme: str,
+    background: str,
+) -> None:
+    page = new_page(1280, 800, scheme=scheme)
+    page.goto(f"{site.url}/?style={style}")
+    page.wait_for_function(HAS_DATA, timeout=10_000)
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
+    page.screenshot(path=artifacts / f"style-{style}-on-{scheme}.png")
+
+
+def test_clear_stays_transparent_in_a_frame_and_the_switcher_keeps_the_look(
+    site: Site, new_page: Callable[..., Any]
+) -> None:
+    page = new_page(1000, 900, scheme="dark")
+    page.goto(f"{site.url}/example.html")
+    page.evaluate(
+        "document.querySelector('iframe.embed').src = document.querySelector('iframe.embed').src"
+        ".replace('kiosk=1', 'kiosk=1&style=clear')"
+    )
+    frame = page.frame_locator("iframe.embed")
+    frame.locator("#label-home[data-watts]").wait_for(timeout=10_000)
+    inner = frame.locator("html")
+    assert inner.evaluate("(n) => getComputedStyle(n).colorScheme") == "normal"
+    assert inner.evaluate("(n) => getComputedStyle(document.body).backgroundColor") == (
+        "rgba(0, 0, 0, 0)"
+    )
+    switcher = new_page()
+    switcher.goto(f"{site.url}/?style=black&theme=dark")
+    switcher.wait_for_selector("#gateway-select option[value='cabin']", state="attached")
+    switcher.select_option("#gateway-select", "cabin")
+    switcher.wait_for_url("**gw=cabin**")
+    assert "style=black" in switcher.url and "theme=dark" in switcher.url
+    assert "style=black" in (switcher.get_attribute("nav a[href*='console']", "href") or "")
+
+
+def test_an_unknown_gateway_gets_a_page_that_says_so(
+    site: Site, new_page: Callable[..., Any]
+) -> None:
+    page = new_page()
+    response = page.goto(f"{site.url}/gw/nope/")
+    assert response is not None and response.status == 404
+    page.wait_for_function(
+        "() => document.getElementById('banner').textContent.includes('Unknown gateway')",
+        timeout=10_000,
+    )
