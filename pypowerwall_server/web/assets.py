@@ -68,11 +68,15 @@ def page_template(name: str) -> str:
     return (static / name).read_text("utf-8").replace("{{NAV}}", nav)
 
 
-def render_page(template: str, base: str, style: str, gateway: str = "") -> Asset:
-    """A page with its relative base ("./", "../../"), the configured look and gateway."""
+def render_page(
+    template: str, base: str, style: str, gateway: str = "", history: str = ""
+) -> Asset:
+    """A page with its relative base ("./", "../../"), the configured look and gateway, and
+    whether the server keeps history ("on" or "")."""
     text = (
         template.replace("{{BASE}}", html.escape(base))
         .replace("{{STYLE}}", html.escape(style))
         .replace("{{GATEWAY}}", html.escape(gateway))
+        .replace("{{HISTORY}}", html.escape(history))
     )
     return Asset(text.encode("utf-8"), CONTENT_TYPES[".html"])

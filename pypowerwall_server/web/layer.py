@@ -33,6 +33,7 @@ class WebOptions:
     style: str = ""  # PW_STYLE: the default look of the pages
     frame_ancestors: tuple[str, ...] = ()  # origins allowed to frame the pages
     root_path: str = ""  # the prefix a reverse proxy serves us under, e.g. /powerwall
+    history: bool = False  # the server keeps history: the flow page's charts read it
 
 
 class Page(NamedTuple):
@@ -65,10 +66,12 @@ class WebLayer:
 
     def _pages(self, gateway_ids: tuple[str, ...]) -> dict[str, Page]:
         style = self.options.style
+        history = "on" if self.options.history else ""
         template = {name: assets.page_template(name) for name in assets.PAGES}
 
         def page(name: str, base: str, policy: str = UI_POLICY, gateway: str = "") -> Page:
-            return Page(assets.render_page(template[name], base, style, gateway), policy)
+            rendered = assets.render_page(template[name], base, style, gateway, history)
+            return Page(rendered, policy)
 
         pages = {
             "/": page("index.html", "./"),
@@ -145,7 +148,7 @@ class WebLayer:
             # a browser on a mistyped gateway: a page that says so (API clients get the JSON 404)
             scope["route"] = RouteLabel("/gw/{id}/")
             unknown = assets.render_page(
-                self._flow_template, "../../", self.options.style, path[4:-1]
+                self._flow_template, "../../", self.options.style, path[4:-1], ""
             )
             headers = [
                 *html_headers(UI_POLICY, self.options.frame_ancestors),

@@ -1,8 +1,9 @@
-"""The server's history routes as the browser sees them (the shapes in docs/energy-page.md),
+"""The server's history routes as the browser sees them (the shapes in docs/web-ui.md),
 made here and served through Playwright's page.route, until the pages run against the real
-history store. To swap: drop `serve_history(page)` from a test and start its site with
-history on; the assertions compare the page with these same answers (`energy_answer` ...),
-which can as well be read from the server with `Site.get`."""
+history store; pages are marked as a server with history on marks them (data-history="on").
+To swap: drop `serve_history(page)` from a test and start its site with history on; the
+assertions compare the page with these same answers (`energy_answer` ...), which can as
+well be read from the server with `Site.get`."""
 
 from __future__ import annotations
 
@@ -183,9 +184,9 @@ def _when(text: str) -> datetime:
 
 
 def serve_history(page: Any, off: str | None = None) -> list[str]:
-    """Answer the history routes (and /health's `history`) from the functions above; `off`:
-    answer 503 with that reason instead, as a server with history off does. Returns the
-    list the requested history URLs are appended to."""
+    """Answer the history routes from the functions above and mark the pages as history on;
+    `off`: answer 503 with that reason instead and leave the pages unmarked, as a server
+    with history off does. Returns the list the requested history URLs are appended to."""
     asked: list[str] = []
 
     def fulfill(route: Any, status: int, body: Any) -> None:
@@ -209,12 +210,15 @@ def serve_history(page: Any, off: str | None = None) -> list[str]:
             return fulfill(route, 200, power_answer(start, end, int(query.get("step", 60))))
         return fulfill(route, 200, outages_answer(start))
 
-    def health(route: Any) -> None:
-        answer = route.fetch()
-        body = answer.json()
-        body["history"] = {"enabled": off is None}
-        fulfill(route, answer.status, body)
-
     page.route("**/api/history/**", history)
-    page.route("**/health", health)
+    if off is None:  # the page as a server with history on renders it: data-history="on"
+        page.add_init_script(MARK_HISTORY_ON)
     return asked
+
+
+# Set as soon as the parser inserts <html>, before any module script runs.
+MARK_HISTORY_ON = """new MutationObserver((changes, observer) => {
+  if (!document.documentElement) return;
+  document.documentElement.dataset.history = "on";
+  observer.disconnect();
+}).observe(document, {childList: true});"""

@@ -210,3 +210,26 @@ def test_off_grid_asks_first_and_an_offline_gateway_cannot_be_written(
     page.wait_for_function(
         "() => !document.getElementById('control-reserve-set').disabled", timeout=30_000
     )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_panel_is_labelled_and_asks_the_token_first(
+    controlled: Site, new_page: Callable[..., Any], scheme: str
+) -> None:
+    from .test_accessibility import violations
+
+    page = new_page(1280, 900, scheme=scheme)
+    page.goto(f"{controlled.url}/console?gw=home")
+    page.wait_for_selector("#control-reserve", timeout=10_000)
+    page.wait_for_selector("#detail .cards")
+    order = page.evaluate(
+        "[...document.querySelectorAll('#control input, #control select, #control button')]"
+        ".map((n) => n.id)"
+    )
+    assert order[0] == "control-token"  # before the controls it unlocks
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('#control input, #control select')]"
+        ".filter((n) => !n.labels || n.labels.length === 0).map((n) => n.id)"
+    )
+    assert unlabelled == []
+    assert violations(page) == []

@@ -140,5 +140,5 @@ def test_the_flow_pages_charts_stay_in_the_browser_when_history_is_off(
     page.goto(f"{site.url}/")
     page.wait_for_selector("#chart-power svg", timeout=10_000)
     page.wait_for_function("() => document.getElementById('label-home').dataset.watts")
-    assert asked == []  # /health said off: the history routes are never asked
+    assert asked == []  # the page says history is off: the history routes are never asked
     assert "this browser" in (page.text_content("#history-note") or "")

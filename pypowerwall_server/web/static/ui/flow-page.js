@@ -232,11 +232,10 @@ async function loadServerHistory() {
 }
 if (!kiosk) {
   redraw();
-  serverHistoryOn().then((on) => {
-    if (!on) return;
+  if (serverHistoryOn()) {
     loadServerHistory();
     setInterval(loadServerHistory, SERVER_REFRESH_MS);
-  });
+  }
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);

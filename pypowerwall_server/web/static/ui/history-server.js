@@ -3,19 +3,10 @@
 // browser's own history in history.js).
 import { getJson } from "./common.js";
 
-/** Whether /health says the server keeps history (`history`: true, "on"/"ok", or an object
- * with enabled/on/status). Anything else, or no answer: the browser keeps its own. */
-export async function serverHistoryOn() {
-  try {
-    const health = await getJson("health");
-    const h = health.body && health.body.history;
-    if (h === true) return true;
-    if (typeof h === "string") return ["on", "ok", "enabled"].includes(h);
-    if (h && typeof h === "object") return Boolean(h.enabled ?? h.on ?? (h.status === "ok" || h.status === "on"));
-  } catch {
-    // no answer: the browser's history
-  }
-  return false;
+/** Whether the server keeps history: the page says so (data-history="on", set by the web
+ * layer from the server's settings), so finding out costs no request. */
+export function serverHistoryOn() {
+  return document.documentElement.dataset.history === "on";
 }
 
 export function gatewayQuery(gatewayId) {
