@@ -126,6 +126,7 @@ def test_the_dashes_move_unless_reduced_motion_is_asked(
     moving.wait_for_function(HAS_DATA, timeout=10_000)
     assert moving.get_attribute("#flow-svg", "data-motion") == "on"
     first = "document.querySelector('#flow-svg g.flow:not([display=none]) path')"
+    moving.wait_for_function(f"() => {first}.getAttribute('stroke-dashoffset') !== null")
     start = moving.evaluate(f"{first}.getAttribute('stroke-dashoffset')")
     moving.wait_for_function(f"() => {first}.getAttribute('stroke-dashoffset') !== {start!r}")
     context = browser.new_context(reduced_motion="reduce")
