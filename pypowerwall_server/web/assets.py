@@ -61,11 +61,18 @@ def load_vendor_assets() -> dict[str, Asset]:
     return {name: Asset((folder / name).read_bytes(), content_type(name)) for name in VENDOR_FILES}
 
 
+PARTS = ("head", "nav", "switcher")  # shared pieces: <name>.part in place of {{NAME}}
+
+
 def page_template(name: str) -> str:
-    """A page's HTML with the shared navigation bar (nav.part) in place of {{NAV}}."""
+    """A page's HTML with the shared pieces in place: the head's common lines (head.part),
+    the navigation bar (nav.part) and the site switcher with the theme button."""
     static = resources.files("pypowerwall_server.web") / "static"
-    nav = (static / "nav.part").read_text("utf-8").rstrip("\n")
-    return (static / name).read_text("utf-8").replace("{{NAV}}", nav)
+    text = (static / name).read_text("utf-8")
+    for part in PARTS:
+        piece = (static / f"{part}.part").read_text("utf-8").rstrip("\n")
+        text = text.replace("{{" + part.upper() + "}}", piece)
+    return text
 
 
 def render_page(
