@@ -123,7 +123,9 @@ def create_app(
     websocket = stream_endpoints(services)
     api = LazyApp(functools.partial(build_api, services))
     server = settings.server
-    web_options = WebOptions(server.style or "", server.frame_ancestors, server.root_path or "")
+    web_options = WebOptions(
+        server.style or "", server.frame_ancestors, server.root_path or "", server.history
+    )
     web = WebLayer(api, hub.gateway_ids, web_options, websocket)  # the UI, before FastAPI
     return HotApp(web, hot_routes(services), services, lifespan=lifespan, websocket=websocket)
 

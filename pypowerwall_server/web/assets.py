@@ -18,7 +18,7 @@ CONTENT_TYPES = {
 }
 VENDOR_PACKAGE = "fastapi_offline"  # ships Swagger UI and ReDoc (its static/ folder)
 VENDOR_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png")
-PAGES = ("index.html", "console.html", "example.html", "docs.html", "redoc.html")
+PAGES = ("index.html", "console.html", "energy.html", "example.html", "docs.html", "redoc.html")
 
 
 @dataclass
@@ -61,18 +61,29 @@ def load_vendor_assets() -> dict[str, Asset]:
     return {name: Asset((folder / name).read_bytes(), content_type(name)) for name in VENDOR_FILES}
 
 
+PARTS = ("head", "nav", "switcher")  # shared pieces: <name>.part in place of {{NAME}}
+
+
 def page_template(name: str) -> str:
-    """A page's HTML with the shared navigation bar (nav.part) in place of {{NAV}}."""
+    """A page's HTML with the shared pieces in place: the head's common lines (head.part),
+    the navigation bar (nav.part) and the site switcher with the theme button."""
     static = resources.files("pypowerwall_server.web") / "static"
-    nav = (static / "nav.part").read_text("utf-8").rstrip("\n")
-    return (static / name).read_text("utf-8").replace("{{NAV}}", nav)
+    text = (static / name).read_text("utf-8")
+    for part in PARTS:
+        piece = (static / f"{part}.part").read_text("utf-8").rstrip("\n")
+        text = text.replace("{{" + part.upper() + "}}", piece)
+    return text
 
 
-def render_page(template: str, base: str, style: str, gateway: str = "") -> Asset:
-    """A page with its relative base ("./", "../../"), the configured look and gateway."""
+def render_page(
+    template: str, base: str, style: str, gateway: str = "", history: str = ""
+) -> Asset:
+    """A page with its relative base ("./", "../../"), the configured look and gateway, and
+    whether the server keeps history ("on" or "")."""
     text = (
         template.replace("{{BASE}}", html.escape(base))
         .replace("{{STYLE}}", html.escape(style))
         .replace("{{GATEWAY}}", html.escape(gateway))
+        .replace("{{HISTORY}}", html.escape(history))
     )
     return Asset(text.encode("utf-8"), CONTENT_TYPES[".html"])

@@ -24,6 +24,7 @@ from pypowerwall_server.web import assets
 from pypowerwall_server.web.security import DOCS_POLICY, PLAIN_POLICY, UI_POLICY, html_headers
 
 _PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+_UNKNOWN_GATEWAY_PAGE = re.compile(r"^/gw/[^/]{1,128}/$")
 GZIP_MIN_BYTES = 512
 
 
@@ -32,6 +33,7 @@ class WebOptions:
     style: str = ""  # PW_STYLE: the default look of the pages
     frame_ancestors: tuple[str, ...] = ()  # origins allowed to frame the pages
     root_path: str = ""  # the prefix a reverse proxy serves us under, e.g. /powerwall
+    history: bool = False  # the server keeps history: the flow page's charts read it
 
 
 class Page(NamedTuple):
@@ -59,18 +61,22 @@ class WebLayer:
         self.options = options
         self.websocket = websocket
         self.own = assets.load_own_assets()
+        self._flow_template = assets.page_template("index.html")
         self.pages = self._pages(tuple(gateway_ids))
 
     def _pages(self, gateway_ids: tuple[str, ...]) -> dict[str, Page]:
         style = self.options.style
+        history = "on" if self.options.history else ""
         template = {name: assets.page_template(name) for name in assets.PAGES}
 
         def page(name: str, base: str, policy: str = UI_POLICY, gateway: str = "") -> Page:
-            return Page(assets.render_page(template[name], base, style, gateway), policy)
+            rendered = assets.render_page(template[name], base, style, gateway, history)
+            return Page(rendered, policy)
 
         pages = {
             "/": page("index.html", "./"),
             "/console": page("console.html", "./"),
+            "/energy": page("energy.html", "./"),
             "/example.html": page("example.html", "./"),
             "/docs": page("docs.html", "./", DOCS_POLICY),
             "/redoc": page("redoc.html", "./", DOCS_POLICY),
@@ -138,6 +144,18 @@ class WebLayer:
         if path.startswith("/gw/") and path.count("/") == 2 and f"{path}/" in self.pages:
             await self._redirect(scope, send, path.rsplit("/", 1)[-1] + "/")
             return True
+        if _UNKNOWN_GATEWAY_PAGE.match(path) and "text/html" in _header(scope, b"accept"):
+            # a browser on a mistyped gateway: a page that says so (API clients get the JSON 404)
+            scope["route"] = RouteLabel("/gw/{id}/")
+            unknown = assets.render_page(
+                self._flow_template, "../../", self.options.style, path[4:-1], ""
+            )
+            headers = [
+                *html_headers(UI_POLICY, self.options.frame_ancestors),
+                (b"cache-control", b"no-store"),
+            ]
+            await _send_asset(scope, send, unknown, headers, etag=False, status=404)
+            return True
         name = path.removeprefix("/ui/")
         if name == path:
             return False
@@ -197,7 +215,12 @@ def _accepts_gzip(scope: Scope) -> bool:
 
 
 async def _send_asset(
-    scope: Scope, send: Send, asset: assets.Asset, headers: list[tuple[bytes, bytes]], etag: bool
+    scope: Scope,
+    send: Send,
+    asset: assets.Asset,
+    headers: list[tuple[bytes, bytes]],
+    etag: bool,
+    status: int = 200,
 ) -> None:
     body = asset.body
     encoded = False
@@ -208,14 +231,13 @@ async def _send_asset(
         headers.append((b"vary", b"accept-encoding"))
     if encoded:
         headers.append((b"content-encoding", b"gzip"))
-    status = 200
     if etag:
         tag = asset.etag[:-1] + '-gzip"' if encoded else asset.etag
         headers.append((b"etag", tag.encode()))
         wanted = [t.strip() for t in _header(scope, b"if-none-match").split(",")]
         if tag in wanted or asset.etag in wanted or "*" in wanted:
             status, body = 304, b""
-    if status == 200:
+    if status != 304:
         headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

@@ -21,7 +21,16 @@ from tests.waiting import wait_until
 from .conftest import FakeAdapter, contract_calls, gateway
 
 UI_BUDGET_BYTES = 150 * 1024
-HTML_PATHS = ("/", "/console", "/example.html", "/docs", "/redoc", "/gw/home/", "/gw/cabin/")
+HTML_PATHS = (
+    "/",
+    "/console",
+    "/energy",
+    "/example.html",
+    "/docs",
+    "/redoc",
+    "/gw/home/",
+    "/gw/cabin/",
+)
 
 
 def build(**server: Any) -> TestClient:
@@ -67,6 +76,17 @@ def test_unknown_paths_still_reach_the_legacy_catch_all(client: TestClient) -> N
         assert response.status_code == 404, path
         assert "error" in response.json(), path
     assert client.get("/aggregates").status_code == 200  # the legacy routes are untouched
+
+
+def test_a_browser_on_an_unknown_gateway_gets_a_page_that_says_so(client: TestClient) -> None:
+    html = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    response = client.get("/gw/n<o>pe/", headers=html)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'data-gateway="n&lt;o&gt;pe"' in response.text
+    assert "content-security-policy" in response.headers
+    assert client.get("/gw/nope/api/status", headers=html).status_code == 404  # API paths: JSON
+    assert "error" in client.get("/gw/nope/api/status", headers=html).json()
 
 
 def test_pages_do_not_build_the_full_api() -> None:

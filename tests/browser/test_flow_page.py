@@ -98,7 +98,7 @@ def test_a_hung_gateway_is_shown_stale_within_its_limit(
         )
         assert time.monotonic() - hung <= STALE_AFTER_S + 2.5
         banner = page.text_content("#banner") or ""
-        assert page.is_visible("#banner") and banner.startswith("No data for ")
+        assert page.is_visible("#banner") and banner.startswith("No data from the gateway for ")
         everything.wait_for_function(
             "() => document.getElementById('banner').textContent.includes('left out')",
             timeout=3_000,
@@ -156,7 +156,7 @@ def test_polls_the_rest_api_when_websockets_are_blocked(
     page.wait_for_function(
         "() => document.getElementById('data-age').textContent.includes('(polling)')"
     )
-    assert len(refused) >= 2
+    assert len(refused) >= 1  # polling starts at the first failure, the stream is retried
     shown = page.evaluate(FLOW_VALUES)
     power = site.get("/api/aggregate/power")
     for key in ("solar", "site", "load", "battery"):
@@ -197,7 +197,8 @@ def test_every_gateway_hung_greys_the_whole_flow(site: Site, new_page: Callable[
             "() => document.body.classList.contains('stale')", timeout=(STALE_AFTER_S + 2.5) * 1000
         )
         page.wait_for_function(
-            "() => /^No data for \\d+ s/.test(document.getElementById('banner').textContent)"
+            "() => /^No data from any gateway for \\d+ s/"
+            ".test(document.getElementById('banner').textContent)"
         )
         opacity = page.evaluate("getComputedStyle(document.getElementById('flow')).opacity")
         assert float(opacity) < 0.5  # greyed, not shown as live

@@ -19,7 +19,7 @@ OVERFLOWING = """() => {
   const out = [];
   const boxes = "p, td, th, li, dd, dt, h1, h2, h3, a, button, .banner";
   for (const node of document.querySelectorAll(boxes)) {
-    if (node.offsetParent === null) continue;
+    if (node.offsetParent === null || node.classList.contains("visually-hidden")) continue;
     if (node.scrollWidth > node.clientWidth + 1 && getComputedStyle(node).display !== "inline") {
       out.push(`${node.tagName}#${node.id}: ${node.textContent.slice(0, 40)}`);
     }

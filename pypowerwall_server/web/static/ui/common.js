@@ -36,6 +36,22 @@ export function kw(watts) {
   return `${(Math.abs(watts) / 1000).toFixed(1)} kW`;
 }
 
+/** Energy in kWh, one decimal (two below 10 kWh). */
+export function kwh(wh) {
+  if (wh === null || wh === undefined || Number.isNaN(wh)) return "–";
+  const k = wh / 1000;
+  return `${Math.abs(k) < 10 ? k.toFixed(2) : k.toFixed(1)} kWh`;
+}
+
+/** The words the Tesla app uses for the gateway's setting values. */
+export const WORDS = {
+  self_consumption: "Self-Powered", autonomous: "Time-Based Control", backup: "Backup",
+  battery_ok: "Everything", pv_only: "Solar only", never: "No export",
+};
+export function words(value) {
+  return value === null || value === undefined ? "–" : WORDS[value] || String(value);
+}
+
 export function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value)} %`;
 }
@@ -58,7 +74,12 @@ const STYLES = ["clear", "black", "white", "grafana", "grafana-dark", "solar", "
 export function setupLook() {
   const root = document.documentElement;
   const style = (params.get("style") || root.dataset.style || "").toLowerCase();
-  if (STYLES.includes(style)) root.classList.add(`style-${style}`);
+  if (STYLES.includes(style)) {
+    root.classList.add(`style-${style}`);
+    root.classList.add("styled"); // the style's own palette, whatever the OS theme
+    if (window.top === window) root.classList.add("standalone"); // not framed: its backdrop
+  }
+  keepLookInLinks();
   const saved = params.get("theme") || localStorage.getItem("pps-theme") || "auto";
   applyTheme(THEMES.includes(saved) ? saved : "auto");
   const button = document.getElementById("theme-toggle");
@@ -68,6 +89,25 @@ export function setupLook() {
       localStorage.setItem("pps-theme", next);
       applyTheme(next);
     });
+  }
+}
+
+/** Same-site links and the site switcher keep ?style= and ?theme= (an embed stays itself). */
+export function lookQuery() {
+  const kept = new URLSearchParams();
+  for (const key of ["style", "theme", "kiosk"]) if (params.get(key)) kept.set(key, params.get(key));
+  return kept;
+}
+
+function keepLookInLinks() {
+  const kept = lookQuery();
+  kept.delete("kiosk");
+  if (![...kept].length) return;
+  for (const link of document.querySelectorAll("a[href]")) {
+    const url = new URL(link.href, location.href);
+    if (url.origin !== location.origin || url.pathname.endsWith("docs") || url.pathname.endsWith("redoc")) continue;
+    for (const [k, v] of kept) url.searchParams.set(k, v);
+    link.href = url.href;
   }
 }
 
@@ -87,6 +127,7 @@ export async function getJson(path) {
 
 // --- live data: a WebSocket stream, REST polling while the stream cannot be opened -------
 const HEARTBEAT_LIMIT_MS = 15000; // the server sends something at least every 10 s
+const FIRST_DATA_MS = 6000; // the server sends the current state as soon as a stream opens
 const POLL_MS = 5000;
 
 /**
@@ -106,6 +147,7 @@ export class LiveSource {
     this.retryTimer = null;
     this.watchdog = null;
     this.link = "";
+    this.everFailed = false;
   }
 
   start() {
@@ -129,21 +171,27 @@ export class LiveSource {
       return;
     }
     this.socket = socket;
-    socket.onopen = () => {
-      this.failures = 0;
-      this.stopPolling();
-      this.setLink("ws");
-      this.kick();
-    };
+    let delivered = false;
+    socket.onopen = () => this.kick(FIRST_DATA_MS); // open is not enough: data must follow
     socket.onmessage = (event) => {
-      this.kick();
       let message;
       try {
         message = JSON.parse(event.data);
       } catch {
         return;
       }
-      if (message.v !== 1 || message.type === "heartbeat") return;
+      if (message.v !== 1) return;
+      if (message.type === "heartbeat") {
+        if (delivered) this.kick(HEARTBEAT_LIMIT_MS);
+        return;
+      }
+      if (!delivered) {
+        delivered = true; // a stream that works: forget earlier failures, stop polling
+        this.failures = 0;
+        this.stopPolling();
+        this.setLink("ws");
+      }
+      this.kick(HEARTBEAT_LIMIT_MS);
       this.deliver(message);
     };
     socket.onclose = (event) => {
@@ -158,19 +206,25 @@ export class LiveSource {
     };
   }
 
-  /** The stream could not be opened or was lost: poll after the second failure in a row. */
+  /** The stream could not be opened, stayed silent or was lost: poll the REST API until
+   * a stream works again (the poll, not the stream, says whether the server is down). */
   failed() {
     this.failures += 1;
-    if (this.failures >= 2) this.startPolling();
-    else if (!this.pollTimer) this.setLink("down");
+    this.everFailed = true;
+    this.startPolling();
     this.scheduleRetry();
   }
 
-  kick() {
+  kick(limitMs) {
     clearTimeout(this.watchdog);
+    const socket = this.socket;
     this.watchdog = setTimeout(() => {
-      if (this.socket) this.socket.close(); // silent too long: reconnect
-    }, HEARTBEAT_LIMIT_MS);
+      if (this.socket !== socket || !socket) return;
+      this.socket = null; // silent too long: give it up, poll, and try a new one later
+      socket.onclose = null;
+      socket.close();
+      this.failed();
+    }, limitMs);
   }
 
   scheduleRetry() {

@@ -1,73 +1,133 @@
 // The management console: every gateway, one gateway's detail, the server's own numbers.
-import { duration, el, getJson, kw, percent, setupLook } from "./common.js";
+// Other console modules (event list, dispatch) plug in without editing this file: they get
+// a section of their own in console.html and listen for "pps:gateway-selected" (detail:
+// {id}) and "pps:refreshed" (detail: {gateways, serverDown}) on document.
+import { duration, el, getJson, setupLook } from "./common.js";
 import { ControlPanel } from "./control.js";
-import { degradedBadge, transportCard, transportCell } from "./transport.js";
+import { gatewayDetail } from "./console-detail.js";
+import { degradedBadge, transportCell } from "./transport.js";
 
 setupLook();
 const REFRESH_MS = 5000;
+const RETRY_MS = 2000; // while the server does not answer
 const tbody = document.querySelector("#gateways tbody");
 const detail = document.getElementById("detail");
 const serverStats = document.getElementById("server-stats");
 const banner = document.getElementById("banner");
 let selected = new URLSearchParams(location.search).get("gw") || "";
 let lastList = []; // the newest /api/gateways answer (a stale gateway's detail is a 503)
+let downSince = null; // epoch s of the first failed refresh, while the server is down
+let timer = null;
 const control = new ControlPanel(document.getElementById("control"), () => showDetail(selected));
 
-function cell(...children) {
-  return el("td", null, ...children);
-}
+const LABELS = ["Gateway", "State", "Grid", "Transport", "Age", "Firmware", "Polls", "Failures", "Last error"];
 
-function stateText(g) {
-  if (!g.online) return el("span", { class: "state-bad" }, "offline");
-  if (g.stale) return el("span", { class: "state-bad" }, "stale");
-  return el("span", { class: "state-ok" }, "online");
+function cell(index, ...children) {
+  return el("td", { "data-label": LABELS[index] }, ...children);
 }
 
 function stateCell(g) {
+  const text = !g.online ? "offline" : g.stale ? "stale" : "online";
+  const parts = [el("span", { class: g.online && !g.stale ? "state-ok" : "state-bad" }, text)];
+  if (g.problem) parts.push(" · ", el("span", { class: "problem" }, g.problem.replaceAll("_", " ")));
   const badge = degradedBadge(g);
-  return badge ? cell(stateText(g), " ", badge) : cell(stateText(g));
+  if (badge) parts.push(" ", badge);
+  if (g.hint) parts.push(el("span", { class: "hint" }, g.hint));
+  return cell(1, ...parts);
+}
+
+const FOLD_AT = 80; // characters of an error shown before "more"
+
+function errorCell(text) {
+  if (!text) return cell(8, "–");
+  if (text.length <= FOLD_AT) return el("td", { class: "error", "data-label": LABELS[8] }, text);
+  return el("td", { class: "error", "data-label": LABELS[8] },
+    el("details", null, el("summary", null, `${text.slice(0, FOLD_AT)}…`), el("span", null, text)));
+}
+
+function gridText(data) {
+  if (!data || !data.grid_status) return "–";
+  return data.grid_status === "UP" ? "connected" : el("span", { class: "state-bad" }, "off grid");
+}
+
+function row(g, data, counts) {
+  const pick = el("button", { type: "button", class: "pick", "aria-pressed": g.id === selected ? "true" : "false", onclick: () => select(g.id) },
+    el("strong", null, g.name || g.id));
+  // The button is for the keyboard and screen readers; a click anywhere on the row picks too.
+  const onclick = (event) => { if (!event.target.closest("button, summary, a")) select(g.id); };
+  return el("tr", { "data-id": g.id, class: g.id === selected ? "selected" : null, onclick },
+    cell(0, pick, el("br"), el("span", { class: "note" }, g.id)),
+    stateCell(g),
+    cell(2, gridText(data)),
+    cell(3, ...transportCell(g)),
+    cell(4, el("span", { class: "age", "data-age": g.age_seconds ?? "" }, duration(g.age_seconds))),
+    cell(5, data && data.firmware_version ? data.firmware_version : "–"),
+    cell(6, counts.polls ?? "–"),
+    cell(7, counts.failures ?? "–"),
+    errorCell(g.last_error));
 }
 
 async function refresh() {
-  const [list, stats] = await Promise.all([getJson("api/gateways"), getJson("stats")]);
-  banner.hidden = list.ok && stats.ok;
-  banner.textContent = list.ok ? "" : "Cannot read /api/gateways";
-  if (!list.ok) return;
-  lastList = list.body.gateways;
-  const counts = stats.ok ? stats.body.gateways || {} : {};
-  const details = await Promise.all(list.body.gateways.map((g) => getJson(`api/gateways/${encodeURIComponent(g.id)}`)));
-  if (!selected && list.body.gateways.length) selected = list.body.gateways[0].id;
-  tbody.replaceChildren(
-    ...list.body.gateways.map((g, i) => {
-      const c = counts[g.id] || {};
-      const data = details[i].body && details[i].body.data;
-      const row = el(
-        "tr",
-        { "data-id": g.id, class: g.id === selected ? "selected" : null, onclick: () => select(g.id) },
-        cell(el("strong", null, g.name || g.id), el("br"), el("span", { class: "note" }, g.id)),
-        cell(...transportCell(g)),
-        stateCell(g),
-        cell(duration(g.age_seconds)),
-        cell(data && data.firmware_version ? data.firmware_version : "–"),
-        cell(c.polls ?? "–"),
-        cell(c.failures ?? "–"),
-        el("td", { class: "error" }, g.last_error || "–"),
-      );
-      return row;
-    }),
-  );
-  if (stats.ok) showServer(stats.body);
-  if (selected) {
-    showDetail(selected);
-    control.show(selected);
+  clearTimeout(timer);
+  try {
+    const [list, stats] = await Promise.all([getJson("api/gateways"), getJson("stats")]);
+    if (!list.ok) throw new Error(`HTTP ${list.status}`);
+    serverBack();
+    lastList = list.body.gateways;
+    const counts = stats.ok ? stats.body.gateways || {} : {};
+    const details = await Promise.all(lastList.map((g) => getJson(`api/gateways/${encodeURIComponent(g.id)}`)));
+    if (!selected && lastList.length) selected = lastList[0].id;
+    tbody.replaceChildren(...lastList.map((g, i) => row(g, details[i].body && details[i].body.data, counts[g.id] || {})));
+    if (stats.ok) showServer(stats.body);
+    if (selected) {
+      showDetail(selected);
+      control.show(selected, lastList.find((g) => g.id === selected));
+    }
+    timer = setTimeout(refresh, REFRESH_MS);
+  } catch {
+    serverDown();
+    timer = setTimeout(refresh, RETRY_MS);
   }
+  document.dispatchEvent(new CustomEvent("pps:refreshed", { detail: { gateways: lastList, serverDown: downSince !== null } }));
+}
+
+/** The server did not answer: say so at once, keep saying for how long, grey what is old. */
+function serverDown() {
+  if (downSince === null) downSince = Date.now() / 1000;
+  document.body.classList.add("server-down");
+  for (const state of tbody.querySelectorAll("td[data-label='State']")) {
+    state.replaceChildren(el("span", { class: "state-bad" }, "unknown"), " · server not answering");
+  }
+  control.setOffline(true, "the server is not answering");
+  showDown();
+}
+
+function showDown() {
+  if (downSince === null) return;
+  const since = new Date(downSince * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  banner.hidden = false;
+  banner.textContent = `Cannot reach the server since ${since} (${duration(Date.now() / 1000 - downSince)}): what is shown below is from then.`;
+}
+
+function serverBack() {
+  downSince = null;
+  document.body.classList.remove("server-down");
+  banner.hidden = true;
+  banner.textContent = "";
 }
 
 function select(id) {
   selected = id;
-  for (const row of tbody.rows) row.classList.toggle("selected", row.dataset.id === id);
+  for (const r of tbody.rows) {
+    r.classList.toggle("selected", r.dataset.id === id);
+    r.querySelector("button.pick")?.setAttribute("aria-pressed", r.dataset.id === id ? "true" : "false");
+  }
+  const url = new URL(location.href);
+  url.searchParams.set("gw", id);
+  history.replaceState(null, "", url.href);
   showDetail(id);
-  control.show(id);
+  control.show(id, lastList.find((g) => g.id === id));
+  document.dispatchEvent(new CustomEvent("pps:gateway-selected", { detail: { id } }));
 }
 
 function showServer(s) {
@@ -83,81 +143,11 @@ function showServer(s) {
   serverStats.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", null, k), el("dd", null, v ?? "–")]));
 }
 
-function card(title, ...body) {
-  return el("div", { class: "card" }, el("h3", null, title), ...body);
-}
-
-function list(items) {
-  return items.length ? el("ul", null, ...items.map((i) => el("li", null, i))) : el("p", { class: "note" }, "none");
-}
-
-function unavailable(answer) {
-  const why = answer.unavailable
-    || (answer.body && answer.body.error ? answer.body.error : `HTTP ${answer.status}`);
-  return el("p", { class: "note" }, `Not available: ${why}`);
-}
-
 async function showDetail(id) {
-  const q = encodeURIComponent(id);
-  const [gw, status, strings, temps, alerts] = await Promise.all([
-    getJson(`api/gateways/${q}`),
-    getJson(`gw/${q}/api/system_status`),
-    getJson(`api/gateways/${q}/strings`),
-    getJson(`gw/${q}/temps`),
-    getJson(`api/gateways/${q}/alerts`),
-  ]);
-  if (id !== selected) return;
-  const d = gw.ok ? gw.body.data : null;
-  const w = (d && d.power_w) || {}; // null when the meters are missing (degraded data)
-  const power = d
-    ? list([
-        `Solar: ${kw(w.solar)}`,
-        `Powerwall: ${kw(w.battery)}${direction(w.battery, "discharging", "charging")}`,
-        `Grid: ${kw(w.site)}${direction(w.site, "importing", "exporting")}`,
-        `Home: ${kw(w.load)}`,
-      ])
-    : unavailable(gw);
-  const summary = d
-    ? list([
-        `Charge: ${percent(d.soe && d.soe.percent_app)} (app scale)`,
-        `Grid: ${d.grid_status ?? "–"}`,
-        `Reserve: ${percent(d.backup_reserve_percent_app)}`,
-        `Mode: ${d.operating_mode ?? "–"}`,
-        `Site: ${d.site_name ?? "–"}`,
-      ])
-    : unavailable(gw);
-  const blocks = status.ok && Array.isArray(status.body.battery_blocks)
-    ? list(status.body.battery_blocks.map((b) => `${b.PackageSerialNumber || "?"}: ${kwh(b.nominal_energy_remaining)} of ${kwh(b.nominal_full_pack_energy)}`))
-    : unavailable(status);
-  const stringList = strings.ok && strings.body
-    ? list(Object.entries(strings.body).map(([name, s]) => `${name}: ${kw(s.Power)}${s.Connected === false ? " (not connected)" : ""}`))
-    : unavailable(strings);
-  const tempList = temps.ok && temps.body ? list(Object.entries(temps.body).map(([name, t]) => `${name}: ${t} °C`)) : unavailable(temps);
-  const alertList = alerts.ok && Array.isArray(alerts.body) ? list(alerts.body) : unavailable(alerts);
-  const title = gw.ok ? gw.body.name || id : id;
-  const listed = lastList.find((g) => g.id === id);
-  detail.replaceChildren(
-    el("h2", null, `Detail · ${title}`),
-    el("div", { class: "cards" },
-      listed ? transportCard(listed) : null,
-      card("Power", power),
-      card("Summary", summary),
-      card("Batteries", blocks),
-      card("Solar strings", stringList),
-      card("Temperatures", tempList),
-      card("Alerts", alertList),
-    ),
-  );
+  const cards = await gatewayDetail(id, lastList.find((g) => g.id === id)).catch(() => null);
+  if (id !== selected || !cards) return;
+  detail.replaceChildren(...cards);
 }
 
-function direction(watts, positive, negative) {
-  if (watts === null || watts === undefined || Math.abs(watts) < 20) return "";
-  return watts > 0 ? ` ${positive}` : ` ${negative}`;
-}
-
-function kwh(wh) {
-  return wh === null || wh === undefined ? "–" : `${(wh / 1000).toFixed(1)} kWh`;
-}
-
-control.load().finally(refresh);
-setInterval(refresh, REFRESH_MS);
+control.load().catch(() => null).finally(refresh);
+setInterval(showDown, 1000);

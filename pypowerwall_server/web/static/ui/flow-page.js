@@ -1,7 +1,8 @@
 // The power-flow page: "/" (all gateways), "/gw/{id}/" or "/?gw=id" (one gateway).
-import { LiveSource, ROOT, duration, el, getJson, params, setupLook } from "./common.js";
+import { LiveSource, ROOT, duration, el, getJson, lookQuery, params, setupLook } from "./common.js";
 import { FlowView, statusSentence } from "./flow.js";
 import { History, drawHistory } from "./history.js";
+import { serverHistoryOn, serverPower } from "./history-server.js";
 
 const STREAM_SILENCE_S = 15; // no message for this long: the stream is down
 setupLook();
@@ -15,31 +16,33 @@ const flow = new FlowView(document.getElementById("flow"));
 const sentence = document.getElementById("status-sentence");
 const ageText = document.getElementById("data-age");
 const banner = document.getElementById("banner");
+const outageBanner = document.getElementById("outage");
 const history = new History();
 const powerChart = document.getElementById("chart-power");
 const soeChart = document.getElementById("chart-soe");
 
+let serverPoints = null; // the server's history, when it keeps one
 const state = { model: null, age: null, receivedAt: 0, link: "", names: {}, partial: [] };
 
 function soeOf(value) {
   return value === null || value === undefined ? null : value;
 }
 
-/** Aggregate stream data → the flow's model (plus the stale gateways for the banner). */
-function aggregateModel(data, ageOf) {
-  const fresh = data.gateways.filter((g) => !g.stale);
-  const down = fresh.filter((g) => g.grid_status && g.grid_status !== "UP");
+/** Aggregate stream data → the flow's model (plus the stale gateways for the banner). A
+ * stale gateway's grid is unknown: only gateways whose data is fresh say "off grid". */
+function aggregateModel(data) {
+  const down = data.gateways.filter((g) => !g.stale && g.grid_status && g.grid_status !== "UP");
   const model = {
     power: data.power,
     soe: soeOf(data.soe && data.soe.percent_app),
     energyRemaining: data.soe ? data.soe.energy_remaining_wh : null,
     hasSolar: Boolean(data.power) && data.power.solar !== null && data.power.solar !== undefined,
     hasBattery: Boolean(data.soe),
-    offGrid: fresh.length > 0 && down.length === fresh.length,
-    partlyOffGrid: down.length > 0 && down.length < fresh.length ? down.map((g) => g.name) : [],
+    offGrid: down.length > 0 && down.length === data.gateways.length,
+    partlyOffGrid: down.length > 0 && down.length < data.gateways.length ? down.map((g) => g.name) : [],
     stale: data.power === null,
   };
-  state.partial = data.gateways.filter((g) => g.stale).map((g) => ({ name: g.name, age: ageOf(g.updated_at) }));
+  state.partial = data.gateways.filter((g) => g.stale).map((g) => ({ name: g.name, updatedAt: g.updated_at }));
   return model;
 }
 
@@ -47,7 +50,8 @@ function gatewayModel(data) {
   const gw = data.gateway;
   state.names[gw.id] = gw.name;
   const d = gw.data;
-  if (!d) return { power: null, soe: null, stale: true, hasSolar: true, hasBattery: true };
+  state.reason = gw.problem ? gw.problem.replaceAll("_", " ") : "";
+  if (!d) return { power: null, soe: null, stale: true, hasSolar: true, hasBattery: true, partlyOffGrid: [] };
   return {
     power: d.power_w,
     soe: soeOf(d.soe && d.soe.percent_app),
@@ -75,14 +79,15 @@ function recordHistory(data, ageOf, now) {
       if (!g.stale && g.power) added = history.record(`gw:${g.id}`, now - (ageOf(g.updated_at) || 0), point(g.power, g.soe_percent_app)) || added;
     }
   }
-  if (added && !kiosk) drawHistory(history, seriesId, powerChart, soeChart);
+  if (added && !kiosk && !serverPoints) drawHistory(history, seriesId, powerChart, soeChart);
 }
 
 function onData(data, ageOf) {
   const now = Date.now() / 1000;
-  state.model = gatewayId ? gatewayModel(data) : aggregateModel(data, ageOf);
+  state.model = gatewayId ? gatewayModel(data) : aggregateModel(data);
   state.ageOf = ageOf;
   state.receivedAt = now;
+  state.fresh = true;
   recordHistory(data, ageOf, now);
   render();
 }
@@ -95,19 +100,33 @@ function render() {
   const age = model && state.ageOf ? state.ageOf(newestUpdate()) : null;
   const stale = !model || model.stale || silent || linkDown;
   document.body.classList.toggle("stale", Boolean(model) && stale);
-  if (model && !model.stale) {
+  if (model && !model.stale && state.fresh) {
+    state.fresh = false; // the drawing changes with the data, not with the clock
     flow.render(model);
-    let text = statusSentence(model);
-    if (model.partlyOffGrid.length) text = `Off grid: ${model.partlyOffGrid.join(", ")} · ${text}`;
-    sentence.textContent = text;
+    sentence.textContent = statusSentence(model);
   } else if (!model) {
-    sentence.textContent = linkDown ? "Cannot reach the server" : "Waiting for data…";
+    sentence.textContent = linkDown ? "Cannot reach the server" : state.link === "unknown" ? "" : "Waiting for data…";
   }
-  ageText.textContent = age === null || age === undefined ? "" : `Updated ${duration(age)} ago${state.link === "polling" ? " (polling)" : ""}`;
+  const counted = model && !model.stale; // totals shown from at least one fresh gateway
+  ageText.textContent = !model || stale || age === null || age === undefined ? "" : `Updated ${duration(age)} ago${state.link === "polling" ? " (polling)" : ""}`;
+  // One message, with its reason; ages count on between messages.
   const problems = [];
-  if (model && stale) problems.push(age === null || age === undefined ? "No data yet" : `No data for ${Math.round(age)} s`);
-  for (const g of state.partial) problems.push(`${g.name}: no data for ${g.age === null ? "?" : Math.round(g.age)} s (left out of the totals)`);
+  const since = age === null || age === undefined ? "" : ` for ${duration(age)}`;
   if (state.link === "unknown") problems.push(`Unknown gateway “${gatewayId}”`);
+  else if (model && linkDown) problems.push(`Cannot reach the server: no data${since}`);
+  else if (model && silent) problems.push(`The server stopped sending updates: no data${since}`);
+  else if (model && stale) problems.push(`No data from ${gatewayId ? "the gateway" : "any gateway"}${since}${state.reason ? ` (${state.reason})` : ""}`);
+  if (!stale && state.ageOf) {
+    for (const g of state.partial) {
+      const gAge = g.updatedAt === null || g.updatedAt === undefined ? null : state.ageOf(g.updatedAt);
+      problems.push(`${g.name}: no data${gAge === null ? " yet" : ` for ${duration(gAge)}`}${counted ? " (left out of the totals)" : ""}`);
+    }
+  }
+  const outage = model && !stale && (model.offGrid || model.partlyOffGrid.length);
+  outageBanner.hidden = !outage;
+  outageBanner.textContent = !outage ? "" : model.offGrid
+    ? "Grid outage · the Powerwall is powering the home"
+    : `Grid outage at ${model.partlyOffGrid.join(", ")} · the Powerwall there is powering it`;
   banner.hidden = problems.length === 0;
   banner.textContent = problems.join(" · ");
 }
@@ -187,18 +206,39 @@ getJson("api/gateways").then(({ ok, body }) => {
 });
 select.addEventListener("change", () => {
   const target = new URL(ROOT.href);
+  for (const [k, v] of lookQuery()) target.searchParams.set(k, v);
   if (select.value) target.searchParams.set("gw", select.value);
   location.href = target.href;
 });
 document.getElementById("history-clear").addEventListener("click", () => {
   history.clear();
-  drawHistory(history, seriesId, powerChart, soeChart);
+  redraw();
 });
+
+// The server's 24 h of 1-minute power when it keeps history; this browser's own otherwise.
+const SERVER_REFRESH_MS = 60000;
+function redraw() {
+  drawHistory(history, seriesId, powerChart, soeChart, serverPoints);
+}
+async function loadServerHistory() {
+  const now = Date.now() / 1000;
+  const points = await serverPower(now - 24 * 3600, now, gatewayId).catch(() => null);
+  if (points) {
+    serverPoints = points;
+    document.getElementById("history-note").textContent = "Kept by the server (1-minute means, last 24 h).";
+    document.getElementById("history-clear").hidden = true;
+  }
+  redraw();
+}
 if (!kiosk) {
-  drawHistory(history, seriesId, powerChart, soeChart);
+  redraw();
+  if (serverHistoryOn()) {
+    loadServerHistory();
+    setInterval(loadServerHistory, SERVER_REFRESH_MS);
+  }
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => drawHistory(history, seriesId, powerChart, soeChart), 200);
+    resizeTimer = setTimeout(redraw, 200);
   });
 }

@@ -90,7 +90,7 @@ function clock(t) {
 }
 
 /** Draws series of points into container; fixed range [lo, hi] or from the data. */
-function drawChart(container, points, series, range) {
+export function drawChart(container, points, series, range) {
   const width = Math.max(200, container.clientWidth || 600);
   const height = 160;
   const pad = { l: 40, r: 8, t: 8, b: 18 };
@@ -123,8 +123,8 @@ function drawChart(container, points, series, range) {
   container.replaceChildren(root, legend);
 }
 
-export function drawHistory(history, id, powerBox, soeBox) {
-  const points = history.points(id);
+export function drawHistory(history, id, powerBox, soeBox, given = null) {
+  const points = given || history.points(id);
   const kwPoints = points.map((p) => [p[0], ...p.slice(1, 5).map((v) => (v === null ? null : v / 1000)), p[5]]);
   drawChart(powerBox, kwPoints, POWER_SERIES);
   drawChart(soeBox, points, [["soe", 5, "Charge (app %)"]], [0, 100]);
