@@ -137,8 +137,10 @@ def test_a_tedapi_gateway_writes_through_its_fleetapi_writer(
     assert settings(sim, "home")["export_rule"] == "never"
 
     capped = client.post("/gw/home/control/reserve", json={"value": 100}, headers=BEARER)
-    assert capped.status_code == 400 and "80 %" in capped.json()["error"]  # FleetAPI's cap
-    assert _fleet_writes(sim, HOME) == 3
+    # sent through the Fleet API, which holds at most 80 %: answered as capped, not refused
+    assert capped.status_code == 200 and capped.json()["status"] == "capped", capped.text
+    assert capped.json()["parts"]["reserve"]["read_back"] == 80
+    assert _fleet_writes(sim, HOME) == 4
     assert (written(sim, "cabin"), written(sim, "shed")) == others  # its own site only
 
 

@@ -159,7 +159,7 @@ async def test_over_the_site_limit_is_a_400_and_sends_nothing() -> None:
     answer = await svc.write("home", "c", DispatchBattery(20000, 60))
     assert answer.status == 400 and "11500 W" in str(answer.body["error"])
     assert supervisor.writer.calls == []
-    assert audit.recent()[0].result == "refused: over the transport's limit"
+    assert audit.recent()[0].result == "refused: over the site's limit"
 
 
 async def test_resume_is_applied_once_acknowledged() -> None:
