@@ -23,6 +23,7 @@ from pypowerwall_server.gateway.supervisor import AdapterFactory, GatewaySupervi
 from pypowerwall_server.gateway.transports import build_chain
 from pypowerwall_server.gateway.writer import GatewayWriter, build_writer
 from pypowerwall_server.gc_freeze import freeze_after_start
+from pypowerwall_server.http.admission import admission_for
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
@@ -105,7 +106,15 @@ def create_app(
     server = settings.server
     web_options = WebOptions(server.style or "", server.frame_ancestors, server.root_path or "")
     web = WebLayer(api, hub.gateway_ids, web_options, websocket)  # the UI, before FastAPI
-    return HotApp(web, hot_routes(services), services, lifespan=lifespan, websocket=websocket)
+    admission = admission_for(server)
+    return HotApp(
+        web,
+        hot_routes(services),
+        services,
+        lifespan=lifespan,
+        websocket=websocket,
+        admission=admission,
+    )
 
 
 def _mqtt_publisher(
