@@ -18,6 +18,7 @@ from pypowerwall_server.http.asgi import Receive, Scope, Send
 from pypowerwall_server.http.rate_limit import ClientRateLimit
 from pypowerwall_server.http.read_auth import ReadAuth
 from pypowerwall_server.settings import ServerConfig
+from pypowerwall_server.streams.messages import CloseCode
 from pypowerwall_server.web.layer import valid_prefix
 
 NO_TOKEN = "a read token is required: send Authorization: Bearer <token>"
@@ -175,8 +176,13 @@ async def _refuse(
 ) -> None:
     headers = [(b"retry-after", str(retry_after).encode())] if retry_after else []
     if scope["type"] == "websocket":
-        await receive()  # websocket.connect; closing before accept answers 403
-        await send({"type": "websocket.close", "code": 1008})
+        await receive()  # websocket.connect
+        if status == 429 and retry_after and detail == RATE_LIMITED:
+            await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
+            return
+        # The read token: accepted, then closed with a code a script can tell apart.
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": CloseCode.UNAUTHORIZED, "reason": detail})
         return
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))

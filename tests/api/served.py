@@ -27,9 +27,10 @@ def app_with(**server: Any) -> tuple[HotApp, Settings]:
 
 
 @contextmanager
-def serving(**server: Any) -> Iterator[httpx.Client]:
+def serving(uvicorn_extra: dict[str, Any] | None = None, **server: Any) -> Iterator[httpx.Client]:
+    """`uvicorn_extra` overrides uvicorn options; `server` are ServerConfig fields."""
     app, settings = app_with(**server)
-    options = uvicorn_options(app, settings, ClientLimits())
+    options = {**uvicorn_options(app, settings, ClientLimits()), **(uvicorn_extra or {})}
     for bound_elsewhere in ("host", "port", "loop"):
         del options[bound_elsewhere]
     with (

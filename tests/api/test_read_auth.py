@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from pypowerwall_server.http.admission import NO_TOKEN
 from pypowerwall_server.http.hot_asgi import HotApp
 
 from .served import app_with, serving
@@ -88,9 +89,10 @@ def test_read_open_paths_need_no_token_and_others_still_do() -> None:
 def test_websockets_need_the_read_token() -> None:
     with serving(**_read_token()) as client:
         url = f"ws://127.0.0.1:{client.base_url.port}/ws/aggregate"
-        with pytest.raises(InvalidStatus) as refused:
-            connect(url, open_timeout=10)
-        assert refused.value.response.status_code == 403
+        with connect(url, open_timeout=10) as refused, pytest.raises(ConnectionClosed) as closed:
+            refused.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        assert closed.value.rcvd.reason == NO_TOKEN
         with connect(url, additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
             assert ws.recv(timeout=10)
         cookie = _login(client)
