@@ -734,10 +734,7 @@ class ServerConfig(BaseModel):
     @classmethod
     def _check_control_secret(cls, value: SecretStr | None) -> SecretStr | None:
         """A short secret can be guessed; a line break cannot be sent in a header."""
-        text = "" if value is None else value.get_secret_value()
-        if value is not None and (len(text.strip()) < MIN_CONTROL_SECRET_CHARS or _LINE(text)):
-            raise ValueError("weak")
-        return value
+        return _strong_secret(value)
 
     @field_validator("control_enabled")
     @classmethod
@@ -864,10 +861,7 @@ class ServerConfig(BaseModel):
     @classmethod
     def _check_read_token(cls, value: SecretStr | None) -> SecretStr | None:
         """As the control secret: long enough that guessing is hopeless, one header line."""
-        text = "" if value is None else value.get_secret_value()
-        if value is not None and (len(text.strip()) < MIN_CONTROL_SECRET_CHARS or _LINE(text)):
-            raise ValueError("weak")
-        return value
+        return _strong_secret(value)
 
     @field_validator("read_open")
     @classmethod
@@ -909,6 +903,13 @@ class ServerConfig(BaseModel):
         if value is not None and not _ROOT_PATH.match(value):
             raise ValueError("bad path")
         return value
+
+
+def _strong_secret(value: SecretStr | None) -> SecretStr | None:
+    text = "" if value is None else value.get_secret_value()
+    if value is not None and (len(text.strip()) < MIN_CONTROL_SECRET_CHARS or _LINE(text)):
+        raise ValueError("weak")
+    return value
 
 
 def _each_matching(

@@ -66,31 +66,30 @@ def _closed_by_server(sock: socket.socket) -> bool:
         return True  # reset
 
 
-def test_tls_handshakes_that_never_finish_are_closed_after_the_head_timeout(
-    https: tuple[Server, Path],
-) -> None:
-    server, cert = https
-    held = []
-    for _ in range(20):
-        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        sock.sendall(b"\x16")  # the first byte of a ClientHello, and nothing more
-        sock.setblocking(False)
-        held.append(sock)
-    try:
-        wait_until(lambda: all(_closed_by_server(sock) for sock in held), timeout=10)
-    finally:
-        for sock in held:
-            sock.close()
-    trust = ssl.create_default_context(cafile=str(cert))
-    answer = httpx.get(f"https://localhost:{server.port}/health", verify=trust, timeout=5)
-    assert answer.json()["status"]  # served over TLS (no lifespan here: no poll yet)
-
-
 def _stalled_handshake(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     sock.sendall(b"\x16")  # the first byte of a ClientHello, and nothing more
     sock.setblocking(False)
     return sock
+
+
+def _served_over_tls(port: int, cert: Path) -> bool:
+    trust = ssl.create_default_context(cafile=str(cert))
+    answer = httpx.get(f"https://localhost:{port}/health", verify=trust, timeout=5)
+    return bool(answer.json()["status"])  # no lifespan here: no poll yet, any status
+
+
+def test_tls_handshakes_that_never_finish_are_closed_after_the_head_timeout(
+    https: tuple[Server, Path],
+) -> None:
+    server, cert = https
+    held = [_stalled_handshake(server.port) for _ in range(LIMITS.max_connections)]
+    try:
+        wait_until(lambda: all(_closed_by_server(sock) for sock in held), timeout=10)
+    finally:
+        for sock in held:
+            sock.close()
+    assert _served_over_tls(server.port, cert)
 
 
 @pytest.mark.parametrize("use_uvloop", [False, True], ids=["asyncio", "uvloop"])
@@ -111,6 +110,4 @@ def test_tls_handshakes_in_progress_escape_max_connections(
         finally:
             for sock in held:
                 sock.close()
-        trust = ssl.create_default_context(cafile=str(cert))
-        answer = httpx.get(f"https://localhost:{server.port}/health", verify=trust, timeout=5)
-        assert answer.json()["status"]  # served over TLS (no lifespan here: no poll yet)
+        assert _served_over_tls(server.port, cert)
