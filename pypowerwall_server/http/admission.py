@@ -61,14 +61,14 @@ class Admission:
         result = auth.check(client, scope["headers"])
         if isinstance(result, Authorized):
             return True
-        if isinstance(result, LockedOut):
-            await _refuse(scope, receive, send, 429, result.message, result.retry_after)
-        elif result is None and _wants_page(scope):
+        if _wants_page(scope):  # also with a stale cookie: the login page replaces it
             target = scope["path"] + (
                 "?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else ""
             )
             location = f"{self._prefix(scope)}/login?next={quote(target, safe='/')}"
             await _answer(send, 303, b"", [(b"location", location.encode("latin-1"))])
+        elif isinstance(result, LockedOut):
+            await _refuse(scope, receive, send, 429, result.message, result.retry_after)
         else:
             await _refuse(scope, receive, send, 401, WRONG_TOKEN if result else NO_TOKEN)
         return False

@@ -127,6 +127,10 @@ def test_login_sets_a_strict_http_only_cookie_that_admits_reads() -> None:
         wrong = client.get("/vitals", headers={"Cookie": "pw_read=" + "0" * 64})
         assert wrong.status_code == 401
         assert wrong.json() == {"detail": "invalid read token"}
+        stale = {"Cookie": "pw_read=" + "0" * 64, "Accept": "text/html"}  # the token changed
+        assert client.get("/gw/home/", headers=stale).headers["location"] == (
+            "/login?next=/gw/home/"
+        )
 
 
 def test_a_login_form_from_another_site_is_refused_before_it_counts() -> None:
