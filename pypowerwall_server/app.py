@@ -27,6 +27,7 @@ from pypowerwall_server.gateway.writer import GatewayWriter, build_writer
 from pypowerwall_server.gateway_state import GatewayState
 from pypowerwall_server.gc_freeze import freeze_after_start
 from pypowerwall_server.history.service import HistoryService
+from pypowerwall_server.http.admission import admission_for
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_routes import hot_routes
 from pypowerwall_server.http.lazy_api import LazyApp
@@ -127,7 +128,15 @@ def create_app(
         server.style or "", server.frame_ancestors, server.root_path or "", server.history
     )
     web = WebLayer(api, hub.gateway_ids, web_options, websocket)  # the UI, before FastAPI
-    return HotApp(web, hot_routes(services), services, lifespan=lifespan, websocket=websocket)
+    admission = admission_for(server)
+    return HotApp(
+        web,
+        hot_routes(services),
+        services,
+        lifespan=lifespan,
+        websocket=websocket,
+        admission=admission,
+    )
 
 
 def _mqtt_publisher(

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from pypowerwall_server.http.client_limits import ClientLimits, fit_descriptor_limit
+from pypowerwall_server.http.guarded_protocol import ConnectionCap
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.http.server_options import uvicorn_options
+from pypowerwall_server.http.tls_accept import TlsAccept
 from pypowerwall_server.log_limit import install_client_noise_filter
 from pypowerwall_server.settings import Settings
 
@@ -33,41 +35,52 @@ log = logging.getLogger(__name__)
 
 class HttpsServer(uvicorn.Server):
     """Serves TLS on its own socket; the primary decides when it stops. Its handshakes are
-    bounded like a request head: asyncio's default (60 s) let a client that sends one byte
-    hold a descriptor for a minute, outside the head timeout."""
+    bounded like a request head (asyncio's default, 60 s, let a client that sends one byte
+    hold a descriptor for a minute) and count against the connection cap
+    (http/tls_accept.py)."""
 
     def __init__(self, config: uvicorn.Config, handshake_timeout_s: float) -> None:
         super().__init__(config)
         self.handshake_timeout_s = handshake_timeout_s
+        self.tls_accept: TlsAccept | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """uvicorn's startup for given sockets (no lifespan: the primary runs it), with the
-        handshake timeout uvicorn does not pass to create_server."""
+        """uvicorn's startup for given sockets (no lifespan: the primary runs it), with TLS
+        accepted by http/tls_accept.py."""
         config, loop = self.config, asyncio.get_running_loop()
 
-        def create_protocol(_loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
+        def create_protocol() -> asyncio.Protocol:
             return config.http_protocol_class(  # type: ignore[call-arg]
                 config=config,
                 server_state=self.server_state,
                 app_state=self.lifespan.state,
-                _loop=_loop,
+                _loop=loop,
             )
 
+        if config.ssl is None:
+            raise RuntimeError("the HTTPS listener needs a TLS context")
+        cap: ConnectionCap | None = getattr(config.http_protocol_class, "cap", None)
+        self.tls_accept = accept = TlsAccept(
+            create_protocol,
+            config.ssl,
+            self.handshake_timeout_s,
+            cap.full if cap is not None else (lambda _open: False),
+            lambda: len(self.server_state.connections),
+        )
         self.servers = [
-            await loop.create_server(
-                create_protocol,
-                sock=sock,
-                ssl=config.ssl,
-                backlog=config.backlog,
-                ssl_handshake_timeout=self.handshake_timeout_s,
-            )
+            await loop.create_server(accept.protocol, sock=sock, backlog=config.backlog)
             for sock in sockets or []
         ]
         self.started = True
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.tls_accept is not None:
+            self.tls_accept.close_all()
+        await super().shutdown(sockets)
 
 
 class _Primary(uvicorn.Server):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import JSONResponse, Response
 
 from pypowerwall_server.api.control_body import BodyProblem, request_fields
@@ -26,8 +26,9 @@ from pypowerwall_server.control.auth import (
     Unauthorized,
     presented_token,
 )
-from pypowerwall_server.control.commands import Command, Control
+from pypowerwall_server.control.commands import Command, Control, ExportRule, OperatingMode
 from pypowerwall_server.control.values import (
+    READABLE,
     ReadCurrent,
     ValueInvalid,
     parse_combined,
@@ -53,6 +54,40 @@ def _default_gateway(request: Request) -> str:
 
 ControlDep = Annotated[ControlAccess, Depends(_control)]
 DefaultGatewayDep = Annotated[str, Depends(_default_gateway)]
+# Strings, not enums, in the code: any other name is the legacy proxy's 400, not a 422.
+WritableName = Annotated[
+    str, Path(description="the control", json_schema_extra={"enum": [c.value for c in Control]})
+]
+ReadableName = Annotated[
+    str,
+    Path(
+        description="a control with a current value",
+        json_schema_extra={"enum": [c.value for c in Control if c in READABLE]},
+    ),
+]
+_COMBINED_FIELDS = {
+    "reserve": {"type": "integer", "minimum": 0, "maximum": 100, "description": "app scale %"},
+    "mode": {"type": "string", "enum": [m.value for m in OperatingMode]},
+    "grid_export": {"type": "string", "enum": [r.value for r in ExportRule]},
+}
+COMBINED_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "any of reserve, mode, grid_export (at least one); one bad part "
+        "refuses the whole write. The token: Authorization: Bearer, or the form field token.",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": _COMBINED_FIELDS, "minProperties": 1}
+            },
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {**_COMBINED_FIELDS, "token": {"type": "string"}},
+                }
+            },
+        },
+    }
+}
 
 
 def _send(answer: answers.Answer) -> Response:
@@ -80,13 +115,15 @@ def _current(control: ControlAccess, gateway_id: str, name: str) -> Response:
 
 
 @router.get("/control/{name}")
-def read_default(name: str, control: ControlDep, gateway_id: DefaultGatewayDep) -> Response:
+def read_default(
+    name: ReadableName, control: ControlDep, gateway_id: DefaultGatewayDep
+) -> Response:
     """The current value of one control of the default gateway (no token needed)."""
     return _current(control, gateway_id, name)
 
 
 @router.get("/gw/{gateway_id}/control/{name}")
-def read_gateway(gateway_id: str, name: str, control: ControlDep) -> Response:
+def read_gateway(gateway_id: str, name: ReadableName, control: ControlDep) -> Response:
     """The current value of one control of a gateway (no token needed)."""
     return _current(control, gateway_id, name)
 
@@ -198,7 +235,7 @@ async def _run(
 
 @router.post("/control/{name}")
 async def write_default(
-    name: str, request: Request, control: ControlDep, gateway_id: DefaultGatewayDep
+    name: WritableName, request: Request, control: ControlDep, gateway_id: DefaultGatewayDep
 ) -> Response:
     """Set one control of the default gateway: form `value=...&token=...` (legacy) or JSON
     `{"value": ...}` with `Authorization: Bearer <secret>` (evcc)."""
@@ -207,19 +244,21 @@ async def write_default(
 
 @router.post("/gw/{gateway_id}/control/{name}")
 async def write_gateway(
-    gateway_id: str, name: str, request: Request, control: ControlDep
+    gateway_id: str, name: WritableName, request: Request, control: ControlDep
 ) -> Response:
     """Set one control of a gateway (as /control/{name})."""
     return await _write(request, control, gateway_id, name)
 
 
 @router.post("/api/gateways/{gateway_id}/control/{name}")
-async def write_api(gateway_id: str, name: str, request: Request, control: ControlDep) -> Response:
+async def write_api(
+    gateway_id: str, name: WritableName, request: Request, control: ControlDep
+) -> Response:
     """Set one control of a gateway: JSON `{"value": ...}`, `Authorization: Bearer`."""
     return await _write(request, control, gateway_id, name)
 
 
-@router.post("/api/gateways/{gateway_id}/control")
+@router.post("/api/gateways/{gateway_id}/control", openapi_extra=COMBINED_BODY)
 async def write_combined(gateway_id: str, request: Request, control: ControlDep) -> Response:
     """Set reserve, mode and grid_export together (any of them); each part is reported."""
     fields = await _authorized_fields(request, control, gateway_id, "combined")

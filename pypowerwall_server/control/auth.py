@@ -48,14 +48,14 @@ def presented_token(
     """The token of one request: a Bearer header wins over the legacy form field."""
     if QUERY_TOKEN_NAMES & {name.lower() for name in query}:
         return TokenInQuery()
-    bearer = _bearer(authorization)
+    bearer = bearer_token(authorization)
     if bearer is not None:
         return Presented(bearer)
     token = form.get("token")
     return Presented(token if isinstance(token, str) and token else None)
 
 
-def _bearer(authorization: str | None) -> str | None:
+def bearer_token(authorization: str | None) -> str | None:
     if authorization is None:
         return None
     scheme, _, token = authorization.strip().partition(" ")

@@ -3,6 +3,7 @@ check: plan (resolve, limits), run on the gateway's worker, read back, audit, an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 
@@ -48,6 +49,9 @@ class ControlService:
         self._refresh_timeout = refresh_timeout
         self._follow_ups = follow_ups
         self.dispatches = dispatches or DispatchTracker()
+        # One write at a time per gateway (the gateway's worker runs them one by one
+        # anyway): each reads its `old` after the one before has been read back.
+        self._write_locks: dict[str, asyncio.Lock] = {}
 
     def target(self, gateway_id: str) -> ControlTarget:
         try:
@@ -65,6 +69,13 @@ class ControlService:
     async def write(self, gateway_id: str, client: str, command: Command) -> answers.Answer:
         """Every attempt that reaches here is audited once, whatever its result."""
         target = self.target(gateway_id)
+        lock = self._write_locks.setdefault(gateway_id, asyncio.Lock())
+        async with lock:
+            return await self._write(target, gateway_id, client, command)
+
+    async def _write(
+        self, target: ControlTarget, gateway_id: str, client: str, command: Command
+    ) -> answers.Answer:
         old = self._supervisor.control_state(gateway_id)
         planned = plan_write(target, command, old)
         if not isinstance(planned, WritePlan):

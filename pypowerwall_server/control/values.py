@@ -78,7 +78,7 @@ def parse_control(action: str, fields: Mapping[str, object]) -> Parsed:
     except ValueError:
         return ValueInvalid(UNKNOWN_ACTION, "unknown control; known: " + ", ".join(Control))
     value = fields.get("value")
-    if _is_empty(value) and control in _READABLE:
+    if _is_empty(value) and control in READABLE:
         return ReadCurrent(control)
     return _PARSERS[control](value, fields)
 
@@ -249,7 +249,7 @@ def _reconnect(value: object, fields: Mapping[str, object]) -> Parsed:
 
 
 # Controls whose empty value reads the current setting (the legacy proxy's rule).
-_READABLE = frozenset(
+READABLE = frozenset(
     {Control.RESERVE, Control.MODE, Control.GRID_CHARGING, Control.GRID_EXPORT, Control.MAX_BACKUP}
 )
 

@@ -20,6 +20,11 @@ HTTP version, framing), with the limits of client_limits.py; lean_connection.py 
 per-connection state uvicorn makes for every connection small until it is used;
 server_options.py gives uvicorn these classes and limits.
 
+When PW_READ_TOKEN or PW_RATE_LIMIT is set, the hot ASGI app first asks admission.py
+(read_auth.py, login_page.py, rate_limit.py), and the hot protocol answers only the hot GETs
+admission could not refuse. tls_accept.py accepts TLS on the HTTPS port, counting handshakes
+in progress against the connection cap.
+
 hot_routes.py is the hot table (raw target → answer function), asgi.py the ASGI types; the
 finished answer all three layers send (status, bytes, header block) is encoded_answer.py's,
 outside http/ since the read model makes it. api/ keeps the FastAPI routers, schemas and

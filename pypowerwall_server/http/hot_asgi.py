@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 from pypowerwall_server.encoded_answer import AnswerFn
+from pypowerwall_server.http.admission import Admission
 from pypowerwall_server.http.asgi import ASGIApp, Message, Receive, Scope, Send
 from pypowerwall_server.services import AppServices
 from pypowerwall_server.streams.direct import RAW_SEND_KEY
@@ -35,9 +36,20 @@ class HotApp:
         services: AppServices,
         lifespan: Lifespan | None = None,
         websocket: Callable[[str], ASGIApp | None] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.app = app
         self.routes = routes
+        # Rate limit and read token (http/admission.py), None when both are off. The hot
+        # protocol answers in its parser only the hot GETs these could not refuse.
+        self.admission = admission
+        self.protocol_routes = routes
+        if admission is not None:
+            self.protocol_routes = {
+                key: fn
+                for key, fn in routes.items()
+                if admission.protocol_may_answer(key.partition("?")[0])
+            }
         self.services = services
         self.stats = services.stats
         # With CORS configured, requests carrying an Origin go through FastAPI's middleware.
@@ -47,6 +59,12 @@ class HotApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
+        if (
+            self.admission is not None
+            and kind != "lifespan"
+            and not await self.admission.admit(scope, receive, send)
+        ):
+            return
         if kind == "http" and scope["method"] in ("GET", "HEAD"):
             fn = self.routes.get(_route_key(scope))
             if fn is not None and not (self.cors_enabled and _has_origin(scope)):

@@ -46,7 +46,8 @@ def hot_protocol(
         return guarded
     # raw request target → (answer function, the path /stats counts it under)
     routes: Mapping[bytes, tuple[AnswerFn, str]] = {
-        key.encode("latin-1"): (fn, key.partition("?")[0]) for key, fn in app.routes.items()
+        key.encode("latin-1"): (fn, key.partition("?")[0])
+        for key, fn in app.protocol_routes.items()
     }
     stats = app.stats
     origin_matters = app.cors_enabled

@@ -9,6 +9,7 @@ from pypowerwall_server.http.client_limits import ClientLimits
 from pypowerwall_server.http.hot_asgi import HotApp
 from pypowerwall_server.http.hot_protocol import hot_protocol
 from pypowerwall_server.settings import Settings
+from pypowerwall_server.streams.keepalive import StreamsWebSocketProtocol
 
 
 def uvicorn_options(
@@ -25,6 +26,8 @@ def uvicorn_options(
         "log_level": "debug" if server.debug else "info",
         "access_log": server.debug,
         "log_config": None,  # uvicorn's records go through our handlers (and secret scrubber)
+        # a client that stops answering pings closes with 4408, not 1011
+        "ws": StreamsWebSocketProtocol,
         # compressing per client costs 10x the CPU at 5,000 clients
         "ws_per_message_deflate": False,
         "ws_max_size": limits.max_ws_message_bytes,  # the streams only push

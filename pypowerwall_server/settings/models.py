@@ -46,6 +46,7 @@ _ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+\Z")
 MIN_POLL_INTERVAL_S = 0.01  # 1e-9 was accepted: a poll loop that never rests
 MIN_CONTROL_SECRET_CHARS = 16  # guessing a random 16-character secret is hopeless
 _LINE = re.compile(r"[\r\n\x00]").search
+_OPEN_PATH = re.compile(r"/[A-Za-z0-9._~/-]*\Z")  # a plain path: no query, no spaces
 
 
 class ConfigError(Exception):
@@ -851,10 +852,7 @@ class ServerConfig(BaseModel):
     @classmethod
     def _check_control_secret(cls, value: SecretStr | None) -> SecretStr | None:
         """A short secret can be guessed; a line break cannot be sent in a header."""
-        text = "" if value is None else value.get_secret_value()
-        if value is not None and (len(text.strip()) < MIN_CONTROL_SECRET_CHARS or _LINE(text)):
-            raise ValueError("weak")
-        return value
+        return _strong_secret(value)
 
     @field_validator("control_enabled")
     @classmethod
@@ -923,9 +921,9 @@ class ServerConfig(BaseModel):
         ),
     ] = ()
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "read_open", mode="before")
     @classmethod
-    def _split_proxies(cls, value: Any) -> Any:
+    def _split_security_lists(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
@@ -938,6 +936,56 @@ class ServerConfig(BaseModel):
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
                 raise ValueError("bad address") from None
+        return value
+
+    # Security (docs/security.md): optional token on reads, per-client rate limit
+    read_token: Annotated[
+        SecretStr | None,
+        Row(
+            "token every read needs (Authorization: Bearer, or the cookie of the /login page) "
+            "except /health and read_open",
+            f"at least {MIN_CONTROL_SECRET_CHARS} characters on one line "
+            "(e.g. from: openssl rand -hex 16)",
+            level="server",
+            env=("PW_READ_TOKEN",),
+            unset="reads open to anyone who reaches the port",
+        ),
+    ] = None
+    read_open: Annotated[
+        tuple[str, ...],
+        Row(
+            "comma-separated paths served without read_token (e.g. /aggregates,/soe for "
+            "Telegraf on the LAN)",
+            "a list of paths like /aggregates",
+            level="server",
+            env=("PW_READ_OPEN",),
+            unset="none: only /health",
+        ),
+    ] = ()
+    rate_limit: Annotated[
+        float | None,
+        Row(
+            "requests per second each client address may make (bursts of 2 s, at least 20); "
+            "beyond: 429 with Retry-After",
+            "a number of requests per second, more than 0",
+            level="server",
+            env=("PW_RATE_LIMIT",),
+            unit="requests/s",
+            unset="no limit",
+        ),
+    ] = Field(default=None, gt=0, le=1_000_000, allow_inf_nan=False)
+
+    @field_validator("read_token")
+    @classmethod
+    def _check_read_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """As the control secret: long enough that guessing is hopeless, one header line."""
+        return _strong_secret(value)
+
+    @field_validator("read_open")
+    @classmethod
+    def _check_open_paths(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not all(_OPEN_PATH.match(path) for path in value):
+            raise ValueError("bad path")
         return value
 
     # End of security
@@ -973,6 +1021,13 @@ class ServerConfig(BaseModel):
         if value is not None and not _ROOT_PATH.match(value):
             raise ValueError("bad path")
         return value
+
+
+def _strong_secret(value: SecretStr | None) -> SecretStr | None:
+    text = "" if value is None else value.get_secret_value()
+    if value is not None and (len(text.strip()) < MIN_CONTROL_SECRET_CHARS or _LINE(text)):
+        raise ValueError("weak")
+    return value
 
 
 def _each_matching(

@@ -12,13 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from pypowerwall_server.app import create_app
-from pypowerwall_server.http.client_limits import ClientLimits
-from pypowerwall_server.http.server_options import uvicorn_options
-from pypowerwall_server.settings import ServerConfig, Settings
-
-from .conftest import FakeAdapter, contract_calls, gateway
-from .uvicorn_server import Server
+from . import served
 
 pytestmark = pytest.mark.integration  # starts a server
 
@@ -27,19 +21,7 @@ SECRET = "forwarded-test-secret-0123"
 
 @contextmanager
 def serving(trusted: tuple[str, ...]) -> Iterator[httpx.Client]:
-    server = ServerConfig(
-        bind_address="127.0.0.1", control_secret=SecretStr(SECRET), trusted_proxies=trusted
-    )
-    settings = Settings(server=server, gateways=(gateway("home", 30.0),))
-    adapter = FakeAdapter(contract_calls("tedapi"), tedapi=True)
-    app = create_app(settings, adapter_factory=lambda _: adapter)
-    options = uvicorn_options(app, settings, ClientLimits())
-    for bound_elsewhere in ("host", "port", "loop"):
-        del options[bound_elsewhere]
-    with (
-        Server(app, True, **options) as running,
-        httpx.Client(base_url=f"http://127.0.0.1:{running.port}", timeout=10) as client,
-    ):
+    with served.serving(control_secret=SecretStr(SECRET), trusted_proxies=trusted) as client:
         yield client
 
 

@@ -397,3 +397,15 @@ def test_broker_down_is_logged_once_and_recovery_once(
     messages = [r.message for r in caplog.records if r.name.startswith("pypowerwall_server.mqtt")]
     assert sum("unavailable" in m for m in messages) == 1, messages
     assert sum("reconnected" in m for m in messages) == 1, messages
+
+
+def test_a_read_token_leaves_mqtt_publishing(
+    sim: RunningSimulator, broker: Broker, recorder: Recorder
+) -> None:
+    """PW_READ_TOKEN guards HTTP and WebSockets only: the broker has its own credentials."""
+    plain = mqtt_settings(broker, demo_gateways(sim, 1.0))
+    server = plain.server.model_copy(update={"read_token": SecretStr("read-token-0123456789")})
+    with serving(Settings(server=server, gateways=plain.gateways)) as client:
+        wait_until(lambda: has_all(recorder, STATES), 30)
+        assert client.get("/api/aggregate/power").status_code == 401
+        assert state(recorder, "pypowerwall/site/state")["grid_power"] is not None

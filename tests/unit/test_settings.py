@@ -515,3 +515,22 @@ def test_pypowerwall_setup_v1r_is_its_key_registration(
     with contextlib.suppress(SystemExit):
         runpy.run_module("pypowerwall", run_name="__main__")
     assert folders == [str(tmp_path)]
+
+
+@pytest.mark.parametrize("token", ["fifteen-chars15", "sixteen-chars-16\r\nX: 1"])
+def test_weak_read_token_is_refused_at_start(token: str) -> None:
+    (problem,) = problems_of([], {"PW_READ_TOKEN": token, "PW_GW_PWD": "x"})
+    assert problem.startswith("PW_READ_TOKEN (environment): must be at least 16 characters")
+    assert token.strip() not in problem
+
+
+@pytest.mark.parametrize("paths", ["aggregates", "/soe?x=1", "/a b", "*"])
+def test_read_open_takes_plain_paths_only(paths: str) -> None:
+    (problem,) = problems_of([], {"PW_READ_OPEN": paths, "PW_GW_PWD": "x"})
+    assert problem.startswith("PW_READ_OPEN (environment): must be a list of paths")
+
+
+@pytest.mark.parametrize("rate", ["0", "-1", "nan", "many"])
+def test_rate_limit_must_be_positive(rate: str) -> None:
+    (problem,) = problems_of([], {"PW_RATE_LIMIT": rate, "PW_GW_PWD": "x"})
+    assert problem.startswith("PW_RATE_LIMIT (environment): must be")

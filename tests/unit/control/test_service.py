@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from pypowerwall_server.control.audit import AuditTrail
@@ -110,3 +114,32 @@ async def test_unknown_gateway() -> None:
     with pytest.raises(UnknownGateway):
         svc.state("nope")
     assert svc.state("home") == BEFORE
+
+
+class ReadBackSupervisor(FakeSupervisor):
+    """A gateway whose writes take a moment (each submit yields to the loop twice) and whose
+    refresh reads back the reserve last written."""
+
+    async def submit(self, gateway_id: str, operation: Any, timeout: float) -> Any:
+        await asyncio.sleep(0)
+        result = await super().submit(gateway_id, operation, timeout)
+        await asyncio.sleep(0)
+        return result
+
+    async def refresh_slow_tier(self, gateway_id: str) -> None:
+        await super().refresh_slow_tier(gateway_id)
+        (_, (level, *_)) = self.writer.calls[-1]
+        self.state = replace(self.state, reserve_percent=float(str(level)))
+
+
+async def test_concurrent_writes_all_audit_the_same_old_value() -> None:
+    supervisor = ReadBackSupervisor(FakeWriter(), BEFORE)
+    audit = AuditTrail(10, clock=lambda: 0.0)
+    svc = ControlService(supervisor, TARGETS, audit)
+    answers = await asyncio.gather(*(svc.write("home", "c", SetReserve(v)) for v in (30, 40, 50)))
+    assert [a.status for a in answers] == [200, 200, 200]
+    assert [(e.old, e.new) for e in reversed(audit.recent())] == [
+        ("20", "30"),
+        ("30", "40"),
+        ("40", "50"),
+    ]
