@@ -105,7 +105,11 @@ def start_site(options: SiteOptions) -> Iterator[Site]:
         for gateway_id, fault in (options.faults or {}).items():
             sim.set_fault(gateway_id, fault)
         settings = Settings(
-            server=ServerConfig(bind_address="127.0.0.1", **(options.server or {})),
+            # history off unless a test asks for it: the pages' history views are tested on
+            # fixtures (history_fixtures.py), and once end to end (test_energy_live.py)
+            server=ServerConfig(
+                bind_address="127.0.0.1", **{"history": False, **(options.server or {})}
+            ),
             gateways=options.gateways(sim, options.names),
         )
         app = create_app(settings, adapter_factory=options.adapter)

@@ -203,7 +203,8 @@ def serve_history(page: Any, off: str | None = None) -> list[str]:
             return fulfill(
                 route,
                 200,
-                energy_answer(query["period"], date.fromisoformat(query["date"]), gateway),
+                # no date: the site's today, as the server answers
+                energy_answer(query["period"], _day(query.get("date")), gateway),
             )
         start, end = _when(query["start"]), _when(query["end"])
         if url.path.endswith("/power"):
@@ -214,6 +215,10 @@ def serve_history(page: Any, off: str | None = None) -> list[str]:
     if off is None:  # the page as a server with history on renders it: data-history="on"
         page.add_init_script(MARK_HISTORY_ON)
     return asked
+
+
+def _day(text: str | None) -> date:
+    return date.fromisoformat(text) if text else datetime.now(UTC).date()  # "timezone": "UTC"
 
 
 # Set as soon as the parser inserts <html>, before any module script runs.

@@ -7,12 +7,17 @@ import { gatewayQuery } from "./history-server.js";
 setupLook();
 const VIEWS = ["day", "week", "month", "year"];
 const $ = (id) => document.getElementById(id);
-const view = { period: VIEWS.includes(params.get("view")) ? params.get("view") : "day", date: params.get("date") || today(), gateway: params.get("gateway") || "" };
+const view = { period: VIEWS.includes(params.get("view")) ? params.get("view") : "day", date: params.get("date") || null, gateway: params.get("gateway") || "" };
 let answer = null; // the newest energy answer, for redrawing on resize
+// The days are the gateways' local days, not this browser's: the first answer (asked
+// without a date, so the server picks the site's today) gives their time zone.
+let zone = null;
 
 function today() {
-  const d = new Date();
-  return iso(d);
+  if (!zone) return iso(new Date());
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(new Date());
+  const part = (type) => parts.find((p) => p.type === type).value;
+  return `${part("year")}-${part("month")}-${part("day")}`;
 }
 
 function iso(d) {
@@ -81,7 +86,7 @@ function say(text) {
 function updateUrl() {
   const url = new URL(location.href);
   url.searchParams.set("view", view.period);
-  url.searchParams.set("date", view.date);
+  if (view.date) url.searchParams.set("date", view.date);
   if (view.gateway) url.searchParams.set("gateway", view.gateway);
   else url.searchParams.delete("gateway");
   history.replaceState(null, "", url.href);
@@ -90,10 +95,16 @@ function updateUrl() {
 async function load() {
   updateUrl();
   for (const button of document.querySelectorAll("[data-view]")) button.setAttribute("aria-pressed", String(button.dataset.view === view.period));
-  $("period-title").textContent = title(view.period, view.date);
-  $("next").disabled = shifted(view.date, view.period, 1) > today() && view.date >= today();
+  if (view.date) showPeriod();
   const gw = gatewayQuery(view.gateway);
-  const energy = await getJson(`api/history/energy?period=${view.period}&date=${view.date}${gw}`).catch(() => null);
+  const when = view.date ? `&date=${view.date}` : "";
+  const energy = await getJson(`api/history/energy?period=${view.period}${when}${gw}`).catch(() => null);
+  if (energy && energy.ok && energy.body && energy.body.timezone) zone = energy.body.timezone;
+  if (!view.date) {
+    view.date = (energy && energy.ok && energy.body && energy.body.date) || today();
+    updateUrl();
+    showPeriod();
+  }
   if (!energy || !energy.ok || !energy.body || !Array.isArray(energy.body.buckets)) {
     answer = null;
     const body = energy && energy.body;
@@ -117,6 +128,11 @@ async function load() {
   if (start && end) {
     await Promise.all([view.period === "day" ? loadPower(start, end, gw) : null, loadOutages(start, end, gw)]);
   }
+}
+
+function showPeriod() {
+  $("period-title").textContent = title(view.period, view.date);
+  $("next").disabled = shifted(view.date, view.period, 1) > today() && view.date >= today();
 }
 
 function drawEnergy() {
