@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import JSONResponse, Response
 
 from pypowerwall_server.api.control_body import BodyProblem, request_fields
-from pypowerwall_server.api.control_origin import CROSS_ORIGIN, is_cross_origin
 from pypowerwall_server.api.openapi_responses import CONTROL
 from pypowerwall_server.control import answers
 from pypowerwall_server.control.auth import (
@@ -35,6 +34,7 @@ from pypowerwall_server.control.values import (
     parse_control,
 )
 from pypowerwall_server.control.wiring import ControlAccess
+from pypowerwall_server.http.cross_origin import CROSS_ORIGIN, is_cross_origin
 from pypowerwall_server.services import AppServices
 
 router = APIRouter(tags=["control"], responses=CONTROL)

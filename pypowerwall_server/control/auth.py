@@ -10,7 +10,7 @@ proxy or NAT, a page the owner opened) can never lock the owner out. Wrong token
 counted per client address and over all clients; once either budget is spent within the
 window, wrong tokens are answered 429 with Retry-After instead of 401. Guessing is bounded
 by the secret itself (at least 16 characters, checked at start) and by the optional
-per-client rate limit; cross-origin browser requests never reach the check (control_origin).
+per-client rate limit; cross-origin browser requests never reach the check (http/cross_origin.py).
 Memory is bounded by `max_clients`.
 """
 

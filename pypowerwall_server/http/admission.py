@@ -11,15 +11,15 @@ from urllib.parse import parse_qs, quote
 
 from starlette.datastructures import Headers
 
-from pypowerwall_server.api.control_origin import is_cross_origin
 from pypowerwall_server.control.auth import Authorized, LockedOut
 from pypowerwall_server.http import login_page
 from pypowerwall_server.http.asgi import Receive, Scope, Send
+from pypowerwall_server.http.cross_origin import is_cross_origin
 from pypowerwall_server.http.rate_limit import ClientRateLimit
 from pypowerwall_server.http.read_auth import ReadAuth
+from pypowerwall_server.http.request_rules import valid_prefix
 from pypowerwall_server.settings import ServerConfig
 from pypowerwall_server.streams.messages import CloseCode
-from pypowerwall_server.web.layer import valid_prefix
 
 NO_TOKEN = "a read token is required: send Authorization: Bearer <token>"
 WRONG_TOKEN = "invalid read token"

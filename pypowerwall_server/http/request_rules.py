@@ -16,6 +16,7 @@ Checked in uvicorn's protocol (http/guarded_protocol.py) for hot and slow reques
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable, Sequence
 
@@ -159,3 +160,11 @@ def _normalize(name: str) -> str:
     if name.startswith("[") and name.endswith("]"):
         name = name[1:-1]
     return name
+
+
+_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+
+
+def valid_prefix(value: str) -> bool:
+    """A path prefix a reverse proxy may serve us under (PW_ROOT_PATH, X-Forwarded-Prefix)."""
+    return bool(_PREFIX.match(value))

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from pypowerwall_server.http.asgi import ASGIApp, Message, Receive, Scope, Send
+from pypowerwall_server.http.request_rules import valid_prefix
 from pypowerwall_server.web import assets
 from pypowerwall_server.web.security import DOCS_POLICY, PLAIN_POLICY, UI_POLICY, html_headers
 
-_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 _UNKNOWN_GATEWAY_PAGE = re.compile(r"^/gw/[^/]{1,128}/$")
 GZIP_MIN_BYTES = 512
 
@@ -43,10 +43,6 @@ class Page(NamedTuple):
 
 class RouteLabel(NamedTuple):
     path: str  # what /stats counts the request under (api/fastpath.py reads route.path)
-
-
-def valid_prefix(value: str) -> bool:
-    return bool(_PREFIX.match(value))
 
 
 class WebLayer:

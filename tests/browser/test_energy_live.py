@@ -27,6 +27,7 @@ def test_the_energy_page_shows_the_sites_today_whatever_the_browsers_date(
 ) -> None:
     """The days are the gateways' local days: a browser whose clock says another date (two
     days ahead here; in practice another time zone) still opens on the site's today."""
+
     def today() -> dict[str, Any]:
         return history_site.get("/api/history/energy?period=day")
 

@@ -8,7 +8,8 @@ const RETRY_MS = 5000; // reconnect delay of the live stream
 const HEALTH_MS = 10000;
 
 const section = document.getElementById("events");
-const list = el("ol", { class: "events-list", id: "events-list" });
+// Scrolls: focusable, so a keyboard can scroll it too (axe: scrollable-region-focusable).
+const list = el("ol", { class: "events-list", id: "events-list", tabindex: "0", "aria-label": "Recent events" });
 const delivery = el("p", { class: "note", id: "events-delivery" });
 let events = [];
 let lastId = 0;
