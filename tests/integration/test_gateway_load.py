@@ -26,18 +26,27 @@ def test_tedapi_poll_costs_one_request_and_clients_add_none() -> None:
         settings = Settings(server=ServerConfig(bind_address="127.0.0.1"), gateways=(config,))
         with TestClient(create_app(settings)) as client:
             wait_until(lambda: client.get("/aggregates").status_code == 200, 30)
-            polls_before = client.get("/stats").json()["gateways"]["g"]["polls"]
+
+            def polls_done() -> int:
+                return int(client.get("/stats").json()["gateways"]["g"]["polls"])
+
+            before = polls_done()
+
+            def polls() -> int:
+                return polls_done() - before
+
             sim.reset_requests("g")
-            deadline = time.monotonic() + 3.0
-            requests = 0
-            while time.monotonic() < deadline:  # clients hammering every hot route
+            requests, give_up = 0, time.monotonic() + 60
+            # clients hammering every hot route, bounded by count and spanning several polls
+            # (not a time window: a busy machine serves fewer requests per second)
+            while requests < 200 or polls() < 4:
+                assert time.monotonic() < give_up, (requests, polls())
                 for path in ("/aggregates", "/vitals", "/csv", "/strings", "/api/aggregate/power"):
                     assert client.get(path).status_code == 200, path
                     requests += 1
             counts = sim.request_counts("g")
-            polls = client.get("/stats").json()["gateways"]["g"]["polls"] - polls_before
-    assert requests > 100
-    assert 4 <= polls <= 8
+            done = polls()
+    assert done >= 4
     # one device-controller query per poll; config, firmware and energy counters are slower
-    assert counts.get("/tedapi/v1", 0) <= polls + 1, counts
-    assert sum(counts.values()) <= polls + 2, counts
+    assert counts.get("/tedapi/v1", 0) <= done + 1, counts
+    assert sum(counts.values()) <= done + 2, counts
