@@ -92,8 +92,21 @@ class Server:
         return answer.json()
 
     def counters(self, gateway_id: str) -> dict[str, float]:
-        aggregates = self.get(f"/api/gateways/{gateway_id}/aggregates")
-        return {key: aggregates[m][c] for key, (m, c) in CHANNELS.items()}
+        """The gateway's lifetime counters; its data may be stale (503) for a moment on a
+        busy machine (polled every 0.5 s), so wait for a fresh answer."""
+        found: dict[str, float] = {}
+
+        def fresh() -> bool:
+            answer = httpx.get(f"{self.base}/api/gateways/{gateway_id}/aggregates", timeout=5)
+            if answer.status_code == 503:
+                return False
+            assert answer.status_code == 200, answer.text
+            aggregates = answer.json()
+            found.update({key: aggregates[m][c] for key, (m, c) in CHANNELS.items()})
+            return True
+
+        wait_until(fresh, 20)
+        return found
 
     def today(self, gateway_id: str | None = None) -> dict[str, float]:
         params = {"gateway": gateway_id} if gateway_id else {}

@@ -352,6 +352,8 @@ def test_pw3_v1r_on_the_lan_fails_over_to_wifi_tedapi_and_back(
     with TestClient(create_app(settings)) as client:
         wait_until(lambda: active(client, "pw3") == "v1r", 30)
         assert pw3_sim.request_counts("pw3").get("/tedapi/v1r", 0) > 0
+        # a 0.5 s timeout can time out on a busy machine before the fault: judge from here
+        earlier = len(switch_lines(caplog))
         pw3_sim.set_fault("pw3", Fault(kind="refused"))  # the wired LAN goes away
         try:
             wait_until(lambda: active(client, "pw3") == "tedapi", 20)
@@ -364,8 +366,8 @@ def test_pw3_v1r_on_the_lan_fails_over_to_wifi_tedapi_and_back(
         finally:
             pw3_sim.clear_faults("pw3")
         wait_until(lambda: active(client, "pw3") == "v1r", 20)
-    lines = switch_lines(caplog)
-    assert [line.split(" (")[0] for line in lines] == [
+    lines = switch_lines(caplog)[earlier:]
+    assert [line.split(" (")[0] for line in lines][:2] == [
         "gateway pw3: transport v1r -> tedapi",
         "gateway pw3: transport tedapi -> v1r",
     ]
